@@ -1,0 +1,34 @@
+"""Where the bundled scenarios, error tables and JSON Schemas live.
+
+In a source checkout (and an editable install) they are the top-level `fixtures/` and `schemas/`
+folders; a wheel carries the same folders inside the package as `conformance/_data/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _root() -> Path:
+    bundled = _PACKAGE_DIR / "_data"
+    if (bundled / "schemas").is_dir():
+        return bundled
+    return _PACKAGE_DIR.parent
+
+
+def fixtures_dir() -> Path:
+    return _root() / "fixtures"
+
+
+def schemas_dir() -> Path:
+    return _root() / "schemas"
+
+
+def scenarios_dir() -> Path:
+    return fixtures_dir() / "scenarios"
+
+
+def schema_path(name: str) -> Path:
+    return schemas_dir() / name

@@ -1,0 +1,25 @@
+"""Dialect-neutral scenarios: the model, and loading with schema validation."""
+
+from conformance.scenarios.loader import bundled_scenarios, load_file, load_scenarios
+from conformance.scenarios.model import (
+    ErrorReply,
+    Reply,
+    RequestSpec,
+    Scenario,
+    ToolResult,
+    Turn,
+    WireOptions,
+)
+
+__all__ = [
+    "ErrorReply",
+    "Reply",
+    "RequestSpec",
+    "Scenario",
+    "ToolResult",
+    "Turn",
+    "WireOptions",
+    "bundled_scenarios",
+    "load_file",
+    "load_scenarios",
+]
