@@ -1,0 +1,93 @@
+"""The Dialect seam: everything that differs between wire protocols, and nothing else.
+
+A dialect turns a scenario's reply into exact wire bytes, answers the paths its API answers, and
+reads a recorded request back into canonical form for the RQ clauses. Adding a dialect is one
+module and one registry line; every scenario then runs in it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from conformance.canonical import ChatMessage, ToolSpec
+from conformance.scenarios.model import ErrorReply, Scenario
+from conformance.wire import RecordedRequest, WireResponse
+
+
+@dataclass(frozen=True)
+class CanonicalRequest:
+    """A provider's request as the dialect understands it, for the RQ clauses."""
+
+    model: str | None
+    temperature: float | None
+    max_tokens: int | None
+    stream: bool | None
+    system: str | None
+    messages: tuple[ChatMessage, ...]
+    tools: tuple[ToolSpec, ...]
+    #: (clause id, what is wrong): things a real API would reject or misread.
+    problems: tuple[tuple[str, str], ...] = ()
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What a request path means in this dialect."""
+
+    kind: str  # "chat" for the completion endpoint; dialects may add others (health, models)
+    stream: bool | None = None  # when the path itself says (Gemini); None: the body says
+
+
+class Dialect(ABC):
+    name: ClassVar[str]
+    title: ClassVar[str]
+    #: Appended to the server root to form the base URL a provider is configured with.
+    base_path: ClassVar[str] = ""
+    #: File under schemas/requests/ that chat request bodies must validate against (RQ-1).
+    request_schema: ClassVar[str]
+    #: Where the credentials go, for messages: e.g. "Authorization: Bearer <key>".
+    credential_description: ClassVar[str]
+    #: The canonical path a provider should call, for messages.
+    chat_path_description: ClassVar[str]
+
+    @abstractmethod
+    def endpoint(self, method: str, path: str) -> Endpoint | None:
+        """The endpoint for `method path` (below base_path's root), or None if the API has none."""
+
+    @abstractmethod
+    def is_stream(self, request: RecordedRequest, endpoint: Endpoint) -> bool:
+        """Whether the provider asked for a streamed answer."""
+
+    @abstractmethod
+    def credentials_ok(self, request: RecordedRequest, api_key: str) -> bool:
+        """Whether the request carries `api_key` where this API expects it."""
+
+    @abstractmethod
+    def render_reply(
+        self, scenario: Scenario, turn: int, request: RecordedRequest, *, stream: bool
+    ) -> WireResponse:
+        """The exact response the real API would send for the scenario's turn."""
+
+    @abstractmethod
+    def render_error(self, error: ErrorReply) -> WireResponse:
+        """An HTTP error with this API's own error body shape."""
+
+    @abstractmethod
+    def parse_request(self, request: RecordedRequest) -> CanonicalRequest:
+        """Read a chat request back into canonical form."""
+
+    def unknown_endpoint(self, method: str, path: str) -> WireResponse:
+        return self.render_error(
+            ErrorReply(
+                404, f"Unknown endpoint {method} {path}; expected {self.chat_path_description}"
+            )
+        )
+
+    def auth_failure(self) -> WireResponse:
+        return self.render_error(
+            ErrorReply(
+                401, f"Missing or incorrect credentials; expected {self.credential_description}."
+            )
+        )

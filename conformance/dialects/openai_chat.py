@@ -1,0 +1,331 @@
+"""OpenAI Chat Completions, the dialect most provider classes speak (and every OpenAI-compatible
+server: vLLM, LM Studio, OpenRouter, Groq, DeepSeek ...).
+
+The rendering follows recorded api.openai.com traffic: a role chunk first, one chunk per text
+delta, a tool call opened with id/type/name and `"arguments": ""` then continued by argument
+fragments, a finish chunk with an empty delta, a usage-only chunk with `"choices": []` when the
+request asked for it with `stream_options.include_usage`, then `data: [DONE]`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from conformance.canonical import ChatMessage, ToolCall, ToolSpec
+from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
+from conformance.dialects.sse_writer import fragments, sse_event, sse_json, sse_response
+from conformance.scenarios.model import ErrorReply, Reply, Scenario
+from conformance.wire import RecordedRequest, WireResponse, json_response
+
+_CREATED = 1_727_346_168
+_FINGERPRINT = "fp_conformance"
+
+#: The `error.type` / `error.code` OpenAI sends for each status.
+_ERROR_TYPES: dict[int, tuple[str, str | None]] = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "unsupported_country_region_territory"),
+    404: ("invalid_request_error", "model_not_found"),
+    408: ("timeout", None),
+    413: ("invalid_request_error", "request_too_large"),
+    422: ("invalid_request_error", None),
+    429: ("requests", "rate_limit_exceeded"),
+    500: ("server_error", None),
+    502: ("server_error", None),
+    503: ("server_error", "engine_overloaded"),
+    504: ("timeout", None),
+    529: ("server_error", "overloaded"),
+}
+
+
+class OpenAIChatDialect(Dialect):
+    name: ClassVar[str] = "openai-chat"
+    title: ClassVar[str] = "OpenAI Chat Completions (SSE)"
+    base_path: ClassVar[str] = "/v1"
+    request_schema: ClassVar[str] = "openai-chat.request.schema.json"
+    credential_description: ClassVar[str] = "the header 'Authorization: Bearer <key>'"
+    chat_path_description: ClassVar[str] = "POST /v1/chat/completions"
+
+    def endpoint(self, method: str, path: str) -> Endpoint | None:
+        if method == "POST" and path.rstrip("/") == "/v1/chat/completions":
+            return Endpoint("chat")
+        return None
+
+    def is_stream(self, request: RecordedRequest, endpoint: Endpoint) -> bool:
+        body = request.json()
+        return isinstance(body, dict) and body.get("stream") is True
+
+    def credentials_ok(self, request: RecordedRequest, api_key: str) -> bool:
+        return request.header("authorization") == f"Bearer {api_key}"
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def render_reply(
+        self, scenario: Scenario, turn: int, request: RecordedRequest, *, stream: bool
+    ) -> WireResponse:
+        reply = scenario.turns[turn].reply
+        if reply.error is not None:
+            return self.render_error(reply.error)
+        model = _requested_model(request) or scenario.request.model
+        completion_id = f"chatcmpl-conformance-{scenario.name}-{turn}"
+        if not stream:
+            response = json_response(200, self._completion(reply, model, completion_id), _HEADERS)
+            response.meta["usage_sent"] = reply.usage is not None
+            return response
+        body = request.json()
+        options = body.get("stream_options") if isinstance(body, dict) else None
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        return self._stream(scenario, reply, model, completion_id, include_usage=include_usage)
+
+    def _completion(self, reply: Reply, model: str, completion_id: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": reply.text if (reply.text or not reply.tool_calls) else None,
+            "refusal": None,
+        }
+        if reply.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": _arguments(call)},
+                }
+                for call in reply.tool_calls
+            ]
+        payload: dict[str, Any] = {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": _CREATED,
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "logprobs": None,
+                    "finish_reason": reply.effective_stop_reason,
+                }
+            ],
+            "system_fingerprint": _FINGERPRINT,
+        }
+        if reply.usage is not None:
+            payload["usage"] = reply.usage.as_json()
+        return payload
+
+    def _stream(
+        self,
+        scenario: Scenario,
+        reply: Reply,
+        model: str,
+        completion_id: str,
+        *,
+        include_usage: bool,
+    ) -> WireResponse:
+        wire = scenario.wire
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+            return sse_json(
+                {
+                    "id": completion_id,
+                    "object": "chat.completion.chunk",
+                    "created": _CREATED,
+                    "model": model,
+                    "system_fingerprint": _FINGERPRINT,
+                    "choices": [
+                        {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                    ],
+                },
+                wire,
+            )
+
+        first_content: str | None = "" if reply.text_parts or not reply.tool_calls else None
+        events = [chunk({"role": "assistant", "content": first_content, "refusal": None})]
+        events += [chunk({"content": part}) for part in reply.text_parts]
+        for index, call in enumerate(reply.tool_calls):
+            events.append(
+                chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "id": call.id,
+                                "type": "function",
+                                "function": {"name": call.name, "arguments": ""},
+                            }
+                        ]
+                    }
+                )
+            )
+            for piece in fragments(_arguments(call), wire.argument_fragments):
+                fragment: dict[str, Any] = {"index": index, "function": {"arguments": piece}}
+                if wire.continuation_ids == "null":
+                    fragment = {
+                        "index": index,
+                        "id": None,
+                        "type": None,
+                        "function": {"name": None, "arguments": piece},
+                    }
+                elif wire.continuation_ids == "repeat":
+                    fragment = {
+                        "index": index,
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": piece},
+                    }
+                events.append(chunk({"tool_calls": [fragment]}))
+        events.append(chunk({}, finish=reply.effective_stop_reason))
+        if include_usage and reply.usage is not None:
+            events.append(
+                sse_json(
+                    {
+                        "id": completion_id,
+                        "object": "chat.completion.chunk",
+                        "created": _CREATED,
+                        "model": model,
+                        "system_fingerprint": _FINGERPRINT,
+                        "choices": [],
+                        "usage": reply.usage.as_json(),
+                    },
+                    wire,
+                )
+            )
+        events.append(sse_event("[DONE]", wire))
+        response = sse_response(events, wire)
+        response.meta["usage_sent"] = include_usage and reply.usage is not None
+        response.meta["usage_hint"] = (
+            ""
+            if include_usage
+            else (
+                "the request did not ask for usage with stream_options.include_usage, "
+                "so the server sent none"
+            )
+        )
+        return response
+
+    def render_error(self, error: ErrorReply) -> WireResponse:
+        error_type, code = _ERROR_TYPES.get(
+            error.status, ("server_error" if error.status >= 500 else "invalid_request_error", None)
+        )
+        body = {
+            "error": {
+                "message": error.message,
+                "type": error.code or error_type,
+                "param": None,
+                "code": code,
+            }
+        }
+        headers = dict(_HEADERS)
+        headers.update(error.headers)
+        return json_response(error.status, body, headers)
+
+    # -- reading requests ------------------------------------------------------------------
+
+    def parse_request(self, request: RecordedRequest) -> CanonicalRequest:
+        body = request.json()
+        if not isinstance(body, dict):
+            return CanonicalRequest(
+                None,
+                None,
+                None,
+                None,
+                None,
+                (),
+                (),
+                problems=(("RQ-1", "the body is not a JSON object"),),
+            )
+        problems: list[tuple[str, str]] = []
+        raw_messages = body.get("messages")
+        if not isinstance(raw_messages, list):
+            raw_messages = []
+        messages: list[ChatMessage] = []
+        system: str | None = None
+        for position, raw in enumerate(raw_messages):
+            if not isinstance(raw, dict):
+                problems.append(("RQ-1", f"messages[{position}] is not an object"))
+                continue
+            role = raw.get("role")
+            content = _text_content(raw.get("content"))
+            if role in ("system", "developer"):
+                if position == 0 and system is None:
+                    system = content
+                else:
+                    problems.append(
+                        (
+                            "RQ-6",
+                            f"a {role} message stands at messages[{position}]; OpenAI expects "
+                            "the system prompt as the first message",
+                        )
+                    )
+                continue
+            if role not in ("user", "assistant", "tool"):
+                problems.append(("RQ-1", f"messages[{position}] has role {role!r}"))
+                continue
+            calls = tuple(
+                ToolCall(str(c.get("id")), str(c.get("function", {}).get("name")), _loads(c))
+                for c in raw.get("tool_calls") or ()
+                if isinstance(c, dict)
+            )
+            messages.append(
+                ChatMessage(role, content, tool_calls=calls, tool_call_id=raw.get("tool_call_id"))
+            )
+        if "system" in body:
+            problems.append(
+                (
+                    "RQ-6",
+                    "the body has a top-level 'system' field (an Anthropic shape); "
+                    "OpenAI ignores it and expects a system message",
+                )
+            )
+        tools = tuple(
+            ToolSpec(
+                str(t["function"].get("name")),
+                t["function"].get("description", ""),
+                t["function"].get("parameters", {}),
+            )
+            for t in body.get("tools") or ()
+            if isinstance(t, dict) and isinstance(t.get("function"), dict)
+        )
+        max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
+        stream = body.get("stream")
+        return CanonicalRequest(
+            model=body.get("model"),
+            temperature=body.get("temperature"),
+            max_tokens=max_tokens,
+            stream=stream if isinstance(stream, bool) else None,
+            system=system,
+            messages=tuple(messages),
+            tools=tools,
+            problems=tuple(problems),
+            extras={"stream_options": body.get("stream_options")},
+        )
+
+
+_HEADERS: Mapping[str, str] = {"x-request-id": "req_conformance", "openai-version": "2020-10-01"}
+
+
+def _arguments(call: ToolCall) -> str:
+    return json.dumps(dict(call.arguments), ensure_ascii=False, separators=(",", ":"))
+
+
+def _requested_model(request: RecordedRequest) -> str | None:
+    body = request.json()
+    model = body.get("model") if isinstance(body, dict) else None
+    return model if isinstance(model, str) else None
+
+
+def _text_content(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
+def _loads(call: Mapping[str, Any]) -> dict[str, Any]:
+    raw = call.get("function", {}).get("arguments")
+    try:
+        value = json.loads(raw) if isinstance(raw, str) and raw.strip() else {}
+    except ValueError:
+        return {"<unparsable arguments>": raw}
+    return value if isinstance(value, dict) else {"<not an object>": value}

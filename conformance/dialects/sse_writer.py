@@ -1,0 +1,56 @@
+"""Writing Server-Sent Events as each scenario's wire options ask (shared by SSE dialects)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conformance.scenarios.model import WireOptions
+from conformance.wire import WireResponse
+
+
+def sse_event(
+    data: str, wire: WireOptions, *, event: str | None = None, comment: str | None = None
+) -> bytes:
+    eol = wire.eol
+    sep = ": " if wire.data_space else ":"
+    lines: list[str] = []
+    if comment is not None:
+        lines.append(f": {comment}")
+    if event is not None:
+        lines.append(f"event{sep}{event}")
+    lines.extend(f"data{sep}{line}" for line in data.split("\n"))
+    return (eol.join(lines) + eol + eol).encode("utf-8")
+
+
+def sse_json(payload: Any, wire: WireOptions, *, event: str | None = None) -> bytes:
+    comment = "keep-alive" if wire.comments else None
+    return sse_event(
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        wire,
+        event=event,
+        comment=comment,
+    )
+
+
+def sse_response(events: list[bytes], wire: WireOptions) -> WireResponse:
+    response = WireResponse(
+        status=200,
+        headers=[
+            ("Content-Type", "text/event-stream; charset=utf-8"),
+            ("Cache-Control", "no-cache"),
+            ("Connection", "keep-alive"),
+        ],
+        pieces=events,
+        chunked=True,
+    )
+    response.split(wire.split_bytes)
+    return response
+
+
+def fragments(text: str, count: int) -> list[str]:
+    """Cut `text` into `count` pieces (some may be empty for short text), deterministically."""
+    if count <= 1 or len(text) <= 1:
+        return [text]
+    size = max(1, -(-len(text) // count))
+    return [text[i : i + size] for i in range(0, len(text), size)]

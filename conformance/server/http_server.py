@@ -1,0 +1,301 @@
+"""The fake API server: real HTTP/1.1 on 127.0.0.1, an ephemeral port, asyncio in its own thread.
+
+Real sockets, so that a provider on httpx, requests, aiohttp or an official SDK is tested the same
+way. The server runs in a background thread with its own event loop: a synchronous provider in
+the test thread and an async one in the test's own loop both reach it without sharing a loop.
+
+Each response's head and first body piece leave in one send with TCP_NODELAY set: on loopback a
+split write meets Nagle's algorithm and delayed ACKs and costs ~40 ms a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Self
+
+from conformance.dialects.base import Dialect
+from conformance.scenarios.model import Scenario
+from conformance.server.session import Exchange, Session
+from conformance.wire import RecordedRequest, WireResponse, json_response
+
+_MAX_HEAD = 64 * 1024
+_SESSION_PREFIX = "/c/"
+
+
+class _BadRequest(Exception):
+    pass
+
+
+class FakeServer:
+    """Start with `with FakeServer() as server:`; open a session per check with `server.play`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._host = host
+        self._port = port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._sessions: dict[str, Session] = {}
+        self._default: Session | None = None
+        self._lock = threading.Lock()
+        self._connection_ids = itertools.count(1)
+        self._sequence = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.connections_open = 0
+        self.port = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                self._server = loop.run_until_complete(
+                    asyncio.start_server(self._handle, self._host, self._port, limit=_MAX_HEAD)
+                )
+                self.port = self._server.sockets[0].getsockname()[1]
+            except BaseException as exc:  # reported to the starting thread
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="conformance-fake-server", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return
+
+        async def shutdown() -> None:
+            if self._server is not None:
+                self._server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._server is not None:
+                await self._server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(timeout=10)
+        self._loop = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def root_url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def play(self, scenario: Scenario, dialect: Dialect, api_key: str) -> Session:
+        token = secrets.token_hex(8)
+        session = Session(
+            token=token,
+            scenario=scenario,
+            dialect=dialect,
+            api_key=api_key,
+            root_url=f"{self.root_url}{_SESSION_PREFIX}{token}",
+        )
+        with self._lock:
+            self._sessions[token] = session
+        return session
+
+    def play_default(self, scenario: Scenario, dialect: Dialect, api_key: str) -> Session:
+        """Answer un-prefixed paths with this scenario (for `provider-conformance serve`)."""
+        session = Session(
+            token="", scenario=scenario, dialect=dialect, api_key=api_key, root_url=self.root_url
+        )
+        with self._lock:
+            self._default = session
+        return session
+
+    def end(self, session: Session) -> None:
+        with self._lock:
+            self._sessions.pop(session.token, None)
+
+    @contextlib.contextmanager
+    def session(self, scenario: Scenario, dialect: Dialect, api_key: str) -> Iterator[Session]:
+        session = self.play(scenario, dialect, api_key)
+        try:
+            yield session
+        finally:
+            self.end(session)
+
+    def _route(self, target: str) -> tuple[Session | None, str]:
+        path = target.split("?", 1)[0]
+        if path.startswith(_SESSION_PREFIX):
+            token, _, rest = path[len(_SESSION_PREFIX) :].partition("/")
+            with self._lock:
+                session = self._sessions.get(token)
+            return session, "/" + rest
+        return self._default, path
+
+    # -- HTTP -----------------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection_id = next(self._connection_ids)
+        self.connections_open += 1
+        try:
+            while True:
+                try:
+                    request = await self._read_request(reader, connection_id)
+                except (_BadRequest, asyncio.LimitOverrunError, ValueError):
+                    await self._write(writer, json_response(400, {"error": "malformed HTTP"}))
+                    break
+                if request is None:
+                    break
+                response = self._respond(request)
+                await self._write(writer, response)
+                if (request.header("connection") or "").lower() == "close":
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            self.connections_open -= 1
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+            self._tasks.discard(task)
+
+    async def _read_request(
+        self, reader: asyncio.StreamReader, connection_id: int
+    ) -> RecordedRequest | None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial.strip():
+                raise _BadRequest("connection closed inside a request head") from exc
+            return None
+        lines = head.decode("latin-1").split("\r\n")
+        try:
+            method, target, _version = lines[0].split(" ", 2)
+        except ValueError:
+            raise _BadRequest(f"bad request line {lines[0]!r}") from None
+        headers: list[tuple[str, str]] = []
+        for line in lines[1:]:
+            if not line:
+                continue
+            name, sep, value = line.partition(":")
+            if not sep:
+                raise _BadRequest(f"bad header line {line!r}")
+            headers.append((name.strip(), value.strip()))
+        lowered = {k.lower(): v for k, v in headers}
+        if "chunked" in lowered.get("transfer-encoding", "").lower():
+            body = await self._read_chunked(reader)
+        else:
+            body = await reader.readexactly(int(lowered.get("content-length", "0") or 0))
+        return RecordedRequest(
+            method=method,
+            target=target,
+            path=target.split("?", 1)[0],
+            headers=tuple(headers),
+            body=body,
+            connection_id=connection_id,
+            sequence=next(self._sequence),
+        )
+
+    async def _read_chunked(self, reader: asyncio.StreamReader) -> bytes:
+        body = bytearray()
+        while True:
+            size_line = await reader.readuntil(b"\r\n")
+            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")
+                return bytes(body)
+            body += await reader.readexactly(size)
+            await reader.readexactly(2)
+
+    def _respond(self, request: RecordedRequest) -> WireResponse:
+        session, path = self._route(request.target)
+        if session is None:
+            return json_response(
+                404,
+                {
+                    "error": {
+                        "message": f"no scenario is playing at {request.path}",
+                        "type": "conformance",
+                    }
+                },
+            )
+        request = RecordedRequest(
+            method=request.method,
+            target=request.target,
+            path=path,
+            headers=request.headers,
+            body=request.body,
+            connection_id=request.connection_id,
+            sequence=request.sequence,
+        )
+        dialect = session.dialect
+        endpoint = dialect.endpoint(request.method, path)
+        turn: int | None = None
+        if endpoint is None:
+            response = dialect.unknown_endpoint(request.method, path)
+        elif not dialect.credentials_ok(request, session.api_key):
+            response = dialect.auth_failure()
+        else:
+            turn = session.next_turn()
+            response = dialect.render_reply(
+                session.scenario, turn, request, stream=dialect.is_stream(request, endpoint)
+            )
+        session.record(Exchange(request, response, endpoint.kind if endpoint else None, turn))
+        return response
+
+    async def _write(self, writer: asyncio.StreamWriter, response: WireResponse) -> None:
+        head = response.head_bytes()
+        pieces = response.pieces or [b""]
+        for index, piece in enumerate(pieces):
+            data = _frame(piece, response.chunked)
+            writer.write(head + data if index == 0 else data)
+            await writer.drain()
+            if len(pieces) > 1:
+                # Let the piece leave on its own so the client's reads end where the piece does.
+                await asyncio.sleep(0)
+        if response.chunked:
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+
+
+def _frame(piece: bytes, chunked: bool) -> bytes:
+    if not chunked:
+        return piece
+    if not piece:
+        return b""
+    return f"{len(piece):X}\r\n".encode("ascii") + piece + b"\r\n"
