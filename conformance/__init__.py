@@ -1,0 +1,51 @@
+"""provider-conformance: contract tests and a conformance harness for LLM provider clients.
+
+The public API: the subclassable suite, the fake server, scenarios, the seams (Dialect, Profile)
+and the clause catalogue. Everything else is internal and may change.
+"""
+
+from conformance.clauses import CLAUSES, Clause, clause
+from conformance.dialects import CanonicalRequest, Dialect, Endpoint, get_dialect
+from conformance.errors import ScenarioError, UsageError
+from conformance.observation import Observation, ObservedChunk, ObservedError, TurnObservation
+from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
+from conformance.runner import Case, CaseOutcome, ProviderUnderTest, run_case, run_identity
+from conformance.scenarios import Scenario, bundled_scenarios, load_scenarios
+from conformance.server import FakeServer, RecordedRequest, Session, WireResponse
+from conformance.suite import ProviderConformanceSuite
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CLAUSES",
+    "CanonicalRequest",
+    "Case",
+    "CaseOutcome",
+    "Clause",
+    "Connection",
+    "Dialect",
+    "Endpoint",
+    "FakeServer",
+    "Observation",
+    "ObservedChunk",
+    "ObservedError",
+    "Profile",
+    "ProviderConformanceSuite",
+    "ProviderSpec",
+    "ProviderUnderTest",
+    "RecordedRequest",
+    "Scenario",
+    "ScenarioError",
+    "Session",
+    "TurnObservation",
+    "UsageError",
+    "WireResponse",
+    "__version__",
+    "bundled_scenarios",
+    "clause",
+    "get_dialect",
+    "get_profile",
+    "load_scenarios",
+    "run_case",
+    "run_identity",
+]

@@ -1,0 +1,231 @@
+"""The `provider-conformance` command: argument parsing only.
+
+`run` runs the very suite the pytest plugin runs (in-process pytest), so the CLI and
+`pytest --provider ...` can never disagree. Exit codes: 0 conforms, 1 a clause failed, 2 usage
+error (bad option, target, dialect, scenario or file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance import __version__
+from conformance.clauses import CLAUSES
+from conformance.dialects import available_dialects, get_dialect
+from conformance.errors import UsageError
+from conformance.profiles import available_profiles
+from conformance.provider_files import reference_providers_file
+from conformance.scenarios import bundled_scenarios, load_scenarios
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="provider-conformance",
+        description="Judge LLM provider classes against the conformance contract.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run the suite and write reports",
+        description="Run the suite against --provider (or, with none, every bundled reference "
+        "provider) and write the reports.",
+    )
+    run.add_argument("--provider", action="append", default=[], metavar="MODULE:CLASS")
+    run.add_argument("--providers-file", metavar="FILE")
+    run.add_argument("--dialect", default="openai-chat")
+    run.add_argument("--profile", default="native")
+    run.add_argument("--profile-option", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument("--scenario", action="append", default=[], metavar="NAME")
+    run.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    run.add_argument(
+        "--report-dir",
+        default="reports",
+        metavar="DIR",
+        help="where reports go (default: ./reports)",
+    )
+    run.add_argument("--check-timeout", type=float, metavar="S")
+    run.add_argument("--provider-timeout", type=float, metavar="S")
+    run.add_argument("--no-provider-coverage", action="store_true")
+    run.add_argument(
+        "-n", "--workers", metavar="N", help="run checks in N processes (pytest-xdist), or 'auto'"
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="one line per check")
+
+    serve = commands.add_parser(
+        "serve",
+        help="start the fake server alone",
+        description="Start the fake API server playing one scenario; the first line on stdout is "
+        "its base URL. Stop it with Ctrl-C.",
+    )
+    serve.add_argument("--scenario", required=True, metavar="NAME")
+    serve.add_argument("--dialect", default="openai-chat")
+    serve.add_argument("--port", type=int, default=0, help="default: an ephemeral port")
+    serve.add_argument(
+        "--api-key",
+        default="sk-conformance-serve",
+        help="the key clients must send (default: sk-conformance-serve)",
+    )
+    serve.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+
+    listing = commands.add_parser("list", help="list scenarios, clauses, dialects or profiles")
+    listing.add_argument("what", choices=["scenarios", "clauses", "dialects", "profiles"])
+    listing.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+
+    show = commands.add_parser("show", help="show a scenario and its expected result")
+    show.add_argument("what", choices=["scenario"])
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    return parser
+
+
+def _scenarios(extra: Sequence[str]) -> dict[str, object]:
+    found: dict[str, object] = dict(bundled_scenarios())
+    if extra:
+        found.update(load_scenarios([Path(d) for d in extra]))
+    return found
+
+
+def _run(args: argparse.Namespace) -> int:
+    import pytest
+
+    pytest_args = [
+        "-c",
+        os.devnull,
+        "--rootdir",
+        os.getcwd(),
+        "-p",
+        "no:cacheprovider",
+        "-q" if not args.verbose else "-v",
+        "-rfE",
+        # The suite fails with its own messages, not asserts; and this module has imported
+        # conformance already, which assertion rewriting would warn about.
+        "--assert=plain",
+    ]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        pytest_args += ["-p", "conformance.pytest_plugin"]
+    if not args.provider and not args.providers_file:
+        pytest_args += ["--providers-file", str(reference_providers_file())]
+    for target in args.provider:
+        pytest_args += ["--provider", target]
+    if args.providers_file:
+        pytest_args += ["--providers-file", args.providers_file]
+    pytest_args += ["--dialect", args.dialect, "--profile", args.profile]
+    for pair in args.profile_option:
+        pytest_args += ["--profile-option", pair]
+    for name in args.scenario:
+        pytest_args += ["--scenario", name]
+    for directory in args.scenarios_dir:
+        pytest_args += ["--scenarios-dir", directory]
+    pytest_args += ["--report-dir", args.report_dir]
+    if args.check_timeout is not None:
+        pytest_args += ["--check-timeout", str(args.check_timeout)]
+    if args.provider_timeout is not None:
+        pytest_args += ["--provider-timeout", str(args.provider_timeout)]
+    if args.no_provider_coverage:
+        pytest_args.append("--no-provider-coverage")
+    if args.workers:
+        pytest_args += ["-n", args.workers]
+    code = int(pytest.main(pytest_args))
+    if code == pytest.ExitCode.OK:
+        return EXIT_OK
+    if code == pytest.ExitCode.TESTS_FAILED:
+        return EXIT_FAIL
+    return EXIT_USAGE
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from conformance.server import FakeServer
+
+    scenarios = _scenarios(args.scenarios_dir)
+    if args.scenario not in scenarios:
+        raise UsageError(
+            f"--scenario {args.scenario}: unknown scenario; run "
+            "'provider-conformance list scenarios'"
+        )
+    dialect = get_dialect(args.dialect)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        server = FakeServer(port=args.port).start()
+    except OSError as exc:
+        raise UsageError(f"--port {args.port}: cannot listen on it ({exc.strerror})") from None
+    with server:
+        session = server.play_default(scenarios[args.scenario], dialect, args.api_key)  # type: ignore[arg-type]
+        print(session.base_url, flush=True)
+        print(
+            f"serving scenario {args.scenario} as {dialect.name}; clients must send "
+            f"{dialect.credential_description} with the key {args.api_key!r}; Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace) -> int:
+    if args.what == "scenarios":
+        names: list[str] = sorted(_scenarios(args.scenarios_dir))
+    elif args.what == "clauses":
+        names = list(CLAUSES)
+    elif args.what == "dialects":
+        names = sorted(available_dialects())
+    else:
+        names = sorted(available_profiles())
+    print("\n".join(names))
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    from conformance.scenarios import Scenario
+
+    scenarios = _scenarios(args.scenarios_dir)
+    scenario = scenarios.get(args.name)
+    if not isinstance(scenario, Scenario):
+        raise UsageError(
+            f"show scenario {args.name}: unknown scenario; run "
+            "'provider-conformance list scenarios'"
+        )
+    data = scenario.as_json()
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{scenario.name}: {scenario.title}")
+    if scenario.description:
+        print(f"  {scenario.description.strip()}")
+    print(f"  source: {scenario.source}")
+    requires = ", ".join(sorted(scenario.requires)) or "nothing"
+    print(f"  modes: {', '.join(scenario.modes)}; requires: {requires}")
+    print(f"  focus: {', '.join(scenario.focus) or '-'}")
+    print("  expected:")
+    for key, value in data["expected"].items():
+        print(f"    {key}: {json.dumps(value, ensure_ascii=False)}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handlers = {"run": _run, "serve": _serve, "list": _list, "show": _show}
+    try:
+        return handlers[args.command](args)
+    except UsageError as exc:
+        print(f"provider-conformance: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

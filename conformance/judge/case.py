@@ -1,0 +1,26 @@
+"""Everything one check produced, handed to the clause judges as a single value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conformance.canonical import Mode
+from conformance.dialects.base import Dialect
+from conformance.observation import Observation
+from conformance.scenarios.model import Scenario
+from conformance.server.session import Exchange
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    scenario: Scenario
+    mode: Mode
+    observation: Observation
+    exchanges: tuple[Exchange, ...]
+    dialect: Dialect
+    api_key: str
+    declared: frozenset[str]
+
+    @property
+    def chat_exchanges(self) -> tuple[Exchange, ...]:
+        return tuple(e for e in self.exchanges if e.turn is not None)

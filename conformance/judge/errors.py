@@ -1,0 +1,102 @@
+"""ER clauses: the error a provider raises for an API error, judged against the ER-1 table."""
+
+from __future__ import annotations
+
+import math
+
+from conformance.judge.case import CaseRecord
+from conformance.judge.verdict import Verdict, check, failed
+
+
+def judge_errors(case: CaseRecord) -> list[Verdict]:
+    verdicts: list[Verdict] = []
+    for index, turn in enumerate(case.scenario.turns):
+        if turn.reply.error is None or index >= len(case.observation.turns):
+            continue
+        expected = case.scenario.expected_error(index)
+        assert expected is not None
+        observed = case.observation.turns[index].error
+        status = expected.status
+        if observed is None:
+            message = (
+                f"HTTP {status} was answered with a result instead of an error "
+                f"({case.mode}): the caller cannot tell it failed"
+            )
+            verdicts += [failed("ER-1", message), failed("ER-3", message)]
+            continue
+        if not observed.is_profile_error:
+            verdicts.append(
+                failed(
+                    "ER-8",
+                    f"HTTP {status} ({case.mode}) escaped as {observed.type_name}: "
+                    f"{observed.message[:300]!r}; only the profile's own error types may escape",
+                )
+            )
+            continue
+        verdicts.append(check("ER-8", []))
+
+        problems: list[str] = []
+        if observed.category != expected.category:
+            problems.append(
+                f"HTTP {status} ({case.mode}) became category "
+                f"{observed.category!r}, expected {expected.category!r}"
+            )
+        if observed.retryable is not None and observed.retryable != expected.retryable:
+            problems.append(
+                f"HTTP {status} ({case.mode}) has retryable={observed.retryable}, "
+                f"expected {expected.retryable}"
+            )
+        verdicts.append(check("ER-1", problems))
+
+        problems = []
+        if observed.status_code != status:
+            problems.append(f"status code {observed.status_code!r}, expected {status}")
+        name = case.observation.provider_name
+        if not observed.provider:
+            problems.append("the error does not name the provider")
+        elif isinstance(name, str) and observed.provider != name:
+            problems.append(
+                f"the error names provider {observed.provider!r}, "
+                f"but the provider's name is {name!r}"
+            )
+        if expected.message and expected.message not in observed.message:
+            problems.append(
+                f"the message {observed.message[:200]!r} does not carry the API's "
+                f"own message {expected.message!r}"
+            )
+        if observed.cause_type is None:
+            problems.append("no original exception is attached as the cause (raise ... from exc)")
+        verdicts.append(check("ER-3", [f"HTTP {status} ({case.mode}): {p}" for p in problems]))
+
+        if expected.retry_after is not None:
+            got = observed.retry_after
+            verdicts.append(
+                check(
+                    "ER-2",
+                    []
+                    if got is not None
+                    and math.isclose(float(got), expected.retry_after, abs_tol=1.0)
+                    else [
+                        f"HTTP {status} ({case.mode}): retry-after {got!r}, expected "
+                        f"{expected.retry_after:g} from the response headers"
+                    ],
+                )
+            )
+    return verdicts
+
+
+def judge_unexpected_raw_errors(case: CaseRecord) -> list[Verdict]:
+    """ER-8 outside error scenarios: any raw exception escaping an ordinary exchange."""
+    verdicts: list[Verdict] = []
+    for index, turn in enumerate(case.observation.turns):
+        if index < len(case.scenario.turns) and case.scenario.turns[index].reply.error is not None:
+            continue
+        if turn.error is not None and not turn.error.is_profile_error:
+            verdicts.append(
+                failed(
+                    "ER-8",
+                    f"turn {index} ({case.mode}): {turn.error.type_name} "
+                    f"escaped: {turn.error.message[:300]!r}",
+                )
+            )
+    return verdicts

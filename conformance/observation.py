@@ -1,0 +1,72 @@
+"""The one observation model every profile reports into, whatever the provider's interface.
+
+The judge only ever sees these; that is what lets a victor-style, an orchestrator-style and a
+native provider be judged by the same clause code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conformance.canonical import Mode, ToolCall, Usage
+
+
+@dataclass(frozen=True)
+class ObservedChunk:
+    text: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    is_final: bool = False
+    stop_reason: str | None = None
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True)
+class ObservedError:
+    """An exception the provider raised, in canonical terms."""
+
+    type_name: str
+    #: Canonical category, or None when the exception is not one of the profile's error types
+    #: (a raw httpx, json, KeyError ... escaped: ER-8).
+    category: str | None
+    status_code: int | None
+    retryable: bool | None
+    retry_after: float | None
+    provider: str | None
+    message: str
+    cause_type: str | None
+    representation: str
+
+    @property
+    def is_profile_error(self) -> bool:
+        return self.category is not None
+
+
+@dataclass
+class TurnObservation:
+    """What the provider reported for one request/response exchange."""
+
+    mode: Mode
+    text: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    stop_reason: str | None = None
+    usage: Usage | None = None
+    chunks: list[ObservedChunk] = field(default_factory=list)
+    error: ObservedError | None = None
+
+    @property
+    def streamed_text(self) -> str:
+        return "".join(chunk.text for chunk in self.chunks)
+
+
+@dataclass
+class Observation:
+    """Everything observed while running one scenario in one mode against one provider."""
+
+    mode: Mode
+    turns: list[TurnObservation] = field(default_factory=list)
+    provider_name: object = None
+    provider_repr: str = ""
+    log_lines: list[str] = field(default_factory=list)
+    timed_out: bool = False
+    #: An exception from the harness's own driving (building or closing the provider), if any.
+    harness_error: str | None = None

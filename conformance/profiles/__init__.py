@@ -1,0 +1,63 @@
+"""Profiles: the programming interfaces the harness can drive, by name.
+
+Users add one by entry point (group `provider_conformance.profiles`) or `--profile module:Class`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from typing import Any
+
+from conformance.errors import UsageError
+from conformance.profiles.base import (
+    Connection,
+    Profile,
+    ProviderSpec,
+    accepts,
+    check_buildable,
+)
+from conformance.profiles.native import NativeProfile
+
+BUILTIN: dict[str, type[Profile]] = {NativeProfile.name: NativeProfile}
+
+ENTRY_POINT_GROUP = "provider_conformance.profiles"
+
+
+def available_profiles() -> dict[str, type[Profile]]:
+    found = dict(BUILTIN)
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(entry.name, entry.load())
+    return found
+
+
+def get_profile(name: str, options: Mapping[str, Any] | None = None) -> Profile:
+    if ":" in name:
+        module_name, _, attr = name.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise UsageError(f"--profile {name}: cannot import it ({exc})") from None
+        if not (isinstance(cls, type) and issubclass(cls, Profile)):
+            raise UsageError(f"--profile {name}: not a subclass of conformance.profiles.Profile")
+    else:
+        profiles = available_profiles()
+        if name not in profiles:
+            known = ", ".join(sorted(profiles))
+            raise UsageError(f"--profile {name}: unknown profile; known profiles: {known}")
+        cls = profiles[name]
+    return cls(options)
+
+
+__all__ = [
+    "BUILTIN",
+    "Connection",
+    "NativeProfile",
+    "Profile",
+    "ProviderSpec",
+    "accepts",
+    "available_profiles",
+    "check_buildable",
+    "get_profile",
+]

@@ -1,0 +1,124 @@
+"""The Profile seam: how the harness drives one programming interface.
+
+A profile builds the provider under test, sends the scenario's conversation through the
+provider's own types, and turns whatever comes back (results, chunks, exceptions) into the
+canonical observation. It is the only code that knows the interface; it says which clauses the
+interface cannot express, and those are reported not applicable, never passed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from conformance.canonical import Mode
+from conformance.errors import UsageError
+from conformance.observation import ObservedError, TurnObservation
+from conformance.scenarios.model import Scenario
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What a provider is built with: the fake server's base URL, a throwaway key, a timeout."""
+
+    base_url: str
+    api_key: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """One provider to judge: where to find it, how to build it, which dialect and profile."""
+
+    target: str
+    dialect: str
+    profile: str = "native"
+    #: An id for test ids and report rows; defaults to the target's last component.
+    label: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    #: A callable (given directly, e.g. by a test class) that replaces importing `target`.
+    factory: Callable[..., Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.label or self.target.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+
+    @property
+    def module_name(self) -> str | None:
+        """The module holding the provider's code, for coverage."""
+        if self.factory is not None:
+            return getattr(self.factory, "__module__", None)
+        return self.target.split(":", 1)[0] if ":" in self.target else None
+
+
+class Profile(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    #: Clause id -> why this interface cannot express it.
+    not_applicable: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options: dict[str, Any] = dict(options or {})
+
+    @abstractmethod
+    def build(self, target: Callable[..., Any], spec: ProviderSpec, connection: Connection) -> Any:
+        """Construct the provider under test from `target` (the class or factory)."""
+
+    @abstractmethod
+    def check_target(self, target: Callable[..., Any], spec: ProviderSpec) -> None:
+        """Raise UsageError if `target` cannot be built the way this profile builds providers."""
+
+    @abstractmethod
+    def declared_capabilities(self, provider: Any) -> frozenset[str]:
+        """The capabilities the provider says it has."""
+
+    @abstractmethod
+    def provider_name(self, provider: Any) -> object:
+        """The provider's `name` as it reports it (ID-1 judges it)."""
+
+    @abstractmethod
+    async def run_turn(
+        self, provider: Any, scenario: Scenario, turn: int, mode: Mode
+    ) -> TurnObservation:
+        """Send turn `turn` of the scenario's conversation and observe the outcome."""
+
+    @abstractmethod
+    async def close(self, provider: Any) -> None:
+        """Release the provider's resources."""
+
+    @abstractmethod
+    def classify(self, exc: BaseException) -> ObservedError:
+        """Describe an exception; category None when it is not one of the profile's types."""
+
+
+def check_buildable(
+    target: Callable[..., Any], spec: ProviderSpec, required: Mapping[str, Any]
+) -> None:
+    """Fail early, with one clear line, when `target` cannot take the arguments a profile passes."""
+    if not callable(target):
+        raise UsageError(f"--provider {spec.target}: {target!r} is not a class or factory")
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return  # builtins and C types: find out when building
+    try:
+        signature.bind(**required, **spec.options)
+    except TypeError as exc:
+        names = ", ".join(required)
+        raise UsageError(
+            f"--provider {spec.target}: cannot be built with {names} ({exc}); give a factory "
+            "that takes them, or subclass ProviderConformanceSuite and override build_provider"
+        ) from None
+
+
+def accepts(target: Callable[..., Any], parameter: str) -> bool:
+    try:
+        parameters = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return False
+    return parameter in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )

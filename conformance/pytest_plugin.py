@@ -1,0 +1,312 @@
+"""The pytest plugin (entry point `pytest11`): options, fixtures, parametrization and reports.
+
+Thin by design: it parametrizes the suite's tests over providers and scenarios, hands each check to
+the runner, and gathers the outcomes (also from pytest-xdist workers, through the test reports)
+into the compatibility report at the end of the session.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.canonical import MODES
+from conformance.errors import UsageError
+from conformance.profiles.base import ProviderSpec
+from conformance.provider_files import load_providers_file
+from conformance.report.coverage_run import ProviderCoverage
+from conformance.report.writers import write_reports
+from conformance.runner import (
+    DEFAULT_CHECK_TIMEOUT,
+    DEFAULT_PROVIDER_TIMEOUT,
+    Case,
+    CaseOutcome,
+    ProviderUnderTest,
+    run_case,
+    run_identity,
+)
+from conformance.scenarios import Scenario, bundled_scenarios, load_scenarios
+from conformance.server import FakeServer
+
+_OUTCOME = pytest.StashKey[dict[str, Any]]()
+_PLUGIN_NAME = "provider-conformance-state"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("provider-conformance", "LLM provider conformance")
+    group.addoption(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="MODULE:CLASS",
+        help="provider class (or factory) to judge; repeatable",
+    )
+    group.addoption(
+        "--providers-file",
+        metavar="FILE",
+        help="YAML file listing providers (schemas/providers.schema.json)",
+    )
+    group.addoption(
+        "--dialect",
+        default="openai-chat",
+        metavar="NAME",
+        help="wire dialect of --provider (default: openai-chat), or module:Class",
+    )
+    group.addoption(
+        "--profile",
+        default="native",
+        metavar="NAME",
+        help="interface profile of --provider (default: native), or module:Class",
+    )
+    group.addoption(
+        "--profile-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="option for the profile or extra constructor argument; repeatable",
+    )
+    group.addoption(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this scenario; repeatable",
+    )
+    group.addoption(
+        "--scenarios-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also load scenarios from this folder; repeatable",
+    )
+    group.addoption(
+        "--report-dir",
+        metavar="DIR",
+        help="write the compatibility report and provider coverage here",
+    )
+    group.addoption(
+        "--check-timeout",
+        type=float,
+        default=DEFAULT_CHECK_TIMEOUT,
+        metavar="S",
+        help=f"stop a check after S seconds (default {DEFAULT_CHECK_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--provider-timeout",
+        type=float,
+        default=DEFAULT_PROVIDER_TIMEOUT,
+        metavar="S",
+        help=f"timeout the provider is built with (default {DEFAULT_PROVIDER_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--no-provider-coverage", action="store_true", help="do not measure the provider's own code"
+    )
+
+
+def _parse_options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--profile-option {pair}: expected KEY=VALUE")
+        options[key.strip()] = value
+    return options
+
+
+def configured_specs(config: pytest.Config) -> list[ProviderSpec]:
+    state: ConformanceState = config.pluginmanager.getplugin(_PLUGIN_NAME)
+    return state.configured
+
+
+class ConformanceState:
+    """Per-session state of the plugin: scenarios, providers, the server and the outcomes."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        option = config.option
+        options = _parse_options(option.profile_option)
+        self.configured: list[ProviderSpec] = [
+            ProviderSpec(target=t, dialect=option.dialect, profile=option.profile, options=options)
+            for t in option.provider
+        ]
+        if option.providers_file:
+            self.configured += load_providers_file(Path(option.providers_file))
+        extra = [Path(d) for d in option.scenarios_dir]
+        self.scenarios: dict[str, Scenario] = dict(bundled_scenarios())
+        for name, scenario in load_scenarios(extra).items() if extra else ():
+            self.scenarios[name] = scenario
+        unknown = [n for n in option.scenario if n not in self.scenarios]
+        if unknown:
+            raise UsageError(
+                f"--scenario {unknown[0]}: unknown scenario; run "
+                "'provider-conformance list scenarios' to see them"
+            )
+        self.selected: list[str] = option.scenario or list(self.scenarios)
+        self.report_dir = Path(option.report_dir) if option.report_dir else None
+        self._providers: dict[str, ProviderUnderTest] = {}
+        self._server: FakeServer | None = None
+        self.outcomes: list[dict[str, Any]] = []
+        self.coverage: ProviderCoverage | None = None
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    def provider(self, spec: ProviderSpec) -> ProviderUnderTest:
+        key = f"{spec.id}|{spec.target}"
+        if key not in self._providers:
+            self._providers[key] = ProviderUnderTest.load(spec)
+        return self._providers[key]
+
+    def cases(self, names: list[str] | None) -> Iterator[Case]:
+        for name in self.selected:
+            if names is not None and name not in names:
+                continue
+            scenario = self.scenarios[name]
+            for mode in MODES:
+                if mode in scenario.modes:
+                    yield Case(scenario, mode)
+
+    @property
+    def server(self) -> FakeServer:
+        if self._server is None:
+            self._server = FakeServer().start()
+        return self._server
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        outcome = getattr(report, "conformance", None)
+        if outcome is not None and not self.is_worker:
+            self.outcomes.append(outcome)
+
+
+class ConformanceChecks:
+    """What the suite's tests call: run a check, record its outcome, pass, skip or fail."""
+
+    def __init__(self, state: ConformanceState, item: pytest.Item) -> None:
+        self._state = state
+        self._item = item
+
+    def _finish(self, outcome: CaseOutcome) -> None:
+        self._item.stash[_OUTCOME] = outcome.as_json()
+        if outcome.not_applicable is not None and not outcome.failures:
+            pytest.skip(f"not applicable: {outcome.not_applicable}")
+        if not outcome.ok:
+            pytest.fail(outcome.failure_text(), pytrace=False)
+
+    def check_identity(self, spec: ProviderSpec) -> None:
+        state = self._state
+        self._finish(run_identity(state.provider(spec), state.server))
+
+    def check_case(self, spec: ProviderSpec, case: Case) -> None:
+        state = self._state
+        option = state.config.option
+        self._finish(
+            run_case(
+                state.server,
+                state.provider(spec),
+                case,
+                check_timeout=option.check_timeout,
+                provider_timeout=option.provider_timeout,
+            )
+        )
+
+
+def _state(config: pytest.Config) -> ConformanceState:
+    state: ConformanceState = config.pluginmanager.getplugin(_PLUGIN_NAME)
+    return state
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance: a provider-conformance check")
+    try:
+        state = ConformanceState(config)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.pluginmanager.register(state, _PLUGIN_NAME)
+    if not state.configured:
+        return
+    suite = str(Path(__file__).with_name("configured_tests.py"))
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        config.args.append(suite)
+    else:
+        config.args[:] = [suite]
+    if state.report_dir is not None:
+        state.report_dir.mkdir(parents=True, exist_ok=True)
+        if not config.option.xmlpath:
+            config.option.xmlpath = str(state.report_dir / "junit.xml")
+        if not config.option.no_provider_coverage:
+            modules = [m for m in (s.module_name for s in state.configured) if m]
+            state.coverage = ProviderCoverage(state.report_dir, modules, worker=state.is_worker)
+            state.coverage.start()
+    try:  # after coverage has started, so the provider's module-level code is measured too
+        for spec in state.configured:
+            state.provider(spec)
+    except UsageError as exc:
+        if state.coverage is not None:
+            state.coverage.discard()
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    from conformance.suite import ProviderConformanceSuite
+
+    cls = metafunc.cls
+    if cls is None or not issubclass(cls, ProviderConformanceSuite):
+        return
+    state = _state(metafunc.config)
+    specs = cls.conformance_specs(metafunc.config)
+    if "conformance_spec" in metafunc.fixturenames:
+        metafunc.parametrize("conformance_spec", specs, ids=[s.id for s in specs])
+    if "conformance_check" in metafunc.fixturenames:
+        names = cls.conformance_scenarios(metafunc.config)
+        names = list(names) if names is not None else None
+        pairs = [(spec, case) for spec in specs for case in state.cases(names)]
+        metafunc.parametrize(
+            "conformance_check", pairs, ids=[f"{spec.id}:{case.id}" for spec, case in pairs]
+        )
+
+
+@pytest.fixture
+def conformance(request: pytest.FixtureRequest) -> ConformanceChecks:
+    """Runs checks for the requesting test and records their outcomes for the report."""
+    return ConformanceChecks(_state(request.config), request.node)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    result = yield
+    report: pytest.TestReport = result.get_result()
+    if call.when == "call" and _OUTCOME in item.stash:
+        # An attribute, so it travels with the report from pytest-xdist workers.
+        report.conformance = item.stash[_OUTCOME]  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = _state(session.config)
+    if state.coverage is not None:
+        state.coverage.stop()
+    state.close()
+    if state.is_worker or state.report_dir is None:
+        return
+    if state.coverage is not None:
+        state.coverage.report()
+    command = " ".join(["pytest", *sys.argv[1:]])
+    written = write_reports(state.report_dir, state.outcomes, command=command)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"provider-conformance: reports written to {state.report_dir}")
+        for path in written:
+            reporter.write_line(f"  {path}")

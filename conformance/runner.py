@@ -1,0 +1,277 @@
+"""Running one check: a scenario, in one mode, against one provider, on the shared fake server.
+
+Used alike by the pytest plugin, the subclassable suite and the CLI, so that all three run the same
+checks. A check never waits longer than its timeout: a provider that hangs is a failing check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from conformance.canonical import Mode
+from conformance.dialects import Dialect, get_dialect
+from conformance.judge import (
+    CaseRecord,
+    Verdict,
+    failed,
+    judge_case,
+    judge_identity,
+    not_applicable,
+)
+from conformance.judge.secrets import judge_secrets
+from conformance.observation import Observation
+from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
+from conformance.scenarios.model import Scenario
+from conformance.server import FakeServer, redact
+from conformance.targets import resolve_target
+
+DEFAULT_CHECK_TIMEOUT = 10.0
+DEFAULT_PROVIDER_TIMEOUT = 3.0
+
+
+def new_api_key() -> str:
+    """An obviously fake key, unique per check, so a leak is traced to the check that leaked it."""
+    return f"sk-conformance-fake-{secrets.token_hex(12)}"
+
+
+@dataclass
+class ProviderUnderTest:
+    """A provider spec resolved once: its class or factory, profile and dialect."""
+
+    spec: ProviderSpec
+    target: Callable[..., Any]
+    profile: Profile
+    dialect: Dialect
+
+    @classmethod
+    def load(cls, spec: ProviderSpec) -> ProviderUnderTest:
+        dialect = get_dialect(spec.dialect)
+        profile = get_profile(spec.profile, spec.options)
+        target = resolve_target(spec)
+        profile.check_target(target, spec)
+        return cls(spec, target, profile, dialect)
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "target": self.spec.target,
+            "dialect": self.dialect.name,
+            "profile": self.profile.name,
+        }
+
+
+@dataclass(frozen=True)
+class Case:
+    scenario: Scenario
+    mode: Mode
+
+    @property
+    def id(self) -> str:
+        return f"{self.scenario.name}-{self.mode}"
+
+
+@dataclass
+class CaseOutcome:
+    provider: str
+    scenario: str
+    mode: str
+    verdicts: list[Verdict] = field(default_factory=list)
+    transcript: str = ""
+    not_applicable: str | None = None
+    error: str | None = None
+    duration: float = 0.0
+    #: What the report needs to know of the provider (target, dialect, profile, name ...).
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.failed]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.error is None
+
+    def failure_text(self) -> str:
+        lines = [f"{self.provider}: scenario {self.scenario} [{self.mode}]"]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        lines += [f"  {v.headline()}" for v in self.failures]
+        lines += ["", "Wire transcript:", self.transcript]
+        lines += ["", f"Expected result: provider-conformance show scenario {self.scenario} --json"]
+        return "\n".join(lines)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "scenario": self.scenario,
+            "mode": self.mode,
+            "verdicts": [
+                {"clause": v.clause, "outcome": v.outcome, "message": v.message}
+                for v in self.verdicts
+            ],
+            "transcript": self.transcript if self.failures or self.error else "",
+            "not_applicable": self.not_applicable,
+            "error": self.error,
+            "duration": round(self.duration, 4),
+            "facts": self.facts,
+        }
+
+
+class _LogCollector(logging.Handler):
+    """Keeps every line for SE-1, then redacts the record for the handlers after it.
+
+    It is installed first on the root logger, so pytest's own log capture (and with it the JUnit
+    file) only ever sees the redacted line.
+    """
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self._secrets = secrets
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = record.getMessage()
+        except Exception:  # a broken log call must not break the check
+            line = str(record.msg)
+        self.lines.append(line)
+        if any(secret in line for secret in self._secrets):
+            record.msg = redact(line, self._secrets)
+            record.args = ()
+
+
+@contextmanager
+def _collect_logs(secrets: tuple[str, ...]) -> Iterator[_LogCollector]:
+    """Every log line the provider writes at any level, for SE-1."""
+    root = logging.getLogger()
+    collector = _LogCollector(secrets)
+    previous = root.level
+    root.handlers.insert(0, collector)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield collector
+    finally:
+        root.removeHandler(collector)
+        root.setLevel(previous)
+
+
+def run_case(
+    server: FakeServer,
+    put: ProviderUnderTest,
+    case: Case,
+    *,
+    check_timeout: float = DEFAULT_CHECK_TIMEOUT,
+    provider_timeout: float = DEFAULT_PROVIDER_TIMEOUT,
+) -> CaseOutcome:
+    scenario, mode = case.scenario, case.mode
+    outcome = CaseOutcome(put.spec.id, scenario.name, mode, facts=put.facts())
+    api_key = new_api_key()
+    started = time.perf_counter()
+    observation = Observation(mode=mode)
+    declared: frozenset[str] = frozenset()
+    with (
+        server.session(scenario, put.dialect, api_key) as session,
+        _collect_logs((api_key,)) as logs,
+    ):
+        connection = Connection(session.base_url, api_key, provider_timeout)
+
+        async def drive() -> None:
+            nonlocal declared
+            provider = put.profile.build(put.target, put.spec, connection)
+            try:
+                observation.provider_name = put.profile.provider_name(provider)
+                observation.provider_repr = repr(provider)
+                declared = put.profile.declared_capabilities(provider)
+                missing = sorted(scenario.requirements(mode) - declared)
+                if missing:
+                    outcome.not_applicable = f"the provider does not declare {', '.join(missing)}"
+                    return
+                for turn in range(len(scenario.turns)):
+                    observed = await put.profile.run_turn(provider, scenario, turn, mode)
+                    observation.turns.append(observed)
+                    if observed.error is not None:
+                        break
+            finally:
+                await put.profile.close(provider)
+
+        try:
+            asyncio.run(asyncio.wait_for(drive(), timeout=check_timeout))
+        except TimeoutError:
+            observation.timed_out = True
+        except Exception as exc:  # building or closing the provider failed: not a clause verdict
+            outcome.error = redact(f"{type(exc).__name__}: {exc}", session.secrets)
+        observation.log_lines = logs.lines
+        outcome.duration = time.perf_counter() - started
+        outcome.transcript = session.transcript()
+        if outcome.not_applicable is None:
+            record = CaseRecord(
+                scenario=scenario,
+                mode=mode,
+                observation=observation,
+                exchanges=tuple(session.snapshot()),
+                dialect=put.dialect,
+                api_key=api_key,
+                declared=declared,
+            )
+            outcome.verdicts = judge_case(record)
+            if observation.timed_out:
+                primary = "ER-1" if scenario.is_error else ("CH-1" if mode == "chat" else "ST-1")
+                outcome.verdicts.append(
+                    failed(
+                        primary,
+                        f"the provider did not finish within {check_timeout:g} s "
+                        "(stopped by the per-check timeout)",
+                    )
+                )
+        else:
+            # Honest verdicts: the clauses this scenario exists for are not applicable, not passed.
+            outcome.verdicts = [not_applicable(c, outcome.not_applicable) for c in scenario.focus]
+            outcome.verdicts += judge_secrets(
+                CaseRecord(scenario, mode, observation, (), put.dialect, api_key, declared)
+            )
+    outcome.verdicts = [
+        _as_profile_allows(put.profile.not_applicable, v, session.secrets) for v in outcome.verdicts
+    ]
+    return outcome
+
+
+def _as_profile_allows(
+    not_applicable: Mapping[str, str], verdict: Verdict, secrets: tuple[str, ...]
+) -> Verdict:
+    """Redact the verdict's message; a clause the interface cannot express is not applicable."""
+    if verdict.clause in not_applicable:
+        return replace(verdict, outcome="not-applicable", message=not_applicable[verdict.clause])
+    return replace(verdict, message=redact(verdict.message, secrets))
+
+
+def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
+    """ID-1 and the provider's repr (SE-1), without any request."""
+    outcome = CaseOutcome(put.spec.id, "identity", "none", facts=put.facts())
+    api_key = new_api_key()
+    connection = Connection(f"{server.root_url}/c/identity{put.dialect.base_path}", api_key, 1.0)
+
+    async def inspect() -> None:
+        provider = put.profile.build(put.target, put.spec, connection)
+        try:
+            name = put.profile.provider_name(provider)
+            outcome.verdicts += judge_identity(name)
+            outcome.facts["name"] = name if isinstance(name, str) else repr(name)
+            outcome.facts["declared"] = sorted(put.profile.declared_capabilities(provider))
+            if api_key in repr(provider):
+                outcome.verdicts.append(
+                    failed("SE-1", "the provider's repr() contains the API key")
+                )
+        finally:
+            await put.profile.close(provider)
+
+    try:
+        asyncio.run(inspect())
+    except Exception as exc:
+        outcome.error = redact(f"cannot build the provider: {type(exc).__name__}: {exc}", [api_key])
+    return outcome

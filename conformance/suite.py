@@ -1,0 +1,78 @@
+"""The subclassable test class: the suite's checks as pytest tests.
+
+Use it the way langchain-tests is used: subclass it in your own test file, say how to build your
+provider, and pytest runs every check::
+
+    from conformance import ProviderConformanceSuite
+    from mypkg.llm import MyProvider
+
+    class TestMyProvider(ProviderConformanceSuite):
+        provider_class = MyProvider
+        dialect = "openai-chat"
+
+`pytest --provider mypkg.llm:MyProvider` runs the very same tests through a subclass the plugin
+configures from the command line (conformance/configured_tests.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pytest
+
+from conformance.profiles.base import ProviderSpec
+from conformance.runner import Case
+
+if TYPE_CHECKING:
+    from conformance.pytest_plugin import ConformanceChecks
+
+
+class ProviderConformanceSuite:
+    #: The provider class, or any factory taking the profile's constructor arguments.
+    provider_class: ClassVar[Callable[..., Any] | None] = None
+    #: Extra keyword arguments for the provider (and profile options such as `types_module`).
+    provider_options: ClassVar[Mapping[str, Any]] = {}
+    dialect: ClassVar[str] = "openai-chat"
+    profile: ClassVar[str] = "native"
+    #: Run only these scenarios (all bundled ones by default).
+    scenarios: ClassVar[Sequence[str] | None] = None
+    #: A label for reports and test ids; defaults to the class name of the provider.
+    provider_label: ClassVar[str] = ""
+
+    @classmethod
+    def conformance_specs(cls, config: pytest.Config) -> list[ProviderSpec]:
+        """The providers this class judges; override to judge several."""
+        factory = cls.provider_class
+        if factory is None:
+            raise pytest.UsageError(
+                f"{cls.__qualname__}: set provider_class (the provider class or a factory) "
+                "or override conformance_specs"
+            )
+        target = f"{factory.__module__}:{getattr(factory, '__qualname__', repr(factory))}"
+        label = cls.provider_label or getattr(factory, "__name__", "provider")
+        return [
+            ProviderSpec(
+                target=target,
+                dialect=cls.dialect,
+                profile=cls.profile,
+                label=label,
+                options=dict(cls.provider_options),
+                factory=factory,
+            )
+        ]
+
+    @classmethod
+    def conformance_scenarios(cls, config: pytest.Config) -> Sequence[str] | None:
+        return cls.scenarios
+
+    def test_identity(self, conformance_spec: ProviderSpec, conformance: ConformanceChecks) -> None:
+        """ID-1: the provider has a name; SE-1: its repr holds no key."""
+        conformance.check_identity(conformance_spec)
+
+    def test_scenario(
+        self, conformance_check: tuple[ProviderSpec, Case], conformance: ConformanceChecks
+    ) -> None:
+        """Every clause a scenario exercises, in one mode (chat or stream)."""
+        spec, case = conformance_check
+        conformance.check_case(spec, case)
