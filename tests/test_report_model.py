@@ -1,0 +1,85 @@
+"""How check outcomes become one verdict per clause: honest verdicts, never a hidden skip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.report import ProviderInfo, build_report, render_markdown, validate_report
+
+
+def _outcome(scenario: str, verdicts: list[tuple[str, str]], **extra: Any) -> dict[str, Any]:
+    return {
+        "provider": "p",
+        "scenario": scenario,
+        "mode": "chat",
+        "verdicts": [{"clause": c, "outcome": o, "message": f"{c} {o}"} for c, o in verdicts],
+        "transcript": "POST /v1/chat/completions",
+        **extra,
+    }
+
+
+def _provider(report: dict[str, Any]) -> dict[str, Any]:
+    provider: dict[str, Any] = report["providers"][0]
+    return provider
+
+
+INFO = ProviderInfo("p", "pkg:P", "openai-chat", "native", "p", ("tools", "streaming"))
+
+
+def test_one_failing_check_fails_the_clause() -> None:
+    report = build_report(
+        [INFO],
+        [_outcome("a", [("CH-1", "pass")]), _outcome("b", [("CH-1", "fail")])],
+    )
+    validate_report(report)
+    provider = _provider(report)
+    assert provider["clauses"]["CH-1"] == "fail"
+    assert provider["clause_details"]["CH-1"] == {
+        "verdict": "fail",
+        "checks": 2,
+        "passed": 1,
+        "failed": 1,
+        "not_applicable": 0,
+        "reasons": [],
+    }
+    assert provider["conforms"] is False
+    assert provider["failures"][0]["clauses"] == ["CH-1"]
+    assert "--scenario b" in provider["failures"][0]["reproduce"]
+
+
+def test_a_failing_clause_of_a_declared_capability_is_declared_but_broken() -> None:
+    report = build_report([INFO], [_outcome("t", [("CH-2", "fail"), ("CH-4", "fail")])])
+    clauses = _provider(report)["clauses"]
+    assert clauses["CH-2"] == "declared-but-broken"  # tools: declared
+    assert clauses["CH-4"] == "fail"  # usage: not declared
+
+
+def test_not_applicable_everywhere_is_not_applicable_and_never_a_pass() -> None:
+    report = build_report(
+        [INFO],
+        [_outcome("t", [("CH-2", "not-applicable")], not_applicable="does not declare tools")],
+    )
+    provider = _provider(report)
+    assert provider["clauses"]["CH-2"] == "not-applicable"
+    assert provider["skipped"] == [{"check": "t[chat]", "reason": "does not declare tools"}]
+    assert provider["conforms"] is True
+
+
+def test_clauses_without_checks_are_listed_as_not_checked() -> None:
+    report = build_report([INFO], [_outcome("a", [("CH-1", "pass")])])
+    provider = _provider(report)
+    assert "CH-1" not in provider["not_checked"]
+    assert "ST-4" in provider["not_checked"]
+    assert "ST-4" not in provider["clauses"]
+
+
+def test_markdown_marks_verdicts_with_words_not_only_colour() -> None:
+    report = build_report(
+        [INFO],
+        [_outcome("a", [("CH-1", "pass"), ("CH-2", "fail"), ("CH-3", "not-applicable")])],
+    )
+    text = render_markdown(report)
+    assert "| **CH-1** content equals the text the server sent | ✅ pass (1) |" in text
+    assert "💥 declared-but-broken" in text
+    assert "➖ n/a" in text
+    assert "does not conform" in text
