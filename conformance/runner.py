@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,6 +35,35 @@ from conformance.targets import resolve_target
 
 DEFAULT_CHECK_TIMEOUT = 10.0
 DEFAULT_PROVIDER_TIMEOUT = 3.0
+
+
+#: How long past its deadline a check's thread may take to notice the cancellation.
+_CANCEL_GRACE = 1.0
+
+
+def run_with_deadline(coroutine: Callable[[], Coroutine[Any, Any, None]], timeout: float) -> None:
+    """Run `coroutine()` in its own event loop on a worker thread, for at most `timeout` seconds.
+
+    `asyncio.wait_for` alone cannot stop a provider that blocks its loop (a `time.sleep` or a
+    synchronous HTTP call inside `async def`); the thread can be abandoned, so the run goes on.
+    Raises TimeoutError past the deadline, or whatever the coroutine raised.
+    """
+    result: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(coroutine(), timeout=timeout))
+            result.append(None)
+        except BaseException as exc:  # handed to the calling thread
+            result.append(exc)
+
+    worker = threading.Thread(target=target, name="conformance-check", daemon=True)
+    worker.start()
+    worker.join(timeout + _CANCEL_GRACE)
+    if worker.is_alive() or not result:
+        raise TimeoutError(f"the check did not finish within {timeout:g} s")
+    if result[0] is not None:
+        raise result[0]
 
 
 def new_api_key() -> str:
@@ -201,7 +231,7 @@ def run_case(
                 await put.profile.close(provider)
 
         try:
-            asyncio.run(asyncio.wait_for(drive(), timeout=check_timeout))
+            run_with_deadline(drive, check_timeout)
         except TimeoutError:
             observation.timed_out = True
         except Exception as exc:  # building or closing the provider failed: not a clause verdict
@@ -252,7 +282,13 @@ def _as_profile_allows(
 
 def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
     """ID-1 and the provider's repr (SE-1), without any request."""
-    outcome = CaseOutcome(put.spec.id, "identity", "none", facts=put.facts())
+    outcome = CaseOutcome(
+        put.spec.id,
+        "identity",
+        "none",
+        transcript="(none: this check builds the provider and reads its name, without a request)",
+        facts=put.facts(),
+    )
     api_key = new_api_key()
     connection = Connection(f"{server.root_url}/c/identity{put.dialect.base_path}", api_key, 1.0)
 
@@ -271,7 +307,7 @@ def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
             await put.profile.close(provider)
 
     try:
-        asyncio.run(inspect())
+        run_with_deadline(inspect, DEFAULT_CHECK_TIMEOUT)
     except Exception as exc:
         outcome.error = redact(f"cannot build the provider: {type(exc).__name__}: {exc}", [api_key])
     return outcome
