@@ -19,7 +19,7 @@ from conformance.errors import UsageError
 from conformance.profiles.base import ProviderSpec
 from conformance.provider_files import load_providers_file
 from conformance.report.coverage_run import ProviderCoverage
-from conformance.report.writers import write_reports
+from conformance.report.writers import verdict_lines, write_reports
 from conformance.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
@@ -151,6 +151,8 @@ class ConformanceState:
         self._server: FakeServer | None = None
         self.outcomes: list[dict[str, Any]] = []
         self.coverage: ProviderCoverage | None = None
+        self.written: list[Path] = []
+        self.verdicts: list[str] = []
 
     @property
     def is_worker(self) -> bool:
@@ -301,12 +303,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.close()
     if state.is_worker or state.report_dir is None:
         return
-    if state.coverage is not None:
-        state.coverage.report()
     command = " ".join(["pytest", *sys.argv[1:]])
-    written = write_reports(state.report_dir, state.outcomes, command=command)
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"provider-conformance: reports written to {state.report_dir}")
-        for path in written:
-            reporter.write_line(f"  {path}")
+    report, written = write_reports(state.report_dir, state.outcomes, command=command)
+    state.verdicts = verdict_lines(report)
+    if session.config.option.xmlpath:
+        written.append(Path(session.config.option.xmlpath))  # pytest writes it after this hook
+    if state.coverage is not None:
+        written += state.coverage.report()
+    state.written = written
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    state = _state(terminalreporter.config)
+    if not state.written:
+        return
+    terminalreporter.write_sep("-", "provider-conformance")
+    terminalreporter.write_line(f"reports written to {state.report_dir}:")
+    for path in state.written:
+        terminalreporter.write_line(f"  {path}")
+    for line in state.verdicts:
+        terminalreporter.write_line(line)

@@ -5,6 +5,7 @@ from conformance.report.model import ProviderInfo, ProviderReport, build_report
 from conformance.report.writers import (
     providers_from_outcomes,
     validate_report,
+    verdict_lines,
     write_reports,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "providers_from_outcomes",
     "render_markdown",
     "validate_report",
+    "verdict_lines",
     "write_reports",
 ]

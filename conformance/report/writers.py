@@ -41,7 +41,8 @@ def validate_report(report: Mapping[str, Any]) -> None:
 
 def write_reports(
     directory: Path, outcomes: list[dict[str, Any]], *, command: str = ""
-) -> list[Path]:
+) -> tuple[dict[str, Any], list[Path]]:
+    """Write compatibility.json and .md; returns the report and the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     report = build_report(providers_from_outcomes(outcomes), outcomes, command=command)
     validate_report(report)
@@ -49,14 +50,26 @@ def write_reports(
     json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     md_path = directory / "compatibility.md"
     md_path.write_text(render_markdown(report), encoding="utf-8")
-    written = [json_path, md_path]
-    written += [
-        p
-        for p in (
-            directory / "junit.xml",
-            directory / "coverage" / "html" / "index.html",
-            directory / "coverage" / "coverage.xml",
+    return report, [json_path, md_path]
+
+
+def verdict_lines(report: Mapping[str, Any]) -> list[str]:
+    """One line per provider for a terminal: its verdict and what failed."""
+    lines = []
+    for provider in report["providers"]:
+        verdicts = list(provider["clauses"].values())
+        counts = ", ".join(
+            f"{verdicts.count(v)} {v}"
+            for v in ("pass", "fail", "declared-but-broken", "not-applicable")
+            if verdicts.count(v)
         )
-        if p.exists()
-    ]
-    return written
+        state = "conforms" if provider["conforms"] else "DOES NOT CONFORM"
+        line = f"{provider['id']} ({provider['dialect']}, {provider['profile']}): {state}"
+        line += f" [{counts}; {len(provider['not_checked'])} clauses not checked yet]"
+        failing = [
+            c for c, v in provider["clauses"].items() if v in ("fail", "declared-but-broken")
+        ]
+        if failing:
+            line += f" failing: {', '.join(failing)}"
+        lines.append(line)
+    return lines
