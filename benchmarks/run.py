@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from conformance.canonical import ChatMessage, Usage
-from conformance.dialects import OpenAIChatDialect
+from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.scenarios import Reply, RequestSpec, Scenario, Turn
 from conformance.server import FakeServer
 from reference_providers.contract import Message

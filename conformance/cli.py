@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scenario", action="append", default=[], metavar="NAME")
     run.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
     run.add_argument(
+        "--wire-corpus",
+        metavar="DIR",
+        help="also replay each dialect's recorded streams found under DIR",
+    )
+    run.add_argument(
         "--report-dir",
         default="reports",
         metavar="DIR",
@@ -129,6 +134,8 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args += ["--scenario", name]
     for directory in args.scenarios_dir:
         pytest_args += ["--scenarios-dir", directory]
+    if args.wire_corpus:
+        pytest_args += ["--wire-corpus", args.wire_corpus]
     pytest_args += ["--report-dir", args.report_dir]
     if args.check_timeout is not None:
         pytest_args += ["--check-timeout", str(args.check_timeout)]

@@ -30,6 +30,7 @@ from conformance.runner import (
     run_identity,
 )
 from conformance.scenarios import Scenario, bundled_scenarios, load_scenarios
+from conformance.scenarios.recordings import recorded_scenarios
 from conformance.server import FakeServer
 
 _OUTCOME = pytest.StashKey[dict[str, Any]]()
@@ -82,6 +83,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="DIR",
         help="also load scenarios from this folder; repeatable",
+    )
+    group.addoption(
+        "--wire-corpus",
+        metavar="DIR",
+        help="also replay each dialect's recorded streams found under DIR",
     )
     group.addoption(
         "--report-dir",
@@ -139,13 +145,17 @@ class ConformanceState:
         self.scenarios: dict[str, Scenario] = dict(bundled_scenarios())
         for name, scenario in load_scenarios(extra).items() if extra else ():
             self.scenarios[name] = scenario
-        unknown = [n for n in option.scenario if n not in self.scenarios]
+        self.corpus = Path(option.wire_corpus) if option.wire_corpus else None
+        self._recorded: dict[str, dict[str, Scenario]] = {}
+        unknown = [
+            n for n in option.scenario if n not in self.scenarios and not n.startswith("wire-")
+        ]
         if unknown:
             raise UsageError(
                 f"--scenario {unknown[0]}: unknown scenario; run "
                 "'provider-conformance list scenarios' to see them"
             )
-        self.selected: list[str] = option.scenario or list(self.scenarios)
+        self.filter: list[str] = option.scenario
         self.report_dir = Path(option.report_dir) if option.report_dir else None
         self._providers: dict[str, ProviderUnderTest] = {}
         self._server: FakeServer | None = None
@@ -164,11 +174,22 @@ class ConformanceState:
             self._providers[key] = ProviderUnderTest.load(spec)
         return self._providers[key]
 
-    def cases(self, names: list[str] | None) -> Iterator[Case]:
-        for name in self.selected:
+    def recorded(self, spec: ProviderSpec) -> dict[str, Scenario]:
+        """The corpus scenarios for the spec's dialect (none without --wire-corpus)."""
+        if self.corpus is None:
+            return {}
+        dialect = self.provider(spec).dialect
+        if dialect.name not in self._recorded:
+            self._recorded[dialect.name] = recorded_scenarios(dialect, self.corpus)
+        return self._recorded[dialect.name]
+
+    def cases(self, spec: ProviderSpec, names: list[str] | None) -> Iterator[Case]:
+        available = {**self.scenarios, **self.recorded(spec)}
+        for name, scenario in available.items():
+            if self.filter and name not in self.filter:
+                continue
             if names is not None and name not in names:
                 continue
-            scenario = self.scenarios[name]
             for mode in MODES:
                 if mode in scenario.modes:
                     yield Case(scenario, mode)
@@ -272,7 +293,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "conformance_check" in metafunc.fixturenames:
         names = cls.conformance_scenarios(metafunc.config)
         names = list(names) if names is not None else None
-        pairs = [(spec, case) for spec in specs for case in state.cases(names)]
+        try:
+            pairs = [(spec, case) for spec in specs for case in state.cases(spec, names)]
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
         metafunc.parametrize(
             "conformance_check", pairs, ids=[f"{spec.id}:{case.id}" for spec, case in pairs]
         )

@@ -16,15 +16,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "wire"
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--wire-corpus",
-        default=os.environ.get("CONFORMANCE_WIRE_CORPUS", str(DEFAULT_CORPUS)),
-        metavar="DIR",
-        help="folder of recorded wire transcripts (default: ../shared/wire)",
-    )
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "corpus(*folders, pattern='*.sse'): parametrize corpus_file over recordings"
@@ -32,7 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _corpus_root(config: pytest.Config) -> Path:
-    return Path(config.getoption("--wire-corpus"))
+    """`--wire-corpus` (the plugin's option, shared with the suite), else ../shared/wire."""
+    given = config.getoption("--wire-corpus") or os.environ.get("CONFORMANCE_WIRE_CORPUS")
+    return Path(given) if given else DEFAULT_CORPUS
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 from conformance.canonical import ChatMessage, Mode
-from conformance.dialects import OpenAIChatDialect
+from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.server import FakeServer
 

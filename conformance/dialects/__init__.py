@@ -1,6 +1,7 @@
 """Dialects: wire protocols the fake server speaks, by name.
 
-Users add one by entry point (group `provider_conformance.dialects`) or by `--dialect module:Class`.
+The registry maps names to import paths and imports a dialect only when it is used. Users add one
+by entry point (group `provider_conformance.dialects`) or by `--dialect module:Class`.
 """
 
 from __future__ import annotations
@@ -9,39 +10,49 @@ import importlib
 from importlib.metadata import entry_points
 
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
-from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.errors import UsageError
 
-BUILTIN: dict[str, type[Dialect]] = {
-    OpenAIChatDialect.name: OpenAIChatDialect,
+BUILTIN: dict[str, str] = {
+    "openai-chat": "conformance.dialects.openai_chat:OpenAIChatDialect",
+    "azure-openai": "conformance.dialects.azure_openai:AzureOpenAIDialect",
+    "openai-gateway": "conformance.dialects.azure_openai:OpenAIGatewayDialect",
+    "openai-responses": "conformance.dialects.openai_responses:OpenAIResponsesDialect",
+    "anthropic-messages": "conformance.dialects.anthropic_messages:AnthropicMessagesDialect",
+    "ollama-chat": "conformance.dialects.ollama_chat:OllamaChatDialect",
+    "gemini": "conformance.dialects.gemini:GeminiDialect",
 }
 
 ENTRY_POINT_GROUP = "provider_conformance.dialects"
 
 
-def available_dialects() -> dict[str, type[Dialect]]:
+def available_dialects() -> dict[str, str]:
+    """Dialect names and where each lives, built-in ones first, then installed entry points."""
     found = dict(BUILTIN)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(entry.name, entry.load())
+        found.setdefault(entry.name, entry.value)
     return found
+
+
+def _load(reference: str, shown_as: str) -> type[Dialect]:
+    module_name, _, attr = reference.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"--dialect {shown_as}: cannot import {reference} ({exc})") from None
+    if not (isinstance(cls, type) and issubclass(cls, Dialect)):
+        raise UsageError(f"--dialect {shown_as}: {reference} is not a conformance.Dialect subclass")
+    return cls
 
 
 def get_dialect(name: str) -> Dialect:
     """A dialect by registered name, or by `module:Class` for one the user wrote."""
     if ":" in name:
-        module_name, _, attr = name.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
-            raise UsageError(f"--dialect {name}: cannot import it ({exc})") from None
-        if not (isinstance(cls, type) and issubclass(cls, Dialect)):
-            raise UsageError(f"--dialect {name}: not a subclass of conformance.dialects.Dialect")
-        return cls()
+        return _load(name, name)()
     dialects = available_dialects()
     if name not in dialects:
         known = ", ".join(sorted(dialects))
         raise UsageError(f"--dialect {name}: unknown dialect; known dialects: {known}")
-    return dialects[name]()
+    return _load(dialects[name], name)()
 
 
 __all__ = [
@@ -49,7 +60,6 @@ __all__ = [
     "CanonicalRequest",
     "Dialect",
     "Endpoint",
-    "OpenAIChatDialect",
     "available_dialects",
     "get_dialect",
 ]

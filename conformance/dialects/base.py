@@ -7,13 +7,17 @@ module and one registry line; every scenario then runs in it.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from conformance.canonical import ChatMessage, ToolSpec
-from conformance.scenarios.model import ErrorReply, Scenario
+from conformance.scenarios.model import ErrorReply, Reply, Scenario
 from conformance.wire import RecordedRequest, WireResponse
+
+#: A recorded body cut after each blank line (any line ending), the last piece as it is.
+_EVENT_PIECES = re.compile(rb".*?(?:\r\n\r\n|\n\n|\r\r)|.+", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,12 @@ class Dialect(ABC):
     credential_description: ClassVar[str]
     #: The canonical path a provider should call, for messages.
     chat_path_description: ClassVar[str]
+    #: The wire corpus folder with this dialect's recordings (`--wire-corpus DIR/<folder>`), and
+    #: the file pattern of recorded stream bodies there; None when the dialect has no corpus.
+    corpus_folder: ClassVar[str | None] = None
+    corpus_pattern: ClassVar[str] = "*.sse"
+    #: Content-Type of streamed answers, used when a recorded body is replayed verbatim.
+    stream_content_type: ClassVar[str] = "text/event-stream; charset=utf-8"
 
     @abstractmethod
     def endpoint(self, method: str, path: str) -> Endpoint | None:
@@ -77,6 +87,31 @@ class Dialect(ABC):
     @abstractmethod
     def parse_request(self, request: RecordedRequest) -> CanonicalRequest:
         """Read a chat request back into canonical form."""
+
+    def render_endpoint(
+        self, endpoint: Endpoint, request: RecordedRequest, scenario: Scenario
+    ) -> WireResponse:
+        """Answer an endpoint other than chat (a model list, a health check)."""
+        return self.unknown_endpoint(request.method, request.path)
+
+    def recording_reply(self, body: bytes) -> Reply:
+        """The canonical answer in a recorded stream body: what a conforming provider reports.
+
+        The oracle for replaying the wire corpus. Keep it deliberately plain (read the recording
+        the obvious way) so that it does not share a bug with the providers it judges.
+        """
+        raise NotImplementedError(f"dialect {self.name} cannot read recordings")
+
+    def render_recorded(self, body: bytes) -> WireResponse:
+        """A recorded stream body, written verbatim, one recorded event per piece."""
+        pieces = _EVENT_PIECES.findall(body)
+        assert b"".join(pieces) == body
+        return WireResponse(
+            status=200,
+            headers=[("Content-Type", self.stream_content_type), ("Cache-Control", "no-cache")],
+            pieces=pieces or [body],
+            chunked=True,
+        )
 
     def unknown_endpoint(self, method: str, path: str) -> WireResponse:
         return self.render_error(

@@ -13,8 +13,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from conformance.canonical import ChatMessage, ToolCall, ToolSpec
+from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
+from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import fragments, sse_event, sse_json, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario
 from conformance.wire import RecordedRequest, WireResponse, json_response
@@ -47,6 +48,7 @@ class OpenAIChatDialect(Dialect):
     request_schema: ClassVar[str] = "openai-chat.request.schema.json"
     credential_description: ClassVar[str] = "the header 'Authorization: Bearer <key>'"
     chat_path_description: ClassVar[str] = "POST /v1/chat/completions"
+    corpus_folder: ClassVar[str | None] = "openai_chat"
 
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         if method == "POST" and path.rstrip("/") == "/v1/chat/completions":
@@ -219,6 +221,48 @@ class OpenAIChatDialect(Dialect):
         headers.update(error.headers)
         return json_response(error.status, body, headers)
 
+    # -- reading recordings ----------------------------------------------------------------
+
+    def recording_reply(self, body: bytes) -> Reply:
+        text: list[str] = []
+        calls: dict[int, dict[str, str]] = {}
+        finish: str | None = None
+        usage: Usage | None = None
+        for event, data in sse_blocks(body):
+            if data.strip() == "[DONE]":
+                break
+            payload = json.loads(data)
+            if payload.get("error") is not None or event == "error":
+                return Reply(error=_in_stream_error(payload.get("error") or payload))
+            if payload.get("usage"):
+                raw = payload["usage"]
+                usage = Usage(raw["prompt_tokens"], raw["completion_tokens"], raw["total_tokens"])
+            for choice in payload.get("choices") or ():
+                if choice.get("index", 0) != 0:
+                    continue
+                delta = choice.get("delta") or {}
+                if delta.get("content"):
+                    text.append(delta["content"])
+                for fragment in delta.get("tool_calls") or ():
+                    call = calls.setdefault(
+                        fragment.get("index", 0), {"id": "", "name": "", "args": ""}
+                    )
+                    call["id"] = call["id"] or fragment.get("id") or ""
+                    function = fragment.get("function") or {}
+                    call["name"] = call["name"] or function.get("name") or ""
+                    call["args"] += function.get("arguments") or ""
+                finish = choice.get("finish_reason") or finish
+        tool_calls = tuple(
+            ToolCall(c["id"], c["name"], json.loads(c["args"]) if c["args"].strip() else {})
+            for _, c in sorted(calls.items())
+        )
+        return Reply(
+            text_parts=tuple(text),
+            tool_calls=tool_calls,
+            stop_reason="tool_calls" if finish == "function_call" else finish,
+            usage=usage,
+        )
+
     # -- reading requests ------------------------------------------------------------------
 
     def parse_request(self, request: RecordedRequest) -> CanonicalRequest:
@@ -302,6 +346,26 @@ class OpenAIChatDialect(Dialect):
 
 
 _HEADERS: Mapping[str, str] = {"x-request-id": "req_conformance", "openai-version": "2020-10-01"}
+
+
+_STATUS_FOR_TYPE = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "rate_limit_error": 429,
+    "overloaded_error": 529,
+}
+
+
+def _in_stream_error(error: Mapping[str, Any]) -> ErrorReply:
+    """An error object found inside a stream, with the HTTP status it stands for."""
+    status = error.get("status_code")
+    if not isinstance(status, int) and isinstance(error.get("code"), int):
+        status = error["code"]
+    if not isinstance(status, int):
+        status = _STATUS_FOR_TYPE.get(str(error.get("type")), 500)
+    return ErrorReply(status=status, message=str(error.get("message", "")), in_stream=True)
 
 
 def _arguments(call: ToolCall) -> str:

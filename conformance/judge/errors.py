@@ -34,19 +34,21 @@ def judge_errors(case: CaseRecord) -> list[Verdict]:
             )
             continue
         verdicts.append(check("ER-8", []))
+        in_stream = turn.reply.error.in_stream
+        where = f"{case.mode}, inside the stream" if in_stream else case.mode
 
         problems: list[str] = []
         if observed.category != expected.category:
             problems.append(
-                f"HTTP {status} ({case.mode}) became category "
+                f"HTTP {status} ({where}) became category "
                 f"{observed.category!r}, expected {expected.category!r}"
             )
         if observed.retryable is not None and observed.retryable != expected.retryable:
             problems.append(
-                f"HTTP {status} ({case.mode}) has retryable={observed.retryable}, "
+                f"HTTP {status} ({where}) has retryable={observed.retryable}, "
                 f"expected {expected.retryable}"
             )
-        verdicts.append(check("ER-1", problems))
+        verdicts.append(check("ER-6" if in_stream else "ER-1", problems))
 
         problems = []
         if observed.status_code != status:
@@ -64,9 +66,9 @@ def judge_errors(case: CaseRecord) -> list[Verdict]:
                 f"the message {observed.message[:200]!r} does not carry the API's "
                 f"own message {expected.message!r}"
             )
-        if observed.cause_type is None:
+        if observed.cause_type is None and not in_stream:
             problems.append("no original exception is attached as the cause (raise ... from exc)")
-        verdicts.append(check("ER-3", [f"HTTP {status} ({case.mode}): {p}" for p in problems]))
+        verdicts.append(check("ER-3", [f"HTTP {status} ({where}): {p}" for p in problems]))
 
         if expected.retry_after is not None:
             got = observed.retry_after
@@ -77,7 +79,7 @@ def judge_errors(case: CaseRecord) -> list[Verdict]:
                     if got is not None
                     and math.isclose(float(got), expected.retry_after, abs_tol=1.0)
                     else [
-                        f"HTTP {status} ({case.mode}): retry-after {got!r}, expected "
+                        f"HTTP {status} ({where}): retry-after {got!r}, expected "
                         f"{expected.retry_after:g} from the response headers"
                     ],
                 )

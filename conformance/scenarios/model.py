@@ -34,6 +34,8 @@ class ErrorReply:
     message: str
     code: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: Sent inside a 200 stream (`event: error`, `data: {"error": ...}`), judged by ER-6.
+    in_stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class Reply:
     stop_reason: str | None = None
     usage: Usage | None = None
     error: ErrorReply | None = None
+    #: A recorded response body played verbatim (wire corpus replay); the fields above are then
+    #: the dialect's reading of it, what a conforming provider must report.
+    recorded: bytes | None = None
 
     @property
     def text(self) -> str:

@@ -270,11 +270,18 @@ class FakeServer:
             response = dialect.unknown_endpoint(request.method, path)
         elif not dialect.credentials_ok(request, session.api_key):
             response = dialect.auth_failure()
+        elif endpoint.kind != "chat":
+            response = dialect.render_endpoint(endpoint, request, session.scenario)
         else:
             turn = session.next_turn()
-            response = dialect.render_reply(
-                session.scenario, turn, request, stream=dialect.is_stream(request, endpoint)
-            )
+            reply = session.scenario.turns[turn].reply
+            if reply.recorded is not None:
+                response = dialect.render_recorded(reply.recorded)
+                response.meta["usage_sent"] = reply.usage is not None
+            else:
+                response = dialect.render_reply(
+                    session.scenario, turn, request, stream=dialect.is_stream(request, endpoint)
+                )
         session.record(Exchange(request, response, endpoint.kind if endpoint else None, turn))
         return response
 
