@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from conformance.canonical import ChatMessage, ToolSpec
+from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.scenarios.model import ErrorReply, Reply, Scenario
 from conformance.wire import RecordedRequest, WireResponse
 
@@ -61,6 +61,13 @@ class Dialect(ABC):
     corpus_pattern: ClassVar[str] = "*.sse"
     #: Content-Type of streamed answers, used when a recorded body is replayed verbatim.
     stream_content_type: ClassVar[str] = "text/event-stream; charset=utf-8"
+    #: Whether the wire carries tool-call ids (Gemini's does not: calls and results pair by
+    #: name). When False, the judge compares and links tool calls by name instead of id.
+    tool_call_ids: ClassVar[bool] = True
+
+    def wire_usage(self, usage: Usage) -> Usage:
+        """The usage a provider can know from this wire (some APIs send no total: it is the sum)."""
+        return usage
 
     @abstractmethod
     def endpoint(self, method: str, path: str) -> Endpoint | None:
@@ -87,6 +94,10 @@ class Dialect(ABC):
     @abstractmethod
     def parse_request(self, request: RecordedRequest) -> CanonicalRequest:
         """Read a chat request back into canonical form."""
+
+    def tool_call_key(self, call: ToolCall) -> str:
+        """What pairs a tool result with its call on this wire: the id, or the name."""
+        return call.id if self.tool_call_ids else call.name
 
     def render_endpoint(
         self, endpoint: Endpoint, request: RecordedRequest, scenario: Scenario

@@ -70,20 +70,24 @@ def _chat(case: CaseRecord, index: int, reply: Reply, observed: TurnObservation)
                 "CH-2",
                 [
                     f"turn {index}: {p}"
-                    for p in tool_call_problems(reply.tool_calls, observed.tool_calls)
+                    for p in tool_call_problems(
+                        reply.tool_calls,
+                        observed.tool_calls,
+                        compare_ids=case.dialect.tool_call_ids,
+                    )
                 ],
             )
         )
     if reply.usage is not None:
-        got = observed.usage
+        got, want = observed.usage, case.dialect.wire_usage(reply.usage)
         verdicts.append(
             check(
                 "CH-4",
                 []
-                if got == reply.usage
+                if got == want
                 else [
                     f"turn {index}: usage {got.as_json() if got else None}, expected "
-                    f"{reply.usage.as_json()}"
+                    f"{want.as_json()}"
                 ],
             )
         )
@@ -126,8 +130,10 @@ def _stream(case: CaseRecord, index: int, reply: Reply, observed: TurnObservatio
 
     reported = [call for chunk in chunks for call in chunk.tool_calls]
     if reply.tool_calls or reported:
-        problems = tool_call_problems(reply.tool_calls, reported)
-        ids = [call.id for call in reported]
+        problems = tool_call_problems(
+            reply.tool_calls, reported, compare_ids=case.dialect.tool_call_ids
+        )
+        ids = [call.id if case.dialect.tool_call_ids else show_calls([call]) for call in reported]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             problems.insert(0, f"tool call(s) {duplicates} reported more than once")
@@ -151,13 +157,14 @@ def _st5(case: CaseRecord, index: int, reply: Reply, observed: TurnObservation) 
     exchange = next((e for e in case.chat_exchanges if e.turn == index), None)
     usage_sent = bool(exchange and exchange.response.meta.get("usage_sent"))
     if reply.usage is not None and usage_sent:
-        if final.usage != reply.usage:
+        want = case.dialect.wire_usage(reply.usage)
+        if final.usage != want:
             early = [n for n, c in enumerate(chunks) if c.usage is not None and not c.is_final]
             where = f" (usage arrived on non-final chunk(s) {early})" if early else ""
             problems.append(
                 f"turn {index}: final chunk's usage "
                 f"{final.usage.as_json() if final.usage else None}, expected "
-                f"{reply.usage.as_json()}{where}"
+                f"{want.as_json()}{where}"
             )
     elif reply.usage is not None and "usage" in case.declared and exchange is not None:
         hint = exchange.response.meta.get("usage_hint") or "the server sent no usage"

@@ -156,14 +156,16 @@ def _rq5(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> V
         turn = exchange.turn or 0
         if turn == 0:
             continue
+        key = case.dialect.tool_call_key
+        link = "id" if case.dialect.tool_call_ids else "name"
         called: dict[str, str] = {}
         for position, message in enumerate(request.messages):
             if message.role == "assistant":
-                called.update({call.id: call.name for call in message.tool_calls})
+                called.update({key(call): call.name for call in message.tool_calls})
             elif message.role == "tool":
                 if not message.tool_call_id:
                     problems.append(
-                        f"turn {turn}: tool result at message {position} names no tool call id"
+                        f"turn {turn}: tool result at message {position} names no tool call {link}"
                     )
                 elif message.tool_call_id not in called:
                     problems.append(
@@ -171,17 +173,20 @@ def _rq5(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> V
                         f"{message.tool_call_id!r}, which no earlier assistant message called "
                         f"(calls sent: {sorted(called) or 'none'})"
                     )
-        for earlier in scenario.turns[:turn]:
-            for call in earlier.reply.tool_calls:
-                if call.id not in called:
-                    problems.append(
-                        f"turn {turn}: the assistant's tool call {call.id!r} "
-                        f"({call.name}) was not sent back"
-                    )
+        calls = {
+            call.id: call for earlier in scenario.turns[:turn] for call in earlier.reply.tool_calls
+        }
+        for call in calls.values():
+            if key(call) not in called:
+                problems.append(
+                    f"turn {turn}: the assistant's tool call {key(call)!r} ({call.name}) "
+                    "was not sent back"
+                )
         answered = {m.tool_call_id for m in request.messages if m.role == "tool"}
         for result in scenario.turns[turn].tool_results:
-            if result.tool_call_id not in answered:
-                problems.append(f"turn {turn}: no tool result for {result.tool_call_id!r}")
+            answers = calls[result.tool_call_id]
+            if key(answers) not in answered:
+                problems.append(f"turn {turn}: no tool result for {key(answers)!r}")
     return check("RQ-5", problems)
 
 
