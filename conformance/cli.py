@@ -75,7 +75,11 @@ def _parser() -> argparse.ArgumentParser:
         "its base URL. Stop it with Ctrl-C.",
     )
     serve.add_argument("--scenario", required=True, metavar="NAME")
-    serve.add_argument("--dialect", default="openai-chat")
+    serve.add_argument(
+        "--dialect",
+        default="auto",
+        help="the API to speak (default: auto, every dialect, chosen from the request path)",
+    )
     serve.add_argument("--port", type=int, default=0, help="default: an ephemeral port")
     serve.add_argument(
         "--api-key",

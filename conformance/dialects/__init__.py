@@ -45,7 +45,14 @@ def _load(reference: str, shown_as: str) -> type[Dialect]:
 
 
 def get_dialect(name: str) -> Dialect:
-    """A dialect by registered name, or by `module:Class` for one the user wrote."""
+    """A dialect by registered name, or by `module:Class` for one the user wrote.
+
+    "auto" gives a dialect that answers every registered dialect's paths at once.
+    """
+    if name == "auto":
+        from conformance.dialects.auto import AutoDialect
+
+        return AutoDialect([get_dialect(n) for n in available_dialects()])
     if ":" in name:
         return _load(name, name)()
     dialects = available_dialects()
