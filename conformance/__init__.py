@@ -4,15 +4,26 @@ The public API: the subclassable suite, the fake server, scenarios, the seams (D
 and the clause catalogue. Everything else is internal and may change.
 """
 
+from conformance.canonical import ChatMessage, ExpectedError, ToolCall, ToolSpec, Usage
 from conformance.clauses import CLAUSES, Clause, clause
 from conformance.dialects import CanonicalRequest, Dialect, Endpoint, get_dialect
 from conformance.errors import ScenarioError, UsageError
 from conformance.observation import Observation, ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
 from conformance.runner import Case, CaseOutcome, ProviderUnderTest, run_case, run_identity
-from conformance.scenarios import Scenario, bundled_scenarios, load_scenarios
+from conformance.scenarios import (
+    ErrorReply,
+    Reply,
+    RequestSpec,
+    Scenario,
+    Turn,
+    WireOptions,
+    bundled_scenarios,
+    load_scenarios,
+)
 from conformance.server import FakeServer, RecordedRequest, Session, WireResponse
 from conformance.suite import ProviderConformanceSuite
+from conformance.wire import json_response
 
 __version__ = "0.1.0"
 
@@ -21,10 +32,13 @@ __all__ = [
     "CanonicalRequest",
     "Case",
     "CaseOutcome",
+    "ChatMessage",
     "Clause",
     "Connection",
     "Dialect",
     "Endpoint",
+    "ErrorReply",
+    "ExpectedError",
     "FakeServer",
     "Observation",
     "ObservedChunk",
@@ -34,17 +48,25 @@ __all__ = [
     "ProviderSpec",
     "ProviderUnderTest",
     "RecordedRequest",
+    "Reply",
+    "RequestSpec",
     "Scenario",
     "ScenarioError",
     "Session",
+    "ToolCall",
+    "ToolSpec",
+    "Turn",
     "TurnObservation",
+    "Usage",
     "UsageError",
+    "WireOptions",
     "WireResponse",
     "__version__",
     "bundled_scenarios",
     "clause",
     "get_dialect",
     "get_profile",
+    "json_response",
     "load_scenarios",
     "run_case",
     "run_identity",

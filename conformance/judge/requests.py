@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -16,10 +17,20 @@ from conformance.judge.verdict import Verdict, check, failed
 from conformance.server.session import Exchange
 
 
+def _schema_file(name: str) -> Path:
+    """A dialect's request schema: ours by file name, or a user dialect's by absolute path."""
+    given = Path(name)
+    return given if given.is_absolute() else schema_path(f"requests/{name}")
+
+
 @cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
-    schema = json.loads(schema_path(f"requests/{name}").read_text(encoding="utf-8"))
+    schema = json.loads(_schema_file(name).read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
+
+
+def _shown(name: str) -> str:
+    return name if Path(name).is_absolute() else f"schemas/requests/{name}"
 
 
 def _pointer(path: Any) -> str:
@@ -72,7 +83,7 @@ def _rq1(case: CaseRecord) -> Verdict:
             best = jsonschema.exceptions.best_match(errors)
             problems.append(
                 f"{label}: body at {_pointer(best.absolute_path)}: {best.message} "
-                f"(schemas/requests/{dialect.request_schema})"
+                f"({_shown(dialect.request_schema)})"
             )
         problems += [
             text for clause, text in dialect.parse_request(request).problems if clause == "RQ-1"
