@@ -41,6 +41,7 @@ _ERROR_WORD_STATUS: dict[str, int] = {
     "invalid_request_error": 400,
     "authentication_error": 401,
     "invalid_api_key": 401,
+    "invalid_prompt": 400,  # the Responses API's failure code for a rejected prompt
     "permission_error": 403,
     "not_found_error": 404,
     "model_not_found": 404,

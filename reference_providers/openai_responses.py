@@ -1,0 +1,643 @@
+"""The reference provider for the OpenAI Responses API (`POST /v1/responses`).
+
+Like `OpenAICompatibleProvider`, it is the yardstick the harness is checked against and the base
+the harness's tests subclass to plant one bug at a time, so each step lives in a small seam method.
+It does not subclass that provider: the two APIs share the platform (key, error bodies) but not
+the shape of a request, a response or a stream, and a Responses provider that inherited Chat
+Completions seams would answer `isinstance` checks for an API it does not speak.
+
+The choices the Responses API leaves open, and why they fall as they do:
+
+- The system prompt goes in `instructions` (every system message, joined by a blank line): it is
+  the API's own field for it, and keeps the `input` list a pure conversation.
+- A conversation is flattened to items: an assistant turn becomes its text message (if any) and
+  one `function_call` item per call, a tool turn a `function_call_output`, paired by `call_id`.
+  The contract's tool-call id is the `call_id`, never the output item's own `id` (`fc_...`).
+- Tools are sent with `"strict": false`: the API otherwise may hold a schema to strict mode's
+  rules (every property required, no additional properties), which arbitrary contract tool
+  schemas do not follow.
+- There is no finish reason: `completed` is `stop`, or `tool_calls` when the output holds function
+  calls; `incomplete` is `length` for `max_output_tokens` and `content_filter` for that reason.
+- Tool calls are reported once, complete, on the final chunk, as the Chat Completions reference
+  does, so callers of either see the same shape.
+
+Retries: `max_retries` is accepted and stored, as by the Chat Completions reference, but no request
+is retried yet.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from reference_providers.contract import (
+    Capabilities,
+    CompletionResponse,
+    Message,
+    StreamChunk,
+    ToolCall,
+    ToolDefinition,
+    Usage,
+)
+from reference_providers.error_mapping import (
+    error_from_payload,
+    error_from_status,
+    error_from_transport,
+    make_error,
+)
+from reference_providers.errors import ErrorCategory, ProviderError
+from reference_providers.sse import ServerSentEvent, SSEDecoder
+
+logger = logging.getLogger(__name__)
+
+#: What a response of an unexpected shape raises while we pick it apart (ER-5, ER-8).
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+#: `incomplete_details.reason` in canonical words; other reasons pass through as they are.
+_INCOMPLETE_REASONS: dict[str, str] = {
+    "max_output_tokens": "length",
+    "content_filter": "content_filter",
+}
+
+#: The events that end a stream with an answer; `response.failed` ends it with an error.
+_TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete"})
+
+_EXCERPT = 200
+_REDACTED = "[redacted]"
+
+
+@dataclass
+class _PendingCall:
+    """A function call item as far as the stream has told it."""
+
+    call_id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    complete: Mapping[str, Any] | None = None
+
+
+@dataclass
+class _StreamState:
+    """What one stream has said so far beyond its text, needed for the final chunk."""
+
+    #: Function call items by output index (or item id), in the order they were opened.
+    calls: dict[Any, _PendingCall] = field(default_factory=dict)
+    #: The response object of the terminal event, once it came.
+    response: Mapping[str, Any] | None = None
+    terminal: str | None = None
+    usage: Usage | None = None
+
+
+class OpenAIResponsesProvider:
+    """A native `ChatProvider` speaking the `openai-responses` dialect over httpx."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = "https://api.openai.com/v1",
+        timeout: float = 60.0,
+        max_retries: int = 0,
+        name: str = "openai-responses",
+        capabilities: Capabilities | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout = timeout
+        self.max_retries = max_retries
+        self._name = name
+        self._capabilities = capabilities if capabilities is not None else Capabilities()
+        self._default_headers = dict(default_headers or {})
+        self._http: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self._name!r}, base_url={self._base_url!r})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        self._closed = True
+        client, self._http = self._http, None
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _client(self) -> httpx.AsyncClient:
+        # Created on first use so that a provider built but never used holds no connection pool.
+        if self._closed:
+            raise make_error(
+                ErrorCategory.UNKNOWN, f"{self._name}: provider is closed", provider=self._name
+            )
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout))
+        return self._http
+
+    # -- chat ------------------------------------------------------------------------------------
+
+    async def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> CompletionResponse:
+        payload = self._checked_payload(
+            messages,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            tools=tools,
+            stream=False,
+        )
+        try:
+            response = await self._post(payload)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=self._name) from exc
+        if not response.is_success:
+            raise self._status_error(response)
+        data = self._json_object(response.content, what="response body")
+        try:
+            return self._parse_response(data)
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid(f"unexpected response shape: {exc!r}") from exc
+
+    async def _post(self, payload: Mapping[str, Any]) -> httpx.Response:
+        logger.debug("%s: response request for model %r", self._name, payload.get("model"))
+        return await self._client().post(
+            self._endpoint_url(), content=self._encode(payload), headers=self._headers()
+        )
+
+    # -- stream ----------------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> AsyncGenerator[StreamChunk, None]:
+        payload = self._checked_payload(
+            messages,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            tools=tools,
+            stream=True,
+        )
+        body = self._encode(payload)
+        headers = {**self._headers(), "Accept": "text/event-stream"}
+        state = _StreamState()
+        logger.debug("%s: stream request for model %r", self._name, model)
+        try:
+            # The response lives inside the generator: leaving the iteration early closes the
+            # generator, which leaves this block and closes the connection (ST-7).
+            async with self._client().stream(
+                "POST", self._endpoint_url(), content=body, headers=headers
+            ) as response:
+                if not response.is_success:
+                    # A streamed response must be read before its body can be looked at.
+                    await response.aread()
+                    raise self._status_error(response)
+                async for text in self._texts(response, state):
+                    yield StreamChunk(content=text)
+            final = self._final_chunk(state)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=self._name) from exc
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid(f"unexpected stream event shape: {exc!r}") from exc
+        # Yielded after the response is closed, so a caller that stops at the final chunk
+        # leaves no connection open.
+        yield final
+
+    async def _texts(self, response: httpx.Response, state: _StreamState) -> AsyncIterator[str]:
+        events = self._iter_events(response)
+        try:
+            async for event in events:
+                text = self._absorb_event(event, state)
+                if state.terminal is not None:
+                    return
+                if text:
+                    yield text
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _iter_events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+        decoder = SSEDecoder()
+        async for data in response.aiter_bytes():
+            for event in decoder.feed(data):
+                yield event
+        for event in decoder.flush():
+            yield event
+
+    def _absorb_event(self, event: ServerSentEvent, state: _StreamState) -> str:
+        """Take in one event; return its text for the caller (ST-4: no buffering)."""
+        raw = event.data.strip()
+        if not raw or raw == "[DONE]":  # some compatible servers still end with [DONE]
+            return ""
+        try:
+            payload = json.loads(raw)
+        except ValueError as exc:
+            if event.event == "error":
+                raise self._in_stream_error({"error": {"message": raw}}) from exc
+            raise self._invalid(f"stream event is not JSON: {raw!r:.{_EXCERPT}}") from exc
+        if not isinstance(payload, Mapping):
+            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{_EXCERPT}}")
+        # `data.type` names the event; the `event:` line repeats it, and a few compatible
+        # servers leave that line out.
+        kind = payload.get("type") or event.event
+        return self._absorb_payload(str(kind), payload, state)
+
+    def _absorb_payload(self, kind: str, payload: Mapping[str, Any], state: _StreamState) -> str:
+        if kind == "error":
+            raise self._in_stream_error(payload)
+        if kind == "response.failed":
+            raise self._failure(payload["response"])
+        if kind == "response.output_text.delta":
+            delta = payload["delta"]
+            if not isinstance(delta, str):
+                raise self._invalid("output_text delta is not a string")
+            return delta
+        if kind == "response.output_item.added" and payload["item"].get("type") == "function_call":
+            item = payload["item"]
+            state.calls[_item_key(payload, item)] = _PendingCall(
+                call_id=item.get("call_id"),
+                name=item.get("name"),
+                arguments=item.get("arguments") or "",
+            )
+        elif kind == "response.function_call_arguments.delta":
+            pending = state.calls.setdefault(_item_key(payload), _PendingCall())
+            pending.arguments += str(payload["delta"])
+        elif kind == "response.function_call_arguments.done":
+            pending = state.calls.setdefault(_item_key(payload), _PendingCall())
+            pending.arguments = str(payload["arguments"])
+        elif kind == "response.output_item.done" and payload["item"].get("type") == "function_call":
+            item = payload["item"]
+            state.calls.setdefault(_item_key(payload, item), _PendingCall()).complete = item
+        elif kind in _TERMINAL_EVENTS:
+            response = payload["response"]
+            if not isinstance(response, Mapping):
+                raise self._invalid(f"{kind} carries no response object")
+            state.response = response
+            state.usage = self._parse_usage(response.get("usage"))
+            state.terminal = kind
+        # Anything else (reasoning, content parts, refusals, unknown events) carries no answer
+        # text, call or stop reason (ST-6).
+        return ""
+
+    def _final_chunk(self, state: _StreamState) -> StreamChunk:
+        if state.terminal is None or state.response is None:
+            # ER-7: a body that ends without response.completed/.incomplete was cut short.
+            raise make_error(
+                ErrorCategory.NETWORK,
+                f"{self._name}: stream ended before its terminal event",
+                provider=self._name,
+                retryable=True,
+            )
+        calls = tuple(self._finish_call(pending) for pending in state.calls.values())
+        return StreamChunk(
+            is_final=True,
+            stop_reason=self._stop_reason(
+                state.response,
+                has_calls=bool(calls),
+                incomplete=state.terminal != "response.completed",
+            ),
+            usage=state.usage,
+            tool_calls=calls,
+        )
+
+    def _finish_call(self, pending: _PendingCall) -> ToolCall:
+        """A call from its `output_item.done` item, else from what its other events said."""
+        item: dict[str, Any] = {
+            "call_id": pending.call_id,
+            "name": pending.name,
+            "arguments": pending.arguments,
+        }
+        if pending.complete is not None:
+            item.update({k: v for k, v in pending.complete.items() if v is not None})
+        return self._tool_call(item)
+
+    # -- request ---------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        ours = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._api_key:  # compatible local servers are often run without a key
+            ours["Authorization"] = f"Bearer {self._api_key}"
+        taken = {key.lower() for key in ours} | {"authorization"}
+        extra = {k: v for k, v in self._default_headers.items() if k.lower() not in taken}
+        return {**extra, **ours}
+
+    def _endpoint_url(self) -> str:
+        return f"{self._base_url.rstrip('/')}/responses"
+
+    def _checked_payload(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None,
+        max_tokens: int | None,
+        tools: Sequence[ToolDefinition] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
+        try:
+            return self._build_payload(
+                messages,
+                model=model,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                tools=tools,
+                stream=stream,
+            )
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
+
+    def _build_payload(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None,
+        max_tokens: int | None,
+        tools: Sequence[ToolDefinition] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
+        instructions = self._instructions(messages)
+        payload: dict[str, Any] = {
+            "model": model,
+            "input": [
+                item
+                for message in messages
+                if message.role != "system"
+                for item in self._serialize_message(message)
+            ],
+            "stream": stream,
+        }
+        if instructions is not None:
+            payload["instructions"] = instructions
+        if temperature is not None:
+            payload["temperature"] = temperature
+        if max_tokens is not None:
+            payload["max_output_tokens"] = max_tokens
+        if tools:
+            payload["tools"] = [self._serialize_tool(tool) for tool in tools]
+        return payload
+
+    def _instructions(self, messages: Sequence[Message]) -> str | None:
+        system = [message.content for message in messages if message.role == "system"]
+        return "\n\n".join(system) if system else None
+
+    def _serialize_message(self, message: Message) -> list[dict[str, Any]]:
+        """The input items for one message (an assistant turn with calls is several)."""
+        if message.role == "tool":
+            if not message.tool_call_id:
+                raise self._invalid_request("a tool message needs the tool_call_id it answers")
+            return [
+                {
+                    "type": "function_call_output",
+                    "call_id": message.tool_call_id,
+                    "output": message.content,
+                }
+            ]
+        if message.role == "assistant" and message.tool_calls:
+            items: list[dict[str, Any]] = []
+            if message.content:
+                items.append({"role": "assistant", "content": message.content})
+            items += [self._serialize_call(call) for call in message.tool_calls]
+            return items
+        return [{"role": message.role, "content": message.content}]
+
+    def _serialize_call(self, call: ToolCall) -> dict[str, Any]:
+        return {
+            "type": "function_call",
+            "call_id": call.id,
+            "name": call.name,
+            "arguments": _dumps(call.arguments),
+        }
+
+    def _serialize_tool(self, tool: ToolDefinition) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+            "strict": False,
+        }
+
+    def _encode(self, payload: Mapping[str, Any]) -> bytes:
+        try:
+            return _dumps(payload).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise self._invalid_request(f"request is not serialisable as JSON: {exc}") from exc
+
+    # -- response --------------------------------------------------------------------------------
+
+    def _parse_response(self, data: Mapping[str, Any]) -> CompletionResponse:
+        status = data.get("status")
+        if status == "failed" or ("output" not in data and data.get("error") is not None):
+            raise self._failure(data)
+        if status not in (None, "completed", "incomplete"):
+            # queued / in_progress belong to background mode, which we never ask for.
+            raise self._invalid(f"response status {status!r} is not a finished answer")
+        output = data["output"]
+        if not isinstance(output, list):
+            raise self._invalid("response 'output' is not a list")
+        texts: list[str] = []
+        calls: list[ToolCall] = []
+        for item in output:
+            kind = item.get("type")
+            if kind == "message":
+                texts += [
+                    part["text"] for part in item["content"] if part.get("type") == "output_text"
+                ]
+            elif kind == "function_call":
+                calls.append(self._tool_call(item))
+            # Reasoning items and hosted tool calls are not part of the answer.
+        model = data.get("model")
+        return CompletionResponse(
+            content="".join(texts),
+            tool_calls=tuple(calls),
+            stop_reason=self._stop_reason(
+                data, has_calls=bool(calls), incomplete=status == "incomplete"
+            ),
+            usage=self._parse_usage(data.get("usage")),
+            model=model if isinstance(model, str) else None,
+        )
+
+    def _tool_call(self, item: Mapping[str, Any]) -> ToolCall:
+        call_id = self._call_id(item)
+        name = item.get("name")
+        if not isinstance(call_id, str) or not call_id:
+            raise self._invalid(f"function call {item.get('id')!r} has no call_id")
+        if not isinstance(name, str) or not name:
+            raise self._invalid(f"function call {call_id!r} has no name")
+        raw = item.get("arguments")
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            arguments: Any = {}  # a call without arguments may stream none at all
+        elif isinstance(raw, str):
+            try:
+                arguments = json.loads(raw)
+            except ValueError as exc:
+                raise self._invalid(
+                    f"arguments of call {call_id!r} are not JSON: {raw!r:.{_EXCERPT}}"
+                ) from exc
+        else:
+            raise self._invalid(f"arguments of call {call_id!r} are not a JSON string")
+        if not isinstance(arguments, Mapping):
+            raise self._invalid(f"arguments of call {call_id!r} are not a JSON object")
+        return ToolCall(id=call_id, name=name, arguments=arguments)
+
+    def _call_id(self, item: Mapping[str, Any]) -> Any:
+        """The contract's tool-call id: `call_id`, which tool results name, not the item's `id`."""
+        return item.get("call_id")
+
+    def _stop_reason(
+        self, response: Mapping[str, Any], *, has_calls: bool, incomplete: bool
+    ) -> str | None:
+        if incomplete or response.get("status") == "incomplete":
+            details = response.get("incomplete_details")
+            reason = details.get("reason") if isinstance(details, Mapping) else None
+            if not isinstance(reason, str) or not reason:
+                return "length"
+            return _INCOMPLETE_REASONS.get(reason, reason)
+        return "tool_calls" if has_calls else "stop"
+
+    def _parse_usage(self, raw: Any) -> Usage | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, Mapping):
+            raise self._invalid("'usage' is not an object")
+        prompt = _count(raw.get("input_tokens"))
+        completion = _count(raw.get("output_tokens"))
+        if prompt is None or completion is None:
+            raise self._invalid(f"usage lacks token counts: {dict(raw)!r:.{_EXCERPT}}")
+        raw_total = raw.get("total_tokens")
+        total = prompt + completion if raw_total is None else _count(raw_total)
+        if total is None:
+            raise self._invalid("usage 'total_tokens' is not a count")
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+    def _json_object(self, body: bytes, *, what: str) -> Mapping[str, Any]:
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            excerpt = body[:_EXCERPT].decode("utf-8", errors="replace")
+            raise self._invalid(f"{what} is not JSON: {excerpt!r}") from exc
+        if not isinstance(data, Mapping):
+            raise self._invalid(f"{what} is not a JSON object")
+        return data
+
+    # -- errors ----------------------------------------------------------------------------------
+
+    def _status_error(self, response: httpx.Response) -> ProviderError:
+        error = self._error_from_response(response.status_code, response.headers, response.content)
+        if error.__cause__ is None:
+            # ER-3 wants an original exception as the cause; a status has none, so make the one
+            # httpx would (without the URL's query, which may carry secrets).
+            request = response.request
+            error.__cause__ = httpx.HTTPStatusError(
+                f"HTTP {response.status_code} from {request.method} {request.url.path}",
+                request=request,
+                response=response,
+            )
+        return error
+
+    def _error_from_response(
+        self, status: int, headers: Mapping[str, str], body: bytes
+    ) -> ProviderError:
+        return self._redacted(error_from_status(status, headers, body, provider=self._name))
+
+    def _failure(self, response: Mapping[str, Any]) -> ProviderError:
+        """The error for a failed response object (`response.failed`, or a failed body)."""
+        error = response.get("error")
+        if not isinstance(error, Mapping):
+            error = {"message": f"the response failed (status {response.get('status')!r})"}
+        return self._in_stream_error({"error": error})
+
+    def _in_stream_error(self, payload: Mapping[str, Any]) -> ProviderError:
+        """ER-6: an error inside a 200 answer, mapped as the HTTP error it stands for.
+
+        Both shapes are in use: the documented flat `error` event (`code`, `message` beside
+        `type`) and an `error` object nested under `"error"`.
+        """
+        raw = payload.get("error")
+        error = dict(raw if isinstance(raw, Mapping) else payload)
+        if error.get("type") == "error":
+            del error["type"]  # the event's own type, not an error word
+        return self._redacted(error_from_payload({"error": error}, provider=self._name))
+
+    def _redacted(self, error: ProviderError) -> ProviderError:
+        # An API may echo the credential it rejected; it must not reach a log or report (SE-1).
+        if self._api_key and self._api_key in error.message:
+            error.message = error.message.replace(self._api_key, _REDACTED)
+            error.args = (error.message,)
+        return error
+
+    def _invalid(self, message: str) -> ProviderError:
+        return make_error(
+            ErrorCategory.INVALID_RESPONSE, f"{self._name}: {message}", provider=self._name
+        )
+
+    def _invalid_request(self, message: str) -> ProviderError:
+        return make_error(
+            ErrorCategory.INVALID_REQUEST, f"{self._name}: {message}", provider=self._name
+        )
+
+
+def _item_key(payload: Mapping[str, Any], item: Mapping[str, Any] | None = None) -> Any:
+    """What ties an item's events together: its output index, else its item id."""
+    index = payload.get("output_index")
+    if isinstance(index, int):
+        return index
+    return payload.get("item_id") or (item or {}).get("id")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(
+        value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain
+    )
+
+
+def _plain(value: Any) -> Any:
+    # The contract types hold Mapping/Sequence, which json only knows as dict/list.
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
