@@ -22,7 +22,8 @@ def judge_errors(case: CaseRecord) -> list[Verdict]:
                 f"HTTP {status} was answered with a result instead of an error "
                 f"({case.mode}): the caller cannot tell it failed"
             )
-            verdicts += [failed("ER-1", message), failed("ER-3", message)]
+            clause = "ER-6" if turn.reply.error.in_stream else "ER-1"
+            verdicts += [failed(clause, message), failed("ER-3", message)]
             continue
         if not observed.is_profile_error:
             verdicts.append(

@@ -193,6 +193,9 @@ def _rq5(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> V
                     f"turn {turn}: the assistant's tool call {key(call)!r} ({call.name}) "
                     "was not sent back"
                 )
+        problems += [
+            f"turn {turn}: {text}" for clause, text in request.problems if clause == "RQ-5"
+        ]
         answered = {m.tool_call_id for m in request.messages if m.role == "tool"}
         for result in scenario.turns[turn].tool_results:
             answers = calls[result.tool_call_id]

@@ -1,0 +1,738 @@
+"""The reference provider for the Anthropic Messages API (`POST /v1/messages`).
+
+Like the OpenAI-compatible reference it is both a yardstick and a base for the harness's own
+known-bad providers, so every step lives in a small overridable method (a seam).
+
+What this API asks of a client beyond the OpenAI shape:
+- the key goes in `x-api-key`, and `anthropic-version` is required on every request;
+- `max_tokens` is required, the system prompt is the top-level `system` field, tool calls are
+  `tool_use` blocks of the assistant turn and tool results are `tool_result` blocks of the next
+  user turn, linked by `tool_use_id`;
+- a stream is a sequence of typed events; a tool_use block opens with `input: {}` and then streams
+  its input as `partial_json` fragments that form the whole JSON text from an empty start (the
+  `{}` is a placeholder, never a prefix); `ping` events carry nothing; `event: error` ends the
+  stream with an error that means what its HTTP twin would.
+
+When is a stream complete? `message_delta` carries the stop reason and the final usage, and
+`message_stop` carries nothing. A body that ends after a `message_delta` with a stop reason has
+delivered the whole answer, so it is complete even when `message_stop` is missing (or, as in some
+recordings, arrives without the blank line that dispatches it); a body that ends before any stop
+reason was cut (ER-7).
+
+A tool_use block left open when the answer hit max_tokens holds unfinished input: it is dropped,
+not reported (a call is reported only complete, and running a tool on half its input is worse than
+not running it); the `length` stop reason tells the caller the answer was cut.
+
+Retries: `max_retries` is stored, not yet acted upon, as in the OpenAI-compatible reference.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from reference_providers.contract import (
+    Capabilities,
+    CompletionResponse,
+    Message,
+    StreamChunk,
+    ToolCall,
+    ToolDefinition,
+    Usage,
+)
+from reference_providers.error_mapping import (
+    MESSAGE_LIMIT,
+    category_for_status,
+    error_from_status,
+    error_from_transport,
+    make_error,
+)
+from reference_providers.errors import ErrorCategory, ProviderError
+from reference_providers.sse import ServerSentEvent, SSEDecoder
+
+logger = logging.getLogger(__name__)
+
+#: What a response of an unexpected shape raises while we pick it apart (ER-5, ER-8).
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_API_VERSION = "2023-06-01"
+
+_STOP_REASONS: dict[str, str] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+#: The status each documented `error.type` comes with, for errors that arrive inside a stream.
+_ERROR_TYPE_STATUS: dict[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+
+_EXCERPT = 200
+_REDACTED = "[redacted]"
+
+
+@dataclass
+class _Block:
+    """One content block of a streamed message, as far as it has arrived."""
+
+    type: str
+    id: str | None = None
+    name: str | None = None
+    #: The input's JSON text, from the fragments only (never the start event's `{}`).
+    fragments: list[str] = field(default_factory=list)
+    #: The `input` of content_block_start, used only when no fragment ever arrives.
+    initial_input: Any = None
+    closed: bool = False
+
+
+@dataclass
+class _StreamState:
+    """What one stream has said so far beyond its text, needed for the final chunk."""
+
+    blocks: dict[int, _Block] = field(default_factory=dict)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    stop_reason: str | None = None
+    stopped: bool = False
+
+
+class AnthropicProvider:
+    """A native `ChatProvider` speaking the `anthropic-messages` dialect over httpx."""
+
+    #: Sent when the caller gives no max_tokens: the API requires one.
+    default_max_tokens: int = 4096
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 60.0,
+        max_retries: int = 0,
+        name: str = "anthropic",
+        capabilities: Capabilities | None = None,
+        anthropic_version: str = DEFAULT_API_VERSION,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout = timeout
+        self.max_retries = max_retries
+        self._name = name
+        self._capabilities = capabilities if capabilities is not None else Capabilities()
+        self._anthropic_version = anthropic_version
+        self._default_headers = dict(default_headers or {})
+        self._http: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self._name!r}, base_url={self._base_url!r})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        self._closed = True
+        client, self._http = self._http, None
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _client(self) -> httpx.AsyncClient:
+        # Created on first use so that a provider built but never used holds no connection pool.
+        if self._closed:
+            raise make_error(
+                ErrorCategory.UNKNOWN, f"{self._name}: provider is closed", provider=self._name
+            )
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout))
+        return self._http
+
+    # -- chat ------------------------------------------------------------------------------------
+
+    async def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> CompletionResponse:
+        payload = self._checked_payload(
+            messages,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            tools=tools,
+            stream=False,
+        )
+        try:
+            response = await self._post(payload)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=self._name) from exc
+        if not response.is_success:
+            raise self._status_error(response)
+        data = self._json_object(response.content, what="message body")
+        if data.get("type") == "error":
+            raise self._in_stream_error(data)
+        try:
+            return self._parse_message(data)
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid(f"unexpected message shape: {exc!r}") from exc
+
+    async def _post(self, payload: Mapping[str, Any]) -> httpx.Response:
+        logger.debug("%s: chat request for model %r", self._name, payload.get("model"))
+        return await self._client().post(
+            self._endpoint_url(), content=self._encode(payload), headers=self._headers()
+        )
+
+    # -- stream ----------------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> AsyncGenerator[StreamChunk, None]:
+        payload = self._checked_payload(
+            messages,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            tools=tools,
+            stream=True,
+        )
+        body = self._encode(payload)
+        headers = {**self._headers(), "Accept": "text/event-stream"}
+        state = _StreamState()
+        logger.debug("%s: stream request for model %r", self._name, model)
+        try:
+            # The response lives inside the generator: leaving the iteration early closes the
+            # generator, which leaves this block and closes the connection (ST-7).
+            async with self._client().stream(
+                "POST", self._endpoint_url(), content=body, headers=headers
+            ) as response:
+                if not response.is_success:
+                    await response.aread()
+                    raise self._status_error(response)
+                async for text in self._texts(response, state):
+                    yield StreamChunk(content=text)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=self._name) from exc
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid(f"unexpected stream event shape: {exc!r}") from exc
+        # Yielded after the response is closed, so a caller that stops at the final chunk
+        # leaves no connection open.
+        yield self._final_chunk(state)
+
+    async def _texts(self, response: httpx.Response, state: _StreamState) -> AsyncIterator[str]:
+        events = self._iter_events(response)
+        try:
+            async for event in events:
+                text = self._absorb_event(event, state)
+                if text:
+                    yield text
+                if state.stopped:
+                    return
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _iter_events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+        decoder = SSEDecoder()
+        async for data in response.aiter_bytes():
+            for event in decoder.feed(data):
+                yield event
+        for event in decoder.flush():
+            yield event
+
+    def _absorb_event(self, event: ServerSentEvent, state: _StreamState) -> str:
+        """Take in one event; return its text for the caller (ST-4: no buffering)."""
+        raw = event.data.strip()
+        if event.event == "ping" or not raw:
+            return ""
+        try:
+            payload = json.loads(raw)
+        except ValueError as exc:
+            if event.event == "error":
+                raise self._in_stream_error({"error": {"message": raw}}) from exc
+            raise self._invalid(f"stream event is not JSON: {raw!r:.{_EXCERPT}}") from exc
+        if not isinstance(payload, Mapping):
+            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{_EXCERPT}}")
+        if event.event == "error" or payload.get("type") == "error":
+            raise self._in_stream_error(payload)
+        return self._absorb_payload(payload, state)
+
+    def _absorb_payload(self, payload: Mapping[str, Any], state: _StreamState) -> str:
+        """One typed event. The data's `type` decides: the `event:` line only repeats it."""
+        kind = payload.get("type")
+        if kind == "message_start":
+            self._absorb_usage(payload["message"].get("usage"), state)
+        elif kind == "content_block_start":
+            return self._start_block(payload["index"], payload["content_block"], state)
+        elif kind == "content_block_delta":
+            return self._absorb_delta(payload["index"], payload["delta"], state)
+        elif kind == "content_block_stop":
+            self._block(state, payload["index"]).closed = True
+        elif kind == "message_delta":
+            stop_reason = payload["delta"].get("stop_reason")
+            if stop_reason:
+                state.stop_reason = str(stop_reason)
+            self._absorb_usage(payload.get("usage"), state)
+        elif kind == "message_stop":
+            state.stopped = True
+        # `ping` and event types added after this was written carry nothing we report (ST-6).
+        return ""
+
+    def _start_block(self, index: int, block: Mapping[str, Any], state: _StreamState) -> str:
+        kind = str(block["type"])
+        state.blocks[index] = _Block(
+            type=kind,
+            id=block.get("id"),
+            name=block.get("name"),
+            initial_input=block.get("input"),
+        )
+        if kind == "text":
+            text = block.get("text") or ""
+            if not isinstance(text, str):
+                raise self._invalid(f"text block {index} has non-text 'text'")
+            return text
+        return ""
+
+    def _absorb_delta(self, index: int, delta: Mapping[str, Any], state: _StreamState) -> str:
+        kind = delta.get("type")
+        if kind == "text_delta":
+            text = delta["text"]
+            if not isinstance(text, str):
+                raise self._invalid("text_delta 'text' is not a string")
+            return text
+        if kind == "input_json_delta":
+            fragment = delta["partial_json"]
+            if not isinstance(fragment, str):
+                raise self._invalid("input_json_delta 'partial_json' is not a string")
+            self._block(state, index).fragments.append(fragment)
+        # thinking_delta, signature_delta, citations_delta: not part of the answer's text.
+        return ""
+
+    def _block(self, state: _StreamState, index: int) -> _Block:
+        block = state.blocks.get(index)
+        if block is None:
+            raise self._invalid(f"stream event for content block {index}, which never started")
+        return block
+
+    def _absorb_usage(self, raw: Any, state: _StreamState) -> None:
+        # message_start has the input count and a provisional output count; message_delta has the
+        # final output count (and, from newer servers, the input count again).
+        if raw is None:
+            return
+        if not isinstance(raw, Mapping):
+            raise self._invalid("'usage' is not an object")
+        input_tokens = _count(raw.get("input_tokens"))
+        output_tokens = _count(raw.get("output_tokens"))
+        if input_tokens is not None:
+            state.input_tokens = input_tokens
+        if output_tokens is not None:
+            state.output_tokens = output_tokens
+
+    def _final_chunk(self, state: _StreamState) -> StreamChunk:
+        if state.stop_reason is None and not state.stopped:
+            # ER-7: the body ended before message_delta said why the answer stopped.
+            raise make_error(
+                ErrorCategory.NETWORK,
+                f"{self._name}: stream ended before its terminal event",
+                provider=self._name,
+                retryable=True,
+            )
+        return StreamChunk(
+            is_final=True,
+            stop_reason=self._map_stop_reason(state.stop_reason),
+            usage=self._stream_usage(state),
+            tool_calls=self._stream_tool_calls(state),
+        )
+
+    def _stream_usage(self, state: _StreamState) -> Usage | None:
+        if state.input_tokens is None or state.output_tokens is None:
+            return None
+        return _usage(state.input_tokens, state.output_tokens)
+
+    def _stream_tool_calls(self, state: _StreamState) -> tuple[ToolCall, ...]:
+        calls: list[ToolCall] = []
+        for index in sorted(state.blocks):
+            block = state.blocks[index]
+            if block.type != "tool_use":
+                continue  # server_tool_use and the like are run by the API, not by the caller
+            if not block.closed:
+                if state.stop_reason == "max_tokens":
+                    logger.debug(
+                        "%s: dropping tool call %r cut by max_tokens", self._name, block.name
+                    )
+                    continue
+                raise self._invalid(f"tool_use block {index} ({block.name!r}) never closed")
+            calls.append(self._tool_call(block, index))
+        return tuple(calls)
+
+    def _tool_call(self, block: _Block, index: int) -> ToolCall:
+        if not block.id or not block.name:
+            raise self._invalid(f"tool_use block {index} lacks an id or a name")
+        if block.fragments:
+            arguments = self._parse_input("".join(block.fragments), block.name)
+        else:
+            # Nothing streamed: the start event's input is then the whole input (`{}` normally).
+            initial = block.initial_input if block.initial_input is not None else {}
+            if not isinstance(initial, Mapping):
+                raise self._invalid(f"tool call {block.name!r}: input is not an object")
+            arguments = dict(initial)
+        return ToolCall(id=block.id, name=block.name, arguments=arguments)
+
+    def _parse_input(self, text: str, name: str) -> dict[str, Any]:
+        if not text.strip():
+            return {}
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise self._invalid(
+                f"tool call {name!r}: input is not valid JSON ({exc}): {text!r:.{_EXCERPT}}"
+            ) from exc
+        if not isinstance(parsed, dict):
+            raise self._invalid(
+                f"tool call {name!r}: input is JSON {type(parsed).__name__}, not an object"
+            )
+        return parsed
+
+    # -- request ---------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        ours = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "x-api-key": self._api_key,
+            "anthropic-version": self._anthropic_version,
+        }
+        taken = {key.lower() for key in ours} | {"authorization"}
+        extra = {k: v for k, v in self._default_headers.items() if k.lower() not in taken}
+        return {**extra, **ours}
+
+    def _endpoint_url(self) -> str:
+        return f"{self._base_url.rstrip('/')}/v1/messages"
+
+    def _checked_payload(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None,
+        max_tokens: int | None,
+        tools: Sequence[ToolDefinition] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
+        try:
+            return self._build_payload(
+                messages,
+                model=model,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                tools=tools,
+                stream=stream,
+            )
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
+
+    def _build_payload(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None,
+        max_tokens: int | None,
+        tools: Sequence[ToolDefinition] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
+        system = [m.content for m in messages if m.role == "system"]
+        payload: dict[str, Any] = {
+            "model": model,
+            "max_tokens": max_tokens if max_tokens is not None else self.default_max_tokens,
+            "messages": self._serialize_messages([m for m in messages if m.role != "system"]),
+            "stream": stream,
+        }
+        if system:
+            payload["system"] = "\n\n".join(system)
+        if temperature is not None:
+            payload["temperature"] = temperature
+        if tools:
+            payload["tools"] = [self._serialize_tool(tool) for tool in tools]
+        return payload
+
+    def _serialize_messages(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
+        """The conversation as API turns: consecutive messages of one API role become one turn.
+
+        Tool results are user turns here, so the results answering one assistant turn end up in
+        the single user turn right after it, as the API requires.
+        """
+        turns: list[dict[str, Any]] = []
+        for message in messages:
+            role, blocks = self._serialize_message(message)
+            if turns and turns[-1]["role"] == role:
+                turns[-1]["content"] += blocks
+            else:
+                turns.append({"role": role, "content": list(blocks)})
+        for turn in turns:
+            content = turn["content"]
+            # One plain text block reads (and logs) better as a string; both are accepted.
+            if len(content) == 1 and content[0]["type"] == "text":
+                turn["content"] = content[0]["text"]
+        return turns
+
+    def _serialize_message(self, message: Message) -> tuple[str, list[dict[str, Any]]]:
+        if message.role == "tool":
+            if not message.tool_call_id:
+                raise self._invalid_request("a tool message needs the tool_call_id it answers")
+            return "user", [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": message.tool_call_id,
+                    "content": message.content,
+                }
+            ]
+        # The API rejects empty text blocks; an assistant turn of tool calls has no text.
+        blocks: list[dict[str, Any]] = (
+            [{"type": "text", "text": message.content}] if message.content else []
+        )
+        if message.role == "assistant":
+            blocks += [
+                {
+                    "type": "tool_use",
+                    "id": call.id,
+                    "name": call.name,
+                    "input": _plain(call.arguments),
+                }
+                for call in message.tool_calls
+            ]
+            return "assistant", blocks
+        if message.role != "user":
+            raise self._invalid_request(f"message role {message.role!r} has no Messages form")
+        return "user", blocks or [{"type": "text", "text": message.content}]
+
+    def _serialize_tool(self, tool: ToolDefinition) -> dict[str, Any]:
+        return {
+            "name": tool.name,
+            "description": tool.description,
+            "input_schema": _plain(tool.parameters),
+        }
+
+    def _encode(self, payload: Mapping[str, Any]) -> bytes:
+        try:
+            return _dumps(payload).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise self._invalid_request(f"request is not serialisable as JSON: {exc}") from exc
+
+    # -- response --------------------------------------------------------------------------------
+
+    def _parse_message(self, data: Mapping[str, Any]) -> CompletionResponse:
+        content = data["content"]
+        if not isinstance(content, list):
+            raise self._invalid("message 'content' is not a list")
+        texts: list[str] = []
+        calls: list[ToolCall] = []
+        for position, block in enumerate(content):
+            if not isinstance(block, Mapping):
+                raise self._invalid(f"content block {position} is not an object")
+            kind = block.get("type")
+            if kind == "text":
+                text = block["text"]
+                if not isinstance(text, str):
+                    raise self._invalid(f"text block {position} has non-text 'text'")
+                texts.append(text)
+            elif kind == "tool_use":
+                calls.append(self._parse_tool_use(block, position))
+            # thinking, redacted_thinking, server tool blocks: not the caller's text or calls.
+        usage = data.get("usage")
+        model = data.get("model")
+        return CompletionResponse(
+            content="".join(texts),
+            tool_calls=tuple(calls),
+            stop_reason=self._map_stop_reason(data.get("stop_reason")),
+            usage=self._parse_usage(usage) if usage is not None else None,
+            model=model if isinstance(model, str) else None,
+        )
+
+    def _parse_tool_use(self, block: Mapping[str, Any], position: int) -> ToolCall:
+        call_id, name, arguments = block.get("id"), block.get("name"), block.get("input")
+        if not isinstance(call_id, str) or not call_id or not isinstance(name, str) or not name:
+            raise self._invalid(f"tool_use block {position} lacks an id or a name")
+        if arguments is None:
+            arguments = {}
+        if not isinstance(arguments, Mapping):
+            raise self._invalid(f"tool call {name!r}: input is not an object")
+        return ToolCall(id=call_id, name=name, arguments=dict(arguments))
+
+    def _map_stop_reason(self, raw: Any) -> str | None:
+        if not raw:
+            return None
+        return _STOP_REASONS.get(str(raw), str(raw))
+
+    def _parse_usage(self, raw: Any) -> Usage:
+        if not isinstance(raw, Mapping):
+            raise self._invalid("'usage' is not an object")
+        input_tokens = _count(raw.get("input_tokens"))
+        output_tokens = _count(raw.get("output_tokens"))
+        if input_tokens is None or output_tokens is None:
+            raise self._invalid(f"usage lacks token counts: {dict(raw)!r:.{_EXCERPT}}")
+        return _usage(input_tokens, output_tokens)
+
+    def _json_object(self, body: bytes, *, what: str) -> Mapping[str, Any]:
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            excerpt = body[:_EXCERPT].decode("utf-8", errors="replace")
+            raise self._invalid(f"{what} is not JSON: {excerpt!r}") from exc
+        if not isinstance(data, Mapping):
+            raise self._invalid(f"{what} is not a JSON object")
+        return data
+
+    # -- errors ----------------------------------------------------------------------------------
+
+    def _status_error(self, response: httpx.Response) -> ProviderError:
+        error = self._error_from_response(response.status_code, response.headers, response.content)
+        if error.__cause__ is None:
+            # ER-3 wants an original exception as the cause; a status has none, so make the one
+            # httpx would (without the URL's query, which may carry secrets).
+            request = response.request
+            error.__cause__ = httpx.HTTPStatusError(
+                f"HTTP {response.status_code} from {request.method} {request.url.path}",
+                request=request,
+                response=response,
+            )
+        return error
+
+    def _error_from_response(
+        self, status: int, headers: Mapping[str, str], body: bytes
+    ) -> ProviderError:
+        return self._redacted(error_from_status(status, headers, body, provider=self._name))
+
+    def _in_stream_error(self, payload: Mapping[str, Any]) -> ProviderError:
+        """An `event: error` inside a 200 stream, mapped as the status its type stands for (ER-6).
+
+        An error type we do not know is a retryable server error: the request was accepted, so
+        the failure happened on the server's side.
+        """
+        raw = payload.get("error")
+        error: Mapping[str, Any] = raw if isinstance(raw, Mapping) else payload
+        error_type = error.get("type")
+        status = _ERROR_TYPE_STATUS.get(error_type) if isinstance(error_type, str) else None
+        category, retryable = (
+            category_for_status(status) if status is not None else (ErrorCategory.SERVER, True)
+        )
+        message = f"{self._name}: error in stream {category.value}"
+        if isinstance(error_type, str) and error_type:
+            message = f"{message} ({error_type})"
+        detail = error.get("message")
+        if isinstance(detail, str) and detail.strip():
+            message = f"{message}: {_truncate(detail.strip())}"
+        return self._redacted(
+            make_error(
+                category, message, provider=self._name, retryable=retryable, status_code=status
+            )
+        )
+
+    def _redacted(self, error: ProviderError) -> ProviderError:
+        # An API may echo the credential it rejected; it must not reach a log or report (SE-1).
+        if self._api_key and self._api_key in error.message:
+            error.message = error.message.replace(self._api_key, _REDACTED)
+            error.args = (error.message,)
+        return error
+
+    def _invalid(self, message: str) -> ProviderError:
+        return make_error(
+            ErrorCategory.INVALID_RESPONSE, f"{self._name}: {message}", provider=self._name
+        )
+
+    def _invalid_request(self, message: str) -> ProviderError:
+        return make_error(
+            ErrorCategory.INVALID_REQUEST, f"{self._name}: {message}", provider=self._name
+        )
+
+
+def _usage(input_tokens: int, output_tokens: int) -> Usage:
+    # The API sends no total; the total of what it counts is the sum.
+    return Usage(
+        prompt_tokens=input_tokens,
+        completion_tokens=output_tokens,
+        total_tokens=input_tokens + output_tokens,
+    )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(
+        value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_json_default
+    )
+
+
+def _json_default(value: Any) -> Any:
+    # The contract types hold Mapping/Sequence, which json only knows as dict/list.
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _plain(value: Any) -> Any:
+    """Mappings and sequences as dicts and lists all the way down, for the wire's objects."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _truncate(text: str) -> str:
+    if len(text) <= MESSAGE_LIMIT:
+        return text
+    return text[: MESSAGE_LIMIT - 1] + "…"
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
