@@ -1,0 +1,642 @@
+"""The reference provider for the Google Gemini API (generateContent / streamGenerateContent).
+
+Same shape as the OpenAI reference: every step of a request is a small method (a seam) that a
+subclass can override to plant one bug without copying the rest.
+
+What Gemini does differently, and where it is handled:
+- the model and the stream flag are in the path (`_endpoint_url`), the key in `x-goog-api-key`;
+- the system prompt goes in `systemInstruction`, and the conversation's roles are `user` and
+  `model` (`_build_payload`, `_serialize_contents`);
+- function calls carry no ids: calls get ids made up here (`gemini_calls`), and a tool result is
+  sent back as a `functionResponse` part named after the function, which is found through the id
+  of the call it answers (`_function_names`);
+- `finishReason` is `STOP` even when the answer is function calls; `_map_stop_reason` reports
+  `tool_calls` then;
+- a stream has no terminal event of its own: it ends with the body, and only a chunk with a
+  `finishReason` proves it was not cut (ER-7).
+
+Not round-tripped: Gemini 3 "thought signatures" on function-call parts, which the native contract
+has no field for.
+
+Retries: `max_retries` is accepted and stored, but no request is retried yet.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+from reference_providers.contract import (
+    Capabilities,
+    CompletionResponse,
+    Message,
+    StreamChunk,
+    ToolCall,
+    ToolDefinition,
+    Usage,
+)
+from reference_providers.error_mapping import (
+    error_from_payload,
+    error_from_status,
+    error_from_transport,
+    make_error,
+)
+from reference_providers.errors import ErrorCategory, ProviderError
+from reference_providers.gemini_calls import FunctionCallCollector
+from reference_providers.sse import ServerSentEvent, SSEDecoder
+
+logger = logging.getLogger(__name__)
+
+#: What a response of an unexpected shape raises while we pick it apart (ER-5, ER-8).
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+#: Gemini finishReason words with a canonical meaning; others are passed on lowercased.
+_STOP_REASONS: dict[str, str] = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+    "IMAGE_PROHIBITED_CONTENT": "content_filter",
+}
+
+#: google.rpc.ErrorInfo reasons that mean a bad credential, whatever the status (Gemini answers
+#: an invalid key with 400 INVALID_ARGUMENT, not 401).
+_AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"})
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+_EXCERPT = 200
+_REDACTED = "[redacted]"
+
+
+@dataclass
+class _StreamState:
+    """What one stream has said so far beyond its text, needed for the final chunk."""
+
+    calls: FunctionCallCollector
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+class GeminiProvider:
+    """A native `ChatProvider` speaking the `gemini` dialect over httpx."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = "https://generativelanguage.googleapis.com",
+        timeout: float = 60.0,
+        max_retries: int = 0,
+        name: str = "gemini",
+        capabilities: Capabilities | None = None,
+        api_version: str = "v1beta",
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout = timeout
+        self.max_retries = max_retries
+        self._name = name
+        self._capabilities = capabilities if capabilities is not None else Capabilities()
+        self._api_version = api_version.strip("/")
+        self._default_headers = dict(default_headers or {})
+        self._http: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self._name!r}, base_url={self._base_url!r})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        self._closed = True
+        client, self._http = self._http, None
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _client(self) -> httpx.AsyncClient:
+        # Created on first use so that a provider built but never used holds no connection pool.
+        if self._closed:
+            raise make_error(
+                ErrorCategory.UNKNOWN, f"{self._name}: provider is closed", provider=self._name
+            )
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout))
+        return self._http
+
+    # -- chat ------------------------------------------------------------------------------------
+
+    async def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> CompletionResponse:
+        payload = self._checked_payload(
+            messages, temperature=temperature, max_tokens=max_tokens, tools=tools
+        )
+        try:
+            response = await self._post(model, payload)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=self._name) from exc
+        if not response.is_success:
+            raise self._status_error(response)
+        data = self._json_object(response.content, what="generateContent body")
+        if data.get("error") is not None and "candidates" not in data:
+            raise self._in_stream_error(data)
+        try:
+            return self._parse_response(data)
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid(f"unexpected generateContent shape: {exc!r}") from exc
+
+    async def _post(self, model: str, payload: Mapping[str, Any]) -> httpx.Response:
+        logger.debug("%s: generateContent request for model %r", self._name, model)
+        return await self._client().post(
+            self._endpoint_url(model, stream=False),
+            content=self._encode(payload),
+            headers=self._headers(),
+        )
+
+    # -- stream ----------------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> AsyncGenerator[StreamChunk, None]:
+        payload = self._checked_payload(
+            messages, temperature=temperature, max_tokens=max_tokens, tools=tools
+        )
+        body = self._encode(payload)
+        headers = {**self._headers(), "Accept": "text/event-stream"}
+        state = _StreamState(calls=self._new_collector())
+        logger.debug("%s: streamGenerateContent request for model %r", self._name, model)
+        try:
+            # The response lives inside the generator: leaving the iteration early closes the
+            # generator, which leaves this block and closes the connection (ST-7).
+            async with self._client().stream(
+                "POST", self._endpoint_url(model, stream=True), content=body, headers=headers
+            ) as response:
+                if not response.is_success:
+                    # A streamed response must be read before its body can be looked at.
+                    await response.aread()
+                    raise self._status_error(response)
+                async for text in self._texts(response, state):
+                    yield StreamChunk(content=text)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=self._name) from exc
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid(f"unexpected stream chunk shape: {exc!r}") from exc
+        # Yielded after the response is closed, so a caller that stops at the final chunk
+        # leaves no connection open.
+        yield self._final_chunk(state)
+
+    async def _texts(self, response: httpx.Response, state: _StreamState) -> AsyncIterator[str]:
+        events = self._iter_events(response)
+        try:
+            async for event in events:
+                text = self._absorb_event(event, state)
+                if text:
+                    yield text
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _iter_events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+        decoder = SSEDecoder()
+        async for data in response.aiter_bytes():
+            for event in decoder.feed(data):
+                yield event
+        for event in decoder.flush():
+            yield event
+
+    def _new_collector(self) -> FunctionCallCollector:
+        return FunctionCallCollector(provider=self._name)
+
+    def _absorb_event(self, event: ServerSentEvent, state: _StreamState) -> str:
+        """Take in one event; return its text for the caller (ST-4: no buffering)."""
+        if event.event not in ("message", "error"):
+            return ""  # ST-6: unknown event types are ignored
+        raw = event.data.strip()
+        if not raw:
+            return ""
+        try:
+            payload = json.loads(raw)
+        except ValueError as exc:
+            if event.event == "error":
+                raise self._in_stream_error({"error": {"message": raw}}) from exc
+            raise self._invalid(f"stream event is not JSON: {raw!r:.{_EXCERPT}}") from exc
+        if not isinstance(payload, Mapping):
+            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{_EXCERPT}}")
+        if event.event == "error" or payload.get("error") is not None:
+            raise self._in_stream_error(payload)
+        return self._absorb_chunk(payload, state)
+
+    def _absorb_chunk(self, chunk: Mapping[str, Any], state: _StreamState) -> str:
+        usage = chunk.get("usageMetadata")
+        if usage is not None:
+            # Every chunk may carry the counts so far; the last one holds the totals.
+            state.usage = self._parse_usage(usage)
+        candidate = self._first_candidate(chunk)
+        if candidate is None:
+            blocked = self._block_reason(chunk)
+            if blocked is not None:
+                state.finish_reason = blocked
+            return ""
+        text = self._absorb_parts(candidate, state.calls)
+        finish_reason = candidate.get("finishReason")
+        if finish_reason:
+            state.finish_reason = str(finish_reason)
+        return text
+
+    def _final_chunk(self, state: _StreamState) -> StreamChunk:
+        if state.finish_reason is None:
+            # ER-7: the stream has no terminal event but the chunk with the finishReason; a body
+            # that ends without one was cut short.
+            raise make_error(
+                ErrorCategory.NETWORK,
+                f"{self._name}: stream ended before a chunk with a finishReason",
+                provider=self._name,
+                retryable=True,
+            )
+        calls = state.calls.finish()
+        return StreamChunk(
+            is_final=True,
+            stop_reason=self._map_stop_reason(state.finish_reason, has_tool_calls=bool(calls)),
+            usage=state.usage,
+            tool_calls=tuple(calls),
+        )
+
+    # -- request ---------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        ours = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._api_key:
+            ours["x-goog-api-key"] = self._api_key
+        taken = {key.lower() for key in ours} | {"x-goog-api-key", "authorization"}
+        extra = {k: v for k, v in self._default_headers.items() if k.lower() not in taken}
+        return {**extra, **ours}
+
+    def _endpoint_url(self, model: str, *, stream: bool) -> str:
+        # "gemini-2.0-flash", "models/gemini-2.0-flash" and "tunedModels/x" all name a model.
+        resource = model if "/" in model else f"models/{model}"
+        method = "streamGenerateContent?alt=sse" if stream else "generateContent"
+        base = self._base_url.rstrip("/")
+        return f"{base}/{self._api_version}/{quote(resource, safe='/')}:{method}"
+
+    def _checked_payload(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None,
+        max_tokens: int | None,
+        tools: Sequence[ToolDefinition] | None,
+    ) -> dict[str, Any]:
+        try:
+            return self._build_payload(
+                messages, temperature=temperature, max_tokens=max_tokens, tools=tools
+            )
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
+
+    def _build_payload(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None,
+        max_tokens: int | None,
+        tools: Sequence[ToolDefinition] | None,
+    ) -> dict[str, Any]:
+        system = [m.content for m in messages if m.role == "system"]
+        payload: dict[str, Any] = {
+            "contents": self._serialize_contents([m for m in messages if m.role != "system"])
+        }
+        if system:
+            payload["systemInstruction"] = {"parts": [{"text": text} for text in system]}
+        config: dict[str, Any] = {}
+        if temperature is not None:
+            config["temperature"] = temperature
+        if max_tokens is not None:
+            config["maxOutputTokens"] = max_tokens
+        if config:
+            payload["generationConfig"] = config
+        if tools:  # the API rejects a tool without declarations
+            payload["tools"] = [
+                {"functionDeclarations": [self._serialize_tool(tool) for tool in tools]}
+            ]
+        return payload
+
+    def _serialize_contents(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
+        """The conversation as Gemini contents: one turn per message, tool results merged.
+
+        The API wants every result of one model turn's calls in the single turn after it, one
+        functionResponse part per functionCall part, so consecutive tool messages share a turn.
+        """
+        names = self._function_names(messages)
+        contents: list[dict[str, Any]] = []
+        results: dict[str, Any] | None = None  # the turn collecting tool results, if open
+        for message in messages:
+            if message.role != "tool":
+                results = None
+                contents.append(self._serialize_message(message))
+                continue
+            part = self._function_response_part(message, names)
+            if results is None:
+                results = {"role": "user", "parts": []}
+                contents.append(results)
+            results["parts"].append(part)
+        return contents
+
+    def _serialize_message(self, message: Message) -> dict[str, Any]:
+        if message.role == "assistant":
+            parts: list[dict[str, Any]] = []
+            if message.content or not message.tool_calls:
+                parts.append({"text": message.content})
+            parts += [self._function_call_part(call) for call in message.tool_calls]
+            return {"role": "model", "parts": parts}
+        if message.role == "user":
+            return {"role": "user", "parts": [{"text": message.content}]}
+        raise self._invalid_request(f"a message has role {message.role!r}")
+
+    def _function_call_part(self, call: ToolCall) -> dict[str, Any]:
+        return {"functionCall": {"name": call.name, "args": dict(call.arguments)}}
+
+    def _function_names(self, messages: Sequence[Message]) -> dict[str, str]:
+        """Each earlier tool call's id, mapped to its function's name (the wire's only link)."""
+        return {
+            call.id: call.name
+            for message in messages
+            if message.role == "assistant"
+            for call in message.tool_calls
+        }
+
+    def _function_response_part(self, message: Message, names: Mapping[str, str]) -> dict[str, Any]:
+        name = message.name or names.get(message.tool_call_id or "")
+        if not name:
+            raise self._invalid_request(
+                f"tool result for {message.tool_call_id!r} answers no earlier tool call; Gemini "
+                "needs the function's name"
+            )
+        return {"functionResponse": {"name": name, "response": self._tool_response(message)}}
+
+    def _tool_response(self, message: Message) -> dict[str, Any]:
+        # `response` must be an object: a JSON object result goes as it is, anything else wrapped.
+        try:
+            value = json.loads(message.content)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return value
+        return {"content": message.content}
+
+    def _serialize_tool(self, tool: ToolDefinition) -> dict[str, Any]:
+        return {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": dict(tool.parameters),
+        }
+
+    def _encode(self, payload: Mapping[str, Any]) -> bytes:
+        try:
+            return _dumps(payload).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise self._invalid_request(f"request is not serialisable as JSON: {exc}") from exc
+
+    # -- response --------------------------------------------------------------------------------
+
+    def _parse_response(self, data: Mapping[str, Any]) -> CompletionResponse:
+        candidate = self._first_candidate(data)
+        usage = self._parse_usage(data.get("usageMetadata"))
+        model = data.get("modelVersion")
+        model_name = model if isinstance(model, str) else None
+        if candidate is None:
+            blocked = self._block_reason(data)
+            if blocked is None:
+                raise self._invalid("generateContent answered with no candidates")
+            return CompletionResponse(
+                content="",
+                stop_reason=self._map_stop_reason(blocked, has_tool_calls=False),
+                usage=usage,
+                model=model_name,
+            )
+        calls = self._new_collector()
+        text = self._absorb_parts(candidate, calls)
+        tool_calls = calls.finish()
+        raw_finish = candidate.get("finishReason")
+        return CompletionResponse(
+            content=text,
+            tool_calls=tuple(tool_calls),
+            stop_reason=self._map_stop_reason(
+                str(raw_finish) if raw_finish else None, has_tool_calls=bool(tool_calls)
+            ),
+            usage=usage,
+            model=model_name,
+        )
+
+    def _first_candidate(self, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        candidates = data.get("candidates")
+        if candidates is None:
+            return None
+        if not isinstance(candidates, list):
+            raise self._invalid("'candidates' is not a list")
+        for candidate in candidates:
+            if not isinstance(candidate, Mapping):
+                raise self._invalid("a candidate is not an object")
+            # With candidateCount > 1 the native contract carries the first answer.
+            if (candidate.get("index") or 0) == 0:
+                return candidate
+        return None
+
+    def _block_reason(self, data: Mapping[str, Any]) -> str | None:
+        """A prompt the API refused to answer: no candidates, promptFeedback.blockReason."""
+        feedback = data.get("promptFeedback")
+        if isinstance(feedback, Mapping) and feedback.get("blockReason"):
+            return "SAFETY"
+        return None
+
+    def _absorb_parts(self, candidate: Mapping[str, Any], calls: FunctionCallCollector) -> str:
+        content = candidate.get("content")
+        if content is None:
+            return ""  # a candidate stopped by SAFETY or MAX_TOKENS may have no content
+        if not isinstance(content, Mapping):
+            raise self._invalid("candidate 'content' is not an object")
+        parts = content.get("parts") or []
+        if not isinstance(parts, list):
+            raise self._invalid("content 'parts' is not a list")
+        texts: list[str] = []
+        for part in parts:
+            if not isinstance(part, Mapping):
+                raise self._invalid("a content part is not an object")
+            if "functionCall" in part:
+                calls.add(part["functionCall"])
+            elif "text" in part and not part.get("thought"):
+                # Thought summaries (thought: true) are the model's notes, not its answer.
+                text = part["text"]
+                if not isinstance(text, str):
+                    raise self._invalid("a text part's 'text' is not a string")
+                texts.append(text)
+        return "".join(texts)
+
+    def _map_stop_reason(self, raw: str | None, *, has_tool_calls: bool) -> str | None:
+        if not raw or raw == "FINISH_REASON_UNSPECIFIED":
+            return None
+        if raw == "STOP" and has_tool_calls:
+            return "tool_calls"
+        return _STOP_REASONS.get(raw, raw.lower())
+
+    def _parse_usage(self, raw: Any) -> Usage | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, Mapping):
+            raise self._invalid("'usageMetadata' is not an object")
+        # proto3 JSON leaves zero counts out, so a missing count is 0, not unknown.
+        prompt = _count(raw.get("promptTokenCount", 0))
+        completion = _count(raw.get("candidatesTokenCount", 0))
+        if prompt is None or completion is None:
+            raise self._invalid(f"usageMetadata counts are not counts: {dict(raw)!r:.{_EXCERPT}}")
+        raw_total = raw.get("totalTokenCount")
+        total = prompt + completion if raw_total is None else _count(raw_total)
+        if total is None:
+            raise self._invalid("usageMetadata 'totalTokenCount' is not a count")
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+    def _json_object(self, body: bytes, *, what: str) -> Mapping[str, Any]:
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            excerpt = body[:_EXCERPT].decode("utf-8", errors="replace")
+            raise self._invalid(f"{what} is not JSON: {excerpt!r}") from exc
+        if not isinstance(data, Mapping):
+            raise self._invalid(f"{what} is not a JSON object")
+        return data
+
+    # -- errors ----------------------------------------------------------------------------------
+
+    def _status_error(self, response: httpx.Response) -> ProviderError:
+        error = self._error_from_response(response.status_code, response.headers, response.content)
+        if error.__cause__ is None:
+            # ER-3 wants an original exception as the cause; a status has none, so make the one
+            # httpx would (without the URL's query).
+            request = response.request
+            error.__cause__ = httpx.HTTPStatusError(
+                f"HTTP {response.status_code} from {request.method} {request.url.path}",
+                request=request,
+                response=response,
+            )
+        return error
+
+    def _error_from_response(
+        self, status: int, headers: Mapping[str, str], body: bytes
+    ) -> ProviderError:
+        error = error_from_status(status, headers, body, provider=self._name)
+        details = _error_details(body)
+        if error.retry_after is None:
+            error.retry_after = _retry_delay(details)
+        if any(d.get("reason") in _AUTH_REASONS for d in details):
+            error.category = ErrorCategory.AUTH
+            error.retryable = False
+        return self._redacted(error)
+
+    def _in_stream_error(self, payload: Mapping[str, Any]) -> ProviderError:
+        return self._redacted(error_from_payload(payload, provider=self._name))
+
+    def _redacted(self, error: ProviderError) -> ProviderError:
+        # An API may echo the credential it rejected; it must not reach a log or report (SE-1).
+        if self._api_key and self._api_key in error.message:
+            error.message = error.message.replace(self._api_key, _REDACTED)
+            error.args = (error.message,)
+        return error
+
+    def _invalid(self, message: str) -> ProviderError:
+        return make_error(
+            ErrorCategory.INVALID_RESPONSE, f"{self._name}: {message}", provider=self._name
+        )
+
+    def _invalid_request(self, message: str) -> ProviderError:
+        return make_error(
+            ErrorCategory.INVALID_REQUEST, f"{self._name}: {message}", provider=self._name
+        )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(
+        value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain
+    )
+
+
+def _plain(value: Any) -> Any:
+    # The contract types hold Mapping/Sequence, which json only knows as dict/list.
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _error_details(body: bytes) -> list[Mapping[str, Any]]:
+    """The google.rpc `details` of an error body (a list or a one-element array of errors)."""
+    try:
+        parsed: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    if isinstance(parsed, list) and parsed:
+        parsed = parsed[0]
+    error = parsed.get("error") if isinstance(parsed, Mapping) else None
+    details = error.get("details") if isinstance(error, Mapping) else None
+    if not isinstance(details, list):
+        return []
+    return [detail for detail in details if isinstance(detail, Mapping)]
+
+
+def _retry_delay(details: Sequence[Mapping[str, Any]]) -> float | None:
+    """google.rpc.RetryInfo's `retryDelay` ("7s", "0.5s"), Google's own Retry-After."""
+    for detail in details:
+        if str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            match = _DURATION.match(str(detail.get("retryDelay", "")))
+            if match is not None:
+                return float(match.group(1))
+    return None
