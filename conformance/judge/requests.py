@@ -168,7 +168,6 @@ def _rq5(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> V
         if turn == 0:
             continue
         key = case.dialect.tool_call_key
-        link = "id" if case.dialect.tool_call_ids else "name"
         called: dict[str, str] = {}
         for position, message in enumerate(request.messages):
             if message.role == "assistant":
@@ -176,7 +175,7 @@ def _rq5(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> V
             elif message.role == "tool":
                 if not message.tool_call_id:
                     problems.append(
-                        f"turn {turn}: tool result at message {position} names no tool call {link}"
+                        f"turn {turn}: tool result at message {position} does not say which call it answers"
                     )
                 elif message.tool_call_id not in called:
                     problems.append(

@@ -1,0 +1,569 @@
+"""The reference provider for Ollama's native chat API (`POST /api/chat`, NDJSON streaming).
+
+Like the OpenAI reference, it is the yardstick the harness is checked against and the base its
+tests subclass to plant one bug at a time, so every step lives in a small overridable method.
+
+What makes Ollama's wire different, and where each difference is handled:
+- streaming is the default: `stream` is always sent, false for chat() (`_build_payload`);
+- sampling settings travel in `options` (`temperature`, `num_predict`), the system prompt as a
+  first message with role "system" (`_build_payload`, `_serialize_message`);
+- the stream is one JSON object per line, and a network read may end anywhere inside a line or a
+  UTF-8 sequence (`_iter_lines`, reference_providers/ollama_ndjson.py);
+- tool calls arrive whole, arguments already a JSON object, with an id only from newer servers
+  (`_parse_tool_call`); `done_reason` stays "stop" when the model called tools
+  (`_map_stop_reason`);
+- usage is `prompt_eval_count` / `eval_count` on the done line, with no total (`_parse_usage`);
+- errors are `{"error": "..."}`, with the HTTP status, or as a line inside a stream
+  (`_status_error`, `_in_stream_error`); a stream that ends before its `"done": true` line was
+  cut (`_final_chunk`, ER-7).
+
+Retries: `max_retries` is stored, as in the OpenAI reference, but nothing is retried yet.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from reference_providers.contract import (
+    Capabilities,
+    CompletionResponse,
+    Message,
+    StreamChunk,
+    ToolCall,
+    ToolDefinition,
+    Usage,
+)
+from reference_providers.error_mapping import (
+    error_from_payload,
+    error_from_status,
+    error_from_transport,
+    make_error,
+)
+from reference_providers.errors import ErrorCategory, ProviderError
+from reference_providers.ollama_ndjson import NDJSONLineDecoder
+
+logger = logging.getLogger(__name__)
+
+#: What a response of an unexpected shape raises while we pick it apart (ER-5, ER-8).
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+_EXCERPT = 200
+_REDACTED = "[redacted]"
+_NDJSON = "application/x-ndjson"
+
+
+@dataclass
+class _StreamState:
+    """What one stream has said so far beyond its text, needed for the final chunk."""
+
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    done: bool = False
+    done_reason: str | None = None
+    usage: Usage | None = None
+
+
+class OllamaProvider:
+    """A native `ChatProvider` speaking the `ollama-chat` dialect over httpx."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "",
+        base_url: str = "http://localhost:11434",
+        timeout: float = 60.0,
+        max_retries: int = 0,
+        name: str = "ollama",
+        capabilities: Capabilities | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout = timeout
+        self.max_retries = max_retries
+        self._name = name
+        self._capabilities = capabilities if capabilities is not None else Capabilities()
+        self._default_headers = dict(default_headers or {})
+        self._http: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self._name!r}, base_url={self._base_url!r})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        self._closed = True
+        client, self._http = self._http, None
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _client(self) -> httpx.AsyncClient:
+        # Created on first use so that a provider built but never used holds no connection pool.
+        if self._closed:
+            raise make_error(
+                ErrorCategory.UNKNOWN, f"{self._name}: provider is closed", provider=self._name
+            )
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout))
+        return self._http
+
+    # -- chat ------------------------------------------------------------------------------------
+
+    async def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> CompletionResponse:
+        payload = self._checked_payload(
+            messages,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            tools=tools,
+            stream=False,
+        )
+        try:
+            response = await self._post(payload)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=self._name) from exc
+        if not response.is_success:
+            raise self._status_error(response)
+        data = self._json_object(response.content, what="chat response body")
+        if data.get("error") is not None:
+            raise self._in_stream_error(data)
+        try:
+            return self._parse_completion(data)
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid(f"unexpected chat response shape: {exc!r}") from exc
+
+    async def _post(self, payload: Mapping[str, Any]) -> httpx.Response:
+        logger.debug("%s: chat request for model %r", self._name, payload.get("model"))
+        return await self._client().post(
+            self._endpoint_url(), content=self._encode(payload), headers=self._headers()
+        )
+
+    # -- stream ----------------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> AsyncGenerator[StreamChunk, None]:
+        payload = self._checked_payload(
+            messages,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            tools=tools,
+            stream=True,
+        )
+        body = self._encode(payload)
+        headers = {**self._headers(), "Accept": _NDJSON}
+        state = _StreamState()
+        logger.debug("%s: stream request for model %r", self._name, model)
+        try:
+            # The response lives inside the generator: leaving the iteration early closes the
+            # generator, which leaves this block and closes the connection (ST-7).
+            async with self._client().stream(
+                "POST", self._endpoint_url(), content=body, headers=headers
+            ) as response:
+                if not response.is_success:
+                    # A streamed response must be read before its body can be looked at.
+                    await response.aread()
+                    raise self._status_error(response)
+                async for chunk in self._chunks(response, state):
+                    yield chunk
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=self._name) from exc
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid(f"unexpected stream line: {exc!r}") from exc
+        # Yielded after the response is closed, so a caller that stops at the final chunk
+        # leaves no connection open.
+        yield self._final_chunk(state)
+
+    async def _chunks(
+        self, response: httpx.Response, state: _StreamState
+    ) -> AsyncIterator[StreamChunk]:
+        lines = self._iter_lines(response)
+        try:
+            async for line in lines:
+                chunk = self._absorb_line(line, state)
+                if chunk is not None:
+                    yield chunk  # ST-4: each line's text leaves as soon as the line is whole
+                if state.done:
+                    return
+        finally:
+            aclose = getattr(lines, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _iter_lines(self, response: httpx.Response) -> AsyncIterator[str]:
+        decoder = NDJSONLineDecoder()
+        async for data in response.aiter_bytes():
+            for line in decoder.feed(data):
+                yield line
+        for line in decoder.flush():
+            # A last line without its newline is whole if it parses; if not, the body was cut.
+            try:
+                json.loads(line)
+            except ValueError:
+                raise self._cut("stream ended inside a line") from None
+            yield line
+
+    def _absorb_line(self, line: str, state: _StreamState) -> StreamChunk | None:
+        """Take in one NDJSON line; return what it says for the caller, if anything."""
+        try:
+            payload = json.loads(line)
+        except ValueError as exc:
+            raise self._invalid(f"stream line is not JSON: {line!r:.{_EXCERPT}}") from exc
+        if not isinstance(payload, Mapping):
+            raise self._invalid(f"stream line is not a JSON object: {line!r:.{_EXCERPT}}")
+        if payload.get("error") is not None:
+            raise self._in_stream_error(payload)  # ER-6
+        message = payload.get("message")
+        if message is None:
+            message = {}
+        elif not isinstance(message, Mapping):
+            raise self._invalid("stream line 'message' is not an object")
+        text = _text(message.get("content"))
+        calls = self._parse_tool_calls(message.get("tool_calls"), first=len(state.tool_calls))
+        state.tool_calls += calls
+        if payload.get("done") is True:
+            # The done line may still carry the last text or calls (a parser flushed at the end).
+            state.done = True
+            state.done_reason = _optional_text(payload.get("done_reason"), "done_reason")
+            state.usage = self._parse_usage(payload)
+        if text or calls:
+            return StreamChunk(content=text, tool_calls=calls)
+        return None
+
+    def _final_chunk(self, state: _StreamState) -> StreamChunk:
+        if not state.done:
+            # ER-7: a body that ends without its `"done": true` line was cut short.
+            raise self._cut("stream ended before its done line")
+        return StreamChunk(
+            is_final=True,
+            stop_reason=self._map_stop_reason(state.done_reason, bool(state.tool_calls)),
+            usage=state.usage,
+        )
+
+    # -- request ---------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        ours = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._api_key:  # a local Ollama takes no key; Ollama cloud wants a bearer token
+            ours["Authorization"] = f"Bearer {self._api_key}"
+        taken = {key.lower() for key in ours} | {"authorization"}
+        extra = {k: v for k, v in self._default_headers.items() if k.lower() not in taken}
+        return {**extra, **ours}
+
+    def _endpoint_url(self) -> str:
+        return f"{self._base_url.rstrip('/')}/api/chat"
+
+    def _checked_payload(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None,
+        max_tokens: int | None,
+        tools: Sequence[ToolDefinition] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
+        try:
+            return self._build_payload(
+                messages,
+                model=model,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                tools=tools,
+                stream=stream,
+            )
+        except _SHAPE_ERRORS as exc:
+            raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
+
+    def _build_payload(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None,
+        max_tokens: int | None,
+        tools: Sequence[ToolDefinition] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
+        # Tool results name their call by id and by name: newer servers read the id, every
+        # version (and the model templates) the name.
+        names = {call.id: call.name for m in messages for call in m.tool_calls if call.id}
+        payload: dict[str, Any] = {
+            "model": model,
+            "messages": [self._serialize_message(message, names) for message in messages],
+            # Always sent: Ollama streams when the field is absent.
+            "stream": stream,
+        }
+        options = self._options(temperature=temperature, max_tokens=max_tokens)
+        if options:
+            payload["options"] = options
+        if tools:
+            payload["tools"] = [self._serialize_tool(tool) for tool in tools]
+        return payload
+
+    def _options(self, *, temperature: float | None, max_tokens: int | None) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if temperature is not None:
+            options["temperature"] = temperature
+        if max_tokens is not None:
+            options["num_predict"] = max_tokens
+        return options
+
+    def _serialize_message(self, message: Message, names: Mapping[str, str]) -> dict[str, Any]:
+        if message.role == "tool":
+            serialized: dict[str, Any] = {"role": "tool", "content": message.content}
+            tool_name = message.name or names.get(message.tool_call_id or "")
+            if tool_name:
+                serialized["tool_name"] = tool_name
+            if message.tool_call_id:
+                serialized["tool_call_id"] = message.tool_call_id
+            return serialized
+        if message.role == "assistant" and message.tool_calls:
+            return {
+                "role": "assistant",
+                "content": message.content,
+                "tool_calls": [
+                    self._serialize_tool_call(call, index)
+                    for index, call in enumerate(message.tool_calls)
+                ],
+            }
+        return {"role": message.role, "content": message.content}
+
+    def _serialize_tool_call(self, call: ToolCall, index: int) -> dict[str, Any]:
+        # Arguments go back as the object they came as; a JSON string makes Ollama answer 400.
+        serialized: dict[str, Any] = {
+            "function": {"index": index, "name": call.name, "arguments": dict(call.arguments)}
+        }
+        if call.id:
+            serialized = {"id": call.id, **serialized}
+        return serialized
+
+    def _serialize_tool(self, tool: ToolDefinition) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters,
+            },
+        }
+
+    def _encode(self, payload: Mapping[str, Any]) -> bytes:
+        try:
+            return _dumps(payload).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise self._invalid_request(f"request is not serialisable as JSON: {exc}") from exc
+
+    # -- response --------------------------------------------------------------------------------
+
+    def _parse_completion(self, data: Mapping[str, Any]) -> CompletionResponse:
+        message = data["message"]
+        if not isinstance(message, Mapping):
+            raise self._invalid("chat response 'message' is not an object")
+        calls = self._parse_tool_calls(message.get("tool_calls"))
+        model = data.get("model")
+        done_reason = _optional_text(data.get("done_reason"), "done_reason")
+        return CompletionResponse(
+            content=_text(message.get("content")),
+            tool_calls=calls,
+            stop_reason=self._map_stop_reason(done_reason, bool(calls)),
+            usage=self._parse_usage(data),
+            model=model if isinstance(model, str) else None,
+        )
+
+    def _parse_tool_calls(self, raw: Any, *, first: int = 0) -> tuple[ToolCall, ...]:
+        """Calls as Ollama sends them: whole, one element each; `first` numbers made-up ids."""
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            raise self._invalid("message 'tool_calls' is not a list")
+        return tuple(
+            self._parse_tool_call(call, first + position) for position, call in enumerate(raw)
+        )
+
+    def _parse_tool_call(self, raw: Any, position: int) -> ToolCall:
+        if not isinstance(raw, Mapping):
+            raise self._invalid(f"tool call {position} is not an object")
+        function = raw.get("function")
+        if not isinstance(function, Mapping):
+            raise self._invalid(f"tool call {position} has no 'function' object")
+        name = function.get("name")
+        if not isinstance(name, str) or not name:
+            raise self._invalid(f"tool call {position} has no function name")
+        call_id = raw.get("id")
+        if not isinstance(call_id, str) or not call_id:
+            # Older servers send no id; a stable made-up one still pairs a result with its call.
+            call_id = f"call_{position}"
+        return ToolCall(id=call_id, name=name, arguments=self._parse_arguments(function, name))
+
+    def _parse_arguments(self, function: Mapping[str, Any], name: str) -> dict[str, Any]:
+        arguments = function.get("arguments")
+        if arguments is None:
+            return {}
+        if isinstance(arguments, Mapping):
+            return dict(arguments)
+        if isinstance(arguments, str):
+            # Not what Ollama sends, but what some servers copying it do: read it, do not guess.
+            try:
+                parsed = json.loads(arguments) if arguments.strip() else {}
+            except ValueError as exc:
+                raise self._invalid(
+                    f"tool call {name!r}: arguments are not JSON: {arguments!r:.{_EXCERPT}}"
+                ) from exc
+            if isinstance(parsed, dict):
+                return parsed
+        raise self._invalid(f"tool call {name!r}: arguments are not a JSON object")
+
+    def _map_stop_reason(self, raw: str | None, has_tool_calls: bool) -> str | None:
+        """Ollama says "stop" when the model called tools; the caller needs to hear "tool_calls"."""
+        if raw in (None, "", "stop"):
+            return "tool_calls" if has_tool_calls else "stop"
+        return raw  # "length", and the rare "load" / "unload" as they are
+
+    def _parse_usage(self, data: Mapping[str, Any]) -> Usage | None:
+        raw_prompt = data.get("prompt_eval_count")
+        raw_completion = data.get("eval_count")
+        if raw_prompt is None and raw_completion is None:
+            return None
+        # Go leaves a zero count out of the JSON, so one missing count is a zero.
+        prompt = _count(0 if raw_prompt is None else raw_prompt)
+        completion = _count(0 if raw_completion is None else raw_completion)
+        if prompt is None or completion is None:
+            raise self._invalid(
+                f"token counts are not counts: prompt_eval_count={raw_prompt!r}, "
+                f"eval_count={raw_completion!r}"
+            )
+        return Usage(
+            prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+        )
+
+    def _json_object(self, body: bytes, *, what: str) -> Mapping[str, Any]:
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            excerpt = body[:_EXCERPT].decode("utf-8", errors="replace")
+            raise self._invalid(f"{what} is not JSON: {excerpt!r}") from exc
+        if not isinstance(data, Mapping):
+            raise self._invalid(f"{what} is not a JSON object")
+        return data
+
+    # -- errors ----------------------------------------------------------------------------------
+
+    def _status_error(self, response: httpx.Response) -> ProviderError:
+        error = self._error_from_response(response.status_code, response.headers, response.content)
+        if error.__cause__ is None:
+            # ER-3 wants an original exception as the cause; a status has none, so make the one
+            # httpx would (without the URL's query, which may carry secrets).
+            request = response.request
+            error.__cause__ = httpx.HTTPStatusError(
+                f"HTTP {response.status_code} from {request.method} {request.url.path}",
+                request=request,
+                response=response,
+            )
+        return error
+
+    def _error_from_response(
+        self, status: int, headers: Mapping[str, str], body: bytes
+    ) -> ProviderError:
+        return self._redacted(error_from_status(status, headers, body, provider=self._name))
+
+    def _in_stream_error(self, payload: Mapping[str, Any]) -> ProviderError:
+        # `{"error": "..."}` with no status: a failure after the server accepted the request.
+        return self._redacted(error_from_payload(payload, provider=self._name))
+
+    def _redacted(self, error: ProviderError) -> ProviderError:
+        # An API may echo the credential it rejected; it must not reach a log or report (SE-1).
+        if self._api_key and self._api_key in error.message:
+            error.message = error.message.replace(self._api_key, _REDACTED)
+            error.args = (error.message,)
+        return error
+
+    def _cut(self, message: str) -> ProviderError:
+        return make_error(
+            ErrorCategory.NETWORK, f"{self._name}: {message}", provider=self._name, retryable=True
+        )
+
+    def _invalid(self, message: str) -> ProviderError:
+        return make_error(
+            ErrorCategory.INVALID_RESPONSE, f"{self._name}: {message}", provider=self._name
+        )
+
+    def _invalid_request(self, message: str) -> ProviderError:
+        return make_error(
+            ErrorCategory.INVALID_REQUEST, f"{self._name}: {message}", provider=self._name
+        )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(
+        value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain
+    )
+
+
+def _plain(value: Any) -> Any:
+    # The contract types hold Mapping/Sequence, which json only knows as dict/list.
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _text(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw
+    raise TypeError(f"message content is {type(raw).__name__}, not text")
+
+
+def _optional_text(raw: Any, what: str) -> str | None:
+    if raw is None or isinstance(raw, str):
+        return raw
+    raise TypeError(f"{what} is {type(raw).__name__}, not text")
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
