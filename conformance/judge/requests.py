@@ -175,7 +175,8 @@ def _rq5(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> V
             elif message.role == "tool":
                 if not message.tool_call_id:
                     problems.append(
-                        f"turn {turn}: tool result at message {position} does not say which call it answers"
+                        f"turn {turn}: tool result at message {position} "
+                        "does not say which call it answers"
                     )
                 elif message.tool_call_id not in called:
                     problems.append(
