@@ -4,6 +4,8 @@ The harness reaches this package only by name (its `native` profile), so everyth
 profile may need is re-exported here and nowhere else is public.
 """
 
+from reference_providers.anthropic_messages import AnthropicProvider
+from reference_providers.azure_openai import AzureOpenAIProvider
 from reference_providers.contract import (
     Capabilities,
     ChatProvider,
@@ -39,22 +41,30 @@ from reference_providers.errors import (
     RateLimitError,
     ServerError,
 )
+from reference_providers.gemini import GeminiProvider
+from reference_providers.ollama_chat import OllamaProvider
 from reference_providers.openai_compatible import OpenAICompatibleProvider
+from reference_providers.openai_responses import OpenAIResponsesProvider
 from reference_providers.sse import ServerSentEvent, SSEDecoder
 from reference_providers.tool_call_accumulator import ToolCallAccumulator
 
 __all__ = [
     "ERROR_CLASSES",
+    "AnthropicProvider",
     "AuthError",
+    "AzureOpenAIProvider",
     "Capabilities",
     "ChatProvider",
     "CompletionResponse",
     "ErrorCategory",
+    "GeminiProvider",
     "InvalidRequestError",
     "InvalidResponseError",
     "Message",
     "NotFoundError",
+    "OllamaProvider",
     "OpenAICompatibleProvider",
+    "OpenAIResponsesProvider",
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",

@@ -162,25 +162,61 @@ def test_show_unknown_scenario_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert "unknown scenario" in capsys.readouterr().err
 
 
-def test_serve_prints_its_base_url_first_and_answers_any_client(tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "conformance.cli", "serve", "--scenario", "text_plain"],
+def _serve(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "serve", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.communicate(timeout=10)
+    assert process.returncode == 0
+
+
+def _ask_openai(base_url: str) -> str:
+    response = httpx.post(
+        f"{base_url}/chat/completions",
+        json={"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+        headers={"Authorization": "Bearer sk-conformance-serve"},
+        timeout=10,
+    )
+    content: str = response.json()["choices"][0]["message"]["content"]
+    return content
+
+
+def test_serve_prints_its_base_url_first_and_answers_any_client() -> None:
+    process = _serve("--scenario", "text_plain", "--dialect", "openai-chat")
     try:
         assert process.stdout is not None
         base_url = process.stdout.readline().strip()
         assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
-        response = httpx.post(
-            f"{base_url}/chat/completions",
-            json={"model": "m", "messages": [{"role": "user", "content": "hi"}]},
-            headers={"Authorization": "Bearer sk-conformance-serve"},
-            timeout=10,
-        )
-        assert response.json()["choices"][0]["message"]["content"] == "Hello, conformance suite!"
+        assert _ask_openai(base_url) == "Hello, conformance suite!"
     finally:
-        process.terminate()
-        process.communicate(timeout=10)
-    assert process.returncode == 0
+        _stop(process)
+
+
+def test_serve_without_a_dialect_speaks_every_dialect_at_once() -> None:
+    process = _serve("--scenario", "text_plain")
+    try:
+        assert process.stdout is not None
+        root = process.stdout.readline().strip()
+        assert _ask_openai(f"{root}/v1") == "Hello, conformance suite!"
+        anthropic = httpx.post(
+            f"{root}/v1/messages",
+            json={"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]},
+            headers={"x-api-key": "sk-conformance-serve", "anthropic-version": "2023-06-01"},
+            timeout=10,
+        ).json()
+        assert anthropic["content"][0]["text"] == "Hello, conformance suite!"
+        ollama = httpx.post(
+            f"{root}/api/chat",
+            json={"model": "m", "stream": False, "messages": [{"role": "user", "content": "hi"}]},
+            timeout=10,
+        ).json()
+        assert ollama["message"]["content"] == "Hello, conformance suite!"
+    finally:
+        _stop(process)
