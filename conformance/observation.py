@@ -18,6 +18,8 @@ class ObservedChunk:
     is_final: bool = False
     stop_reason: str | None = None
     usage: Usage | None = None
+    #: time.perf_counter() when the provider yielded the chunk (ST-4).
+    at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ class TurnObservation:
     usage: Usage | None = None
     chunks: list[ObservedChunk] = field(default_factory=list)
     error: ObservedError | None = None
+    #: time.perf_counter() around the call, set by the runner (ER-4's bounded timeout).
+    started: float = 0.0
+    ended: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return self.ended - self.started
 
     @property
     def streamed_text(self) -> str:
@@ -70,3 +79,9 @@ class Observation:
     timed_out: bool = False
     #: An exception from the harness's own driving (building or closing the provider), if any.
     harness_error: str | None = None
+    #: What a second close() raised (RS-1: closing twice must be safe).
+    close_errors: list[str] = field(default_factory=list)
+    #: Connections of this check still open after close() and a short grace (RS-1).
+    open_connections: int = 0
+    #: ResourceWarnings and "Unclosed ..." log lines while the provider ran (RS-2).
+    resource_warnings: list[str] = field(default_factory=list)

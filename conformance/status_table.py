@@ -31,7 +31,7 @@ def category_for_status(status: int) -> tuple[str, bool]:
     return ("unknown", False)
 
 
-def expected_error(status: int, headers: Mapping[str, str], message: str) -> ExpectedError:
+def expected_error(status: int, headers: Mapping[str, str], message: str | None) -> ExpectedError:
     category, retryable = category_for_status(status)
     return ExpectedError(
         status=status,

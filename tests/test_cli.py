@@ -154,6 +154,7 @@ def test_show_scenario_json_has_the_expected_canonical_result(
         "retryable": True,
         "retry_after": None,
         "message": "The engine is currently overloaded, please try again later.",
+        "in_stream": False,
     }
 
 

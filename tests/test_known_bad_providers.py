@@ -235,14 +235,6 @@ def test_key_leak_is_caught_but_redacted_from_the_report(server: FakeServer) -> 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ER-2 coverage gap: the only bundled scenario with a retry hint is error_429 with "
-        "'Retry-After: 7' (fixtures/scenarios/errors.yaml); none sends an HTTP-date or "
-        "'retry-after-ms', so a provider reading only integer seconds passes ER-2"
-    ),
-)
 def test_retry_after_in_seconds_only_is_caught(server: FakeServer) -> None:
     """A provider that understands only `Retry-After: <seconds>` must fail ER-2 somewhere."""
     failed: set[str] = set()

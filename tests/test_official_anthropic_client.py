@@ -60,8 +60,8 @@ _STATUS_ERRORS: dict[int, type[Exception]] = {
 }
 
 _SCENARIOS = bundled_scenarios()
-_ANSWERING = sorted(name for name, s in _SCENARIOS.items() if not s.is_error)
-_FAILING = sorted(name for name, s in _SCENARIOS.items() if s.is_error)
+_ANSWERING = sorted(name for name, s in _SCENARIOS.items() if s.is_plain_answer)
+_FAILING = sorted(name for name, s in _SCENARIOS.items() if s.is_http_error)
 
 Reader = Callable[[Any, dict[str, Any]], dict[str, Any]]
 

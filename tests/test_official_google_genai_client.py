@@ -36,8 +36,8 @@ _CANONICAL_STOP = {
 }
 
 _SCENARIOS = bundled_scenarios()
-_ANSWERING = sorted(name for name, s in _SCENARIOS.items() if not s.is_error)
-_FAILING = sorted(name for name, s in _SCENARIOS.items() if s.is_error)
+_ANSWERING = sorted(name for name, s in _SCENARIOS.items() if s.is_plain_answer)
+_FAILING = sorted(name for name, s in _SCENARIOS.items() if s.is_http_error)
 
 
 def _sdk_cannot_read(scenario: Scenario) -> str | None:

@@ -33,8 +33,8 @@ ollama = pytest.importorskip("ollama", reason="the official ollama package is no
 
 DIALECT = OllamaChatDialect()
 _SCENARIOS = bundled_scenarios()
-_ANSWERING = sorted(name for name, s in _SCENARIOS.items() if not s.is_error)
-_FAILING = sorted(name for name, s in _SCENARIOS.items() if s.is_error)
+_ANSWERING = sorted(name for name, s in _SCENARIOS.items() if s.is_plain_answer)
+_FAILING = sorted(name for name, s in _SCENARIOS.items() if s.is_http_error)
 _TEXT_ONLY = sorted(
     name for name in _ANSWERING if not any(t.reply.tool_calls for t in _SCENARIOS[name].turns)
 )

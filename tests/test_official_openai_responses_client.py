@@ -39,8 +39,8 @@ _STATUS_ERRORS: dict[int, type[Exception]] = {
 }
 
 _SCENARIOS = bundled_scenarios()
-_ANSWERING = sorted(name for name, s in _SCENARIOS.items() if not s.is_error)
-_FAILING = sorted(name for name, s in _SCENARIOS.items() if s.is_error)
+_ANSWERING = sorted(name for name, s in _SCENARIOS.items() if s.is_plain_answer)
+_FAILING = sorted(name for name, s in _SCENARIOS.items() if s.is_http_error)
 
 
 def _cases(names: list[str]) -> list[Any]:

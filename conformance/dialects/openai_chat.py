@@ -68,7 +68,7 @@ class OpenAIChatDialect(Dialect):
         self, scenario: Scenario, turn: int, request: RecordedRequest, *, stream: bool
     ) -> WireResponse:
         reply = scenario.turns[turn].reply
-        if reply.error is not None:
+        if reply.error is not None and not (stream and reply.error.in_stream):
             return self.render_error(reply.error)
         model = _requested_model(request) or scenario.request.model
         completion_id = f"chatcmpl-conformance-{scenario.name}-{turn}"
@@ -144,6 +144,17 @@ class OpenAIChatDialect(Dialect):
         first_content: str | None = "" if reply.text_parts or not reply.tool_calls else None
         events = [chunk({"role": "assistant", "content": first_content, "refusal": None})]
         events += [chunk({"content": part}) for part in reply.text_parts]
+        if reply.error is not None:
+            # As OpenAI-compatible servers send it: an error object in a data line, then the end.
+            error_type, _ = _ERROR_TYPES.get(reply.error.status, ("server_error", None))
+            payload = {
+                "error": {
+                    "message": reply.error.message,
+                    "type": reply.error.code or error_type,
+                    "code": reply.error.status,
+                }
+            }
+            return sse_response([*events, sse_json(payload, wire)], wire)
         for index, call in enumerate(reply.tool_calls):
             events.append(
                 chunk(

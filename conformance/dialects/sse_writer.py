@@ -19,6 +19,13 @@ def sse_event(
         lines.append(f": {comment}")
     if event is not None:
         lines.append(f"event{sep}{event}")
+    if wire.extra_fields:
+        # Fields a client must accept and may ignore; the id is stable for the same payload.
+        lines += [f"id{sep}evt-{len(data)}", f"retry{sep}3000"]
+    if wire.multiline_data and data.startswith("{") and ',"' in data:
+        # The standard joins data lines with a newline, which is whitespace to JSON.
+        cut = data.index(',"') + 1
+        data = data[:cut] + "\n" + data[cut:]
     lines.extend(f"data{sep}{line}" for line in data.split("\n"))
     return (eol.join(lines) + eol + eol).encode("utf-8")
 
@@ -33,6 +40,10 @@ def sse_json(payload: Any, wire: WireOptions, *, event: str | None = None) -> by
     )
 
 
+#: An event of a type no API sends; clients must ignore event types they do not know.
+UNKNOWN_EVENT_TYPE = "conformance.unknown_event"
+
+
 def sse_response(events: list[bytes], wire: WireOptions) -> WireResponse:
     response = WireResponse(
         status=200,
@@ -44,6 +55,11 @@ def sse_response(events: list[bytes], wire: WireOptions) -> WireResponse:
         pieces=events,
         chunked=True,
     )
+    if wire.extra_fields and len(events) > 1:
+        unknown = sse_event(
+            json.dumps({"type": UNKNOWN_EVENT_TYPE}), wire, event=UNKNOWN_EVENT_TYPE
+        )
+        response.pieces = [events[0], unknown, *events[1:]]
     response.split(wire.split_bytes)
     return response
 

@@ -15,10 +15,12 @@ from conformance.scenarios.model import Reply
 
 
 def judge_answers(case: CaseRecord) -> list[Verdict]:
+    if case.scenario.stop_after_chunks:
+        return []  # the caller left early on purpose: there is no whole answer to judge
     verdicts: list[Verdict] = []
     for index, turn in enumerate(case.scenario.turns):
         reply = turn.reply
-        if reply.error is not None:
+        if reply.error is not None or reply.fault.expected_error is not None:
             continue
         if index >= len(case.observation.turns):
             break
@@ -140,6 +142,15 @@ def _stream(case: CaseRecord, index: int, reply: Reply, observed: TurnObservatio
         verdicts.append(check("ST-3", [f"turn {index}: {p}" for p in problems]))
 
     verdicts.append(_st5(case, index, reply, observed))
+    if "ST-6" in case.scenario.focus:
+        # The scenario's framing is unusual but standard: any loss it causes is an ST-6 failure.
+        broken = [v for v in verdicts if v.failed and v.clause in ("ST-1", "ST-2", "ST-3", "ST-5")]
+        verdicts.append(
+            check(
+                "ST-6",
+                [f"with this framing {v.clause} broke: {v.message}" for v in broken],
+            )
+        )
     return verdicts
 
 

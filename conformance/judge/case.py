@@ -20,6 +20,8 @@ class CaseRecord:
     dialect: Dialect
     api_key: str
     declared: frozenset[str]
+    #: The timeout the provider was built with (ER-4 allows it plus a small slack).
+    provider_timeout: float = 0.0
 
     @property
     def chat_exchanges(self) -> tuple[Exchange, ...]:

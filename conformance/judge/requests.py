@@ -38,6 +38,8 @@ def _pointer(path: Any) -> str:
 
 
 def judge_requests(case: CaseRecord) -> list[Verdict]:
+    if any(r.fault.refuse_connection for t in case.scenario.turns for r in t.replies):
+        return []  # nothing can reach the server: there is no request to judge
     if not case.exchanges:
         return [failed("RQ-1", "the server received no request")]
     verdicts = [_rq1(case), _rq2(case)]

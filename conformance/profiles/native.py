@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import time
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, ClassVar
@@ -124,7 +125,8 @@ class NativeProfile(Profile):
                 observed.stop_reason = _stop(response.stop_reason)
                 observed.usage = _usage(response.usage)
             else:
-                async for chunk in provider.stream(messages, **arguments):
+                stream = provider.stream(messages, **arguments)
+                async for chunk in stream:
                     observed.chunks.append(
                         ObservedChunk(
                             text=chunk.content or "",
@@ -132,8 +134,18 @@ class NativeProfile(Profile):
                             is_final=bool(chunk.is_final),
                             stop_reason=_stop(chunk.stop_reason),
                             usage=_usage(chunk.usage),
+                            at=time.perf_counter(),
                         )
                     )
+                    if (
+                        scenario.stop_after_chunks
+                        and len(observed.chunks) >= scenario.stop_after_chunks
+                    ):
+                        # Leave early, as a caller that got what it needed does (ST-7).
+                        aclose = getattr(stream, "aclose", None)
+                        if aclose is not None:
+                            await aclose()
+                        break
         except Exception as exc:  # every exception is an observation, judged by ER clauses
             observed.error = self.classify(exc)
         return observed

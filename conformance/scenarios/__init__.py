@@ -3,6 +3,7 @@
 from conformance.scenarios.loader import bundled_scenarios, load_file, load_scenarios
 from conformance.scenarios.model import (
     ErrorReply,
+    Fault,
     Reply,
     RequestSpec,
     Scenario,
@@ -13,6 +14,7 @@ from conformance.scenarios.model import (
 
 __all__ = [
     "ErrorReply",
+    "Fault",
     "Reply",
     "RequestSpec",
     "Scenario",

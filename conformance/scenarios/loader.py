@@ -23,6 +23,7 @@ from conformance.scenarios.model import (
     DEFAULT_MODEL,
     DEFAULT_TEMPERATURE,
     ErrorReply,
+    Fault,
     Reply,
     RequestSpec,
     Scenario,
@@ -56,18 +57,27 @@ def _validate(document: Any, source: Path) -> None:
 
 
 def _build_reply(raw: Mapping[str, Any]) -> Reply:
-    error = raw.get("error")
-    if error is not None:
-        return Reply(
-            error=ErrorReply(
-                status=int(error["status"]),
-                message=str(error["message"]),
-                code=error.get("code"),
-                headers=dict(error.get("headers", {})),
-            )
-        )
     text = raw.get("text", ())
     parts = (text,) if isinstance(text, str) else tuple(text)
+    fault = Fault(**raw.get("fault", {}))
+    error = raw.get("error")
+    if error is not None:
+        retry_after = error.get("retry_after") or {}
+        return Reply(
+            text_parts=parts,
+            error=ErrorReply(
+                status=int(error["status"]),
+                message=error.get("message"),
+                code=error.get("code"),
+                headers=dict(error.get("headers", {})),
+                in_stream=bool(error.get("in_stream", False)),
+                body=error.get("body"),
+                content_type=error.get("content_type", "application/json"),
+                retry_after=retry_after.get("seconds"),
+                retry_after_form=retry_after.get("form", "seconds"),
+            ),
+            fault=fault,
+        )
     usage_raw = raw.get("usage")
     usage = None
     if usage_raw is not None:
@@ -81,6 +91,7 @@ def _build_reply(raw: Mapping[str, Any]) -> Reply:
         ),
         stop_reason=raw.get("stop_reason"),
         usage=usage,
+        fault=fault,
     )
 
 
@@ -111,6 +122,7 @@ def _build(raw: Mapping[str, Any], source: Path) -> Scenario:
             tool_results=tuple(
                 ToolResult(r["tool_call_id"], r["content"]) for r in t.get("tool_results", ())
             ),
+            attempts=tuple(_build_reply(a) for a in t.get("attempts", ())),
         )
         for t in raw["turns"]
     )
@@ -126,6 +138,8 @@ def _build(raw: Mapping[str, Any], source: Path) -> Scenario:
         turns=turns,
         wire=WireOptions(**raw.get("wire", {})),
         source=source,
+        timeout=raw.get("timeout"),
+        stop_after_chunks=raw.get("stop_after_chunks"),
     )
     _check_consistency(scenario)
     return scenario

@@ -8,7 +8,7 @@ provider under test.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,14 +28,74 @@ DEFAULT_TEMPERATURE = 0.25
 DEFAULT_MAX_TOKENS = 321
 
 
+RetryAfterForm = Literal["seconds", "http-date", "ms"]
+
+
 @dataclass(frozen=True)
 class ErrorReply:
     status: int
-    message: str
+    #: The API's own message; None for a body that carries none (an HTML page from a proxy).
+    message: str | None
     code: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     #: Sent inside a 200 stream (`event: error`, `data: {"error": ...}`), judged by ER-6.
     in_stream: bool = False
+    #: A body written as it is instead of the dialect's error shape (e.g. a proxy's HTML page).
+    body: str | None = None
+    content_type: str = "application/json"
+    #: A retry delay the server states at response time in the given form (`Retry-After` in
+    #: seconds or as an HTTP-date counted from the moment of the response, or `retry-after-ms`).
+    retry_after: float | None = None
+    retry_after_form: RetryAfterForm = "seconds"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """How the server misbehaves while answering, whatever the dialect.
+
+    Piece counts refer to the rendered response's pieces: one per event for streams.
+    """
+
+    #: Accept the request, then never answer (until the client gives up).
+    stall_before_headers: bool = False
+    #: Write this many pieces, then stall.
+    stall_after_pieces: int | None = None
+    #: Write this many pieces, then reset the connection (TCP RST).
+    reset_after_pieces: int | None = None
+    #: Write this many pieces, then end the body cleanly: a stream cut before its terminal event.
+    cut_after_pieces: int | None = None
+    #: Wait this long between pieces (a slow drip).
+    drip_seconds: float = 0.0
+    #: After the first piece that carries text, hold this long before writing the rest, and
+    #: watch whether the client closes the connection meanwhile (ST-4 and ST-7).
+    hold_after_first_text: float = 0.0
+    #: Replace one event's JSON (or the whole JSON body) with a truncated copy.
+    malformed: bool = False
+    #: Answer a well-formed JSON body of a shape the dialect never sends.
+    wrong_shape: bool = False
+    #: Let the connection be refused: the provider is given the address of a closed port.
+    refuse_connection: bool = False
+
+    @property
+    def any(self) -> bool:
+        return self != Fault()
+
+    @property
+    def expected_error(self) -> tuple[str, str | None] | None:
+        """(clause, canonical category) of the error this fault must produce, if any.
+
+        A cut stream may surface as any of the profile's errors (ER-7 asks only that it is one);
+        its category is then None.
+        """
+        if self.stall_before_headers or self.stall_after_pieces is not None:
+            return ("ER-4", "timeout")
+        if self.reset_after_pieces is not None or self.refuse_connection:
+            return ("ER-4", "network")
+        if self.cut_after_pieces is not None:
+            return ("ER-7", None)
+        if self.malformed or self.wrong_shape:
+            return ("ER-5", "invalid_response")
+        return None
 
 
 @dataclass(frozen=True)
@@ -48,6 +108,7 @@ class Reply:
     #: A recorded response body played verbatim (wire corpus replay); the fields above are then
     #: the dialect's reading of it, what a conforming provider must report.
     recorded: bytes | None = None
+    fault: Fault = Fault()
 
     @property
     def text(self) -> str:
@@ -70,6 +131,13 @@ class ToolResult:
 class Turn:
     reply: Reply
     tool_results: tuple[ToolResult, ...] = ()
+    #: Replies played to earlier requests of this same turn, before `reply`: what a provider
+    #: that retries meets (503, 503, then the answer). Judged by the resilience clauses.
+    attempts: tuple[Reply, ...] = ()
+
+    @property
+    def replies(self) -> tuple[Reply, ...]:
+        return (*self.attempts, self.reply)
 
 
 @dataclass(frozen=True)
@@ -94,6 +162,10 @@ class WireOptions:
     continuation_ids: ContinuationIds = "omit"
     argument_fragments: int = 3
     comments: bool = False
+    #: SSE: write each JSON payload over two `data:` lines (joined by a newline, still JSON).
+    multiline_data: bool = False
+    #: SSE: give events `id:` and `retry:` fields, and add events of an unknown type.
+    extra_fields: bool = False
 
     @property
     def eol(self) -> str:
@@ -113,6 +185,10 @@ class Scenario:
     modes: tuple[Mode, ...] = ("chat", "stream")
     wire: WireOptions = WireOptions()
     source: Path | None = None
+    #: The timeout the provider is built with for this scenario (stalls use a small one).
+    timeout: float | None = None
+    #: Stop iterating the stream after this many chunks and close it (ST-7).
+    stop_after_chunks: int | None = None
 
     @property
     def final_reply(self) -> Reply:
@@ -120,7 +196,30 @@ class Scenario:
 
     @property
     def is_error(self) -> bool:
-        return any(turn.reply.error is not None for turn in self.turns)
+        return any(
+            turn.reply.error is not None or turn.reply.fault.expected_error is not None
+            for turn in self.turns
+        )
+
+    @property
+    def is_http_error(self) -> bool:
+        """The final answer is a plain API error: an HTTP status with the dialect's error body.
+
+        (Not an error inside a stream, a proxy's page, or an injected fault.)
+        """
+        error = self.final_reply.error
+        return (
+            error is not None
+            and not error.in_stream
+            and error.body is None
+            and not any(reply.fault.any for turn in self.turns for reply in turn.replies)
+        )
+
+    @property
+    def is_plain_answer(self) -> bool:
+        """An answer any client reads the ordinary way: no error, no fault that breaks it, no
+        early exit, no event types the API never sends (which real SDKs do not all ignore)."""
+        return not self.is_error and self.stop_after_chunks is None and not self.wire.extra_fields
 
     def requirements(self, mode: Mode) -> frozenset[str]:
         """Capabilities needed in this mode: streaming a tool call needs more than chatting one."""
@@ -150,7 +249,10 @@ class Scenario:
         error = self.turns[turn_index].reply.error
         if error is None:
             return None
-        return expected_error(error.status, error.headers, error.message)
+        expected = expected_error(error.status, error.headers, error.message)
+        if error.retry_after is not None:
+            expected = replace(expected, retry_after=error.retry_after)
+        return expected
 
     def expected_result(self) -> dict[str, Any]:
         """The canonical result a conforming provider reports for the final turn."""
@@ -158,7 +260,10 @@ class Scenario:
         if reply.error is not None:
             expected = self.expected_error()
             assert expected is not None
-            return {"error": expected.as_json()}
+            return {"error": {**expected.as_json(), "in_stream": reply.error.in_stream}}
+        if reply.fault.expected_error is not None:
+            clause, category = reply.fault.expected_error
+            return {"error": {"category": category or "any error", "clause": clause}}
         return {
             "text": reply.text,
             "tool_calls": [call.as_json() for call in reply.tool_calls],
@@ -193,32 +298,56 @@ class Scenario:
                 "continuation_ids": self.wire.continuation_ids,
                 "argument_fragments": self.wire.argument_fragments,
                 "comments": self.wire.comments,
+                "multiline_data": self.wire.multiline_data,
+                "extra_fields": self.wire.extra_fields,
             },
+            "timeout": self.timeout,
+            "stop_after_chunks": self.stop_after_chunks,
             "expected": self.expected_result(),
         }
 
 
-def _turn_json(turn: Turn) -> dict[str, Any]:
-    reply = turn.reply
-    out: dict[str, Any] = {}
-    if turn.tool_results:
-        out["tool_results"] = [
-            {"tool_call_id": r.tool_call_id, "content": r.content} for r in turn.tool_results
-        ]
+def _reply_json(reply: Reply) -> dict[str, Any]:
+    out: dict[str, Any]
     if reply.error is not None:
-        out["reply"] = {
+        error = reply.error
+        out = {
             "error": {
-                "status": reply.error.status,
-                "message": reply.error.message,
-                "code": reply.error.code,
-                "headers": dict(reply.error.headers),
+                "status": error.status,
+                "message": error.message,
+                "code": error.code,
+                "headers": dict(error.headers),
+                "in_stream": error.in_stream,
+                "body": error.body,
+                "retry_after": error.retry_after,
+                "retry_after_form": error.retry_after_form,
             }
         }
+        if reply.text_parts:
+            out["text"] = list(reply.text_parts)
     else:
-        out["reply"] = {
+        out = {
             "text": list(reply.text_parts),
             "tool_calls": [call.as_json() for call in reply.tool_calls],
             "stop_reason": reply.effective_stop_reason,
             "usage": reply.usage.as_json() if reply.usage else None,
         }
+    if reply.fault.any:
+        out["fault"] = {
+            name: value
+            for name, value in vars(reply.fault).items()
+            if value != getattr(Fault(), name)
+        }
+    return out
+
+
+def _turn_json(turn: Turn) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if turn.tool_results:
+        out["tool_results"] = [
+            {"tool_call_id": r.tool_call_id, "content": r.content} for r in turn.tool_results
+        ]
+    if turn.attempts:
+        out["attempts"] = [_reply_json(reply) for reply in turn.attempts]
+    out["reply"] = _reply_json(turn.reply)
     return out

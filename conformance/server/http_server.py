@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import email.utils
 import itertools
+import json
+import re
 import secrets
 import socket
+import struct
 import threading
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from conformance.dialects.base import Dialect
-from conformance.scenarios.model import Scenario
+from conformance.dialects.base import Dialect, Endpoint
+from conformance.scenarios.model import Fault, Scenario
 from conformance.server.session import Exchange, Session
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
@@ -48,7 +55,8 @@ class FakeServer:
         self._connection_ids = itertools.count(1)
         self._sequence = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
-        self.connections_open = 0
+        self._open: set[int] = set()
+        self._connection_sessions: dict[int, set[str]] = {}
         self.port = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -171,24 +179,32 @@ class FakeServer:
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         connection_id = next(self._connection_ids)
-        self.connections_open += 1
+        with self._lock:
+            self._open.add(connection_id)
         try:
             while True:
                 try:
                     request = await self._read_request(reader, connection_id)
                 except (_BadRequest, asyncio.LimitOverrunError, ValueError):
-                    await self._write(writer, json_response(400, {"error": "malformed HTTP"}))
+                    await self._write(
+                        reader, writer, json_response(400, {"error": "malformed HTTP"})
+                    )
                     break
                 if request is None:
                     break
-                response = self._respond(request)
-                await self._write(writer, response)
-                if (request.header("connection") or "").lower() == "close":
+                response, exchange = self._respond(request)
+                try:
+                    reusable = await self._write(reader, writer, response, exchange)
+                finally:
+                    if exchange is not None:
+                        exchange.done = True
+                if not reusable or (request.header("connection") or "").lower() == "close":
                     break
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
-            self.connections_open -= 1
+            with self._lock:
+                self._open.discard(connection_id)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -242,30 +258,27 @@ class FakeServer:
             body += await reader.readexactly(size)
             await reader.readexactly(2)
 
-    def _respond(self, request: RecordedRequest) -> WireResponse:
+    def _respond(self, request: RecordedRequest) -> tuple[WireResponse, Exchange | None]:
         session, path = self._route(request.target)
         if session is None:
-            return json_response(
-                404,
-                {
-                    "error": {
-                        "message": f"no scenario is playing at {request.path}",
-                        "type": "conformance",
-                    }
-                },
+            return (
+                json_response(
+                    404,
+                    {
+                        "error": {
+                            "message": f"no scenario is playing at {request.path}",
+                            "type": "conformance",
+                        }
+                    },
+                ),
+                None,
             )
-        request = RecordedRequest(
-            method=request.method,
-            target=request.target,
-            path=path,
-            headers=request.headers,
-            body=request.body,
-            connection_id=request.connection_id,
-            sequence=request.sequence,
-        )
+        request = dataclasses.replace(request, path=path)
+        received = time.perf_counter()
         dialect = session.dialect
         endpoint = dialect.endpoint(request.method, path)
         turn: int | None = None
+        attempt = 0
         if endpoint is None:
             response = dialect.unknown_endpoint(request.method, path)
         elif not dialect.credentials_ok(request, session.api_key):
@@ -273,31 +286,169 @@ class FakeServer:
         elif endpoint.kind != "chat":
             response = dialect.render_endpoint(endpoint, request, session.scenario)
         else:
-            turn = session.next_turn()
-            reply = session.scenario.turns[turn].reply
-            if reply.recorded is not None:
-                response = dialect.render_recorded(reply.recorded)
-                response.meta["usage_sent"] = reply.usage is not None
-            else:
-                response = dialect.render_reply(
-                    session.scenario, turn, request, stream=dialect.is_stream(request, endpoint)
-                )
-        session.record(Exchange(request, response, endpoint.kind if endpoint else None, turn))
+            turn, attempt = session.next_turn()
+            response = self._render(session, turn, attempt, request, endpoint)
+        exchange = Exchange(
+            request,
+            response,
+            endpoint.kind if endpoint else None,
+            turn,
+            attempt=attempt,
+            received_at=received,
+        )
+        session.record(exchange)
+        with self._lock:
+            self._connection_sessions.setdefault(request.connection_id, set()).add(session.token)
+        return response, exchange
+
+    def _render(
+        self,
+        session: Session,
+        turn: int,
+        attempt: int,
+        request: RecordedRequest,
+        endpoint: Endpoint,
+    ) -> WireResponse:
+        reply = session.scenario.turns[turn].replies[attempt]
+        dialect = session.dialect
+        error = reply.error
+        if error is not None and error.body is not None:
+            response = WireResponse(
+                status=error.status,
+                headers=[("Content-Type", error.content_type), *error.headers.items()],
+                pieces=[error.body.encode("utf-8")],
+            )
+        elif reply.recorded is not None:
+            response = dialect.render_recorded(reply.recorded)
+            response.meta["usage_sent"] = reply.usage is not None
+        else:
+            response = dialect.render_reply(
+                session.scenario_for(turn, attempt),
+                turn,
+                request,
+                stream=dialect.is_stream(request, endpoint),
+            )
+        if error is not None and error.retry_after is not None:
+            response.headers.append(_retry_after_header(error.retry_after, error.retry_after_form))
+        fault = reply.fault
+        if fault.malformed:
+            _malform(response)
+        if fault.wrong_shape:
+            response.pieces = [
+                b'{"object":"conformance.unexpected","data":[{"note":"no such shape"}]}'
+            ]
+            response.headers = [("Content-Type", "application/json")]
+            response.chunked = False
+        response.meta["fault"] = fault
+        if fault.hold_after_first_text and reply.text_parts:
+            response.meta["hold_marker"] = json.dumps(reply.text_parts[0])[1:-1].encode()
         return response
 
-    async def _write(self, writer: asyncio.StreamWriter, response: WireResponse) -> None:
+    async def _write(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        response: WireResponse,
+        exchange: Exchange | None = None,
+    ) -> bool:
+        """Write the response as its fault says; False when the connection must not be reused."""
+        fault: Fault = response.meta.get("fault", Fault())
+        times = exchange.written_at if exchange is not None else []
+        if fault.stall_before_headers:
+            await _until_client_leaves(reader, _STALL_LIMIT)
+            return False
         head = response.head_bytes()
         pieces = response.pieces or [b""]
+        marker: bytes | None = response.meta.get("hold_marker")
         for index, piece in enumerate(pieces):
+            if index == fault.stall_after_pieces:
+                await _until_client_leaves(reader, _STALL_LIMIT)
+                return False
+            if index == fault.reset_after_pieces:
+                _reset(writer)
+                return False
+            if index == fault.cut_after_pieces:
+                break
+            if index and fault.drip_seconds:
+                await asyncio.sleep(fault.drip_seconds)
             data = _frame(piece, response.chunked)
             writer.write(head + data if index == 0 else data)
             await writer.drain()
-            if len(pieces) > 1:
+            times.append(time.perf_counter())
+            if marker is not None and marker in piece:
+                marker = None
+                if exchange is not None:
+                    exchange.held_after_piece = index
+                if await _until_client_leaves(reader, fault.hold_after_first_text):
+                    if exchange is not None:
+                        exchange.client_closed_early = True
+                    return False
+            elif len(pieces) > 1:
                 # Let the piece leave on its own so the client's reads end where the piece does.
                 await asyncio.sleep(0)
         if response.chunked:
             writer.write(b"0\r\n\r\n")
             await writer.drain()
+        if exchange is not None:
+            exchange.completed = fault.cut_after_pieces is None
+        return True
+
+    def open_connections(self, session: Session) -> set[int]:
+        """Connections that served the session and are still open (RS-1)."""
+        with self._lock:
+            return {
+                cid
+                for cid in self._open
+                if session.token in self._connection_sessions.get(cid, set())
+            }
+
+
+_STALL_LIMIT = 120.0
+
+
+async def _until_client_leaves(reader: asyncio.StreamReader, seconds: float) -> bool:
+    """Wait up to `seconds` for the client to close the connection; True if it did."""
+    try:
+        data = await asyncio.wait_for(reader.read(1), timeout=seconds)
+    except TimeoutError:
+        return False
+    except ConnectionError:
+        return True
+    return data == b""
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Abort the connection with a TCP RST, as a crashing proxy does."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+_JSON_IN_PIECE = re.compile(rb"^(.*?)(\{.*\})(\s*)$", re.DOTALL)
+
+
+def _malform(response: WireResponse) -> None:
+    """Truncate the JSON of the body (or of the second event of a stream) in its middle."""
+    candidates = [i for i, piece in enumerate(response.pieces) if _JSON_IN_PIECE.match(piece)]
+    if not candidates:
+        return
+    index = candidates[1] if len(candidates) > 2 else candidates[0]
+    match = _JSON_IN_PIECE.match(response.pieces[index])
+    assert match is not None
+    prefix, payload, trailer = match.groups()
+    response.pieces[index] = prefix + payload[: len(payload) // 2] + trailer
+    if not response.chunked:
+        response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-length"]
+
+
+def _retry_after_header(seconds: float, form: str) -> tuple[str, str]:
+    if form == "ms":
+        return ("retry-after-ms", str(int(seconds * 1000)))
+    if form == "http-date":
+        when = datetime.now(UTC) + timedelta(seconds=seconds)
+        return ("Retry-After", email.utils.format_datetime(when, usegmt=True))
+    return ("Retry-After", f"{seconds:g}")
 
 
 def _frame(piece: bytes, chunked: bool) -> bytes:

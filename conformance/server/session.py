@@ -7,7 +7,7 @@ base URL it hands the provider, so concurrent checks never see each other's requ
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from conformance.dialects.base import Dialect
 from conformance.scenarios.model import Scenario
@@ -20,6 +20,20 @@ class Exchange:
     response: WireResponse
     endpoint: str | None
     turn: int | None
+    #: Which request of the turn this was: 0, or more when a provider retried (Turn.attempts).
+    attempt: int = 0
+    #: time.perf_counter() as each piece of the response left (same clock as the observation).
+    written_at: list[float] = field(default_factory=list)
+    #: When the server took the request.
+    received_at: float = 0.0
+    #: The response was written to its end (not stalled, reset or abandoned by the client).
+    completed: bool = False
+    #: The client closed the connection while the server was still holding the stream (ST-7).
+    client_closed_early: bool = False
+    #: The index of the piece after which the server held the stream (ST-4, ST-7).
+    held_after_piece: int | None = None
+    #: The server is finished with this exchange (written, stalled out, reset or abandoned).
+    done: bool = False
 
 
 @dataclass
@@ -39,12 +53,30 @@ class Session:
         """What the provider is configured with, as it would be with the real API's base URL."""
         return self.root_url + self.dialect.base_path
 
-    def next_turn(self) -> int:
-        """Turns are played in order; requests beyond the last turn replay the last turn."""
+    def next_turn(self) -> tuple[int, int]:
+        """(turn, attempt) for the next chat request.
+
+        Each turn's replies (its attempts, then its reply) are played to successive requests;
+        requests beyond the last reply replay the last one.
+        """
         with self._lock:
-            turn = min(self._chat_requests, len(self.scenario.turns) - 1)
+            order = [
+                (index, attempt)
+                for index, turn in enumerate(self.scenario.turns)
+                for attempt in range(len(turn.replies))
+            ]
+            position = min(self._chat_requests, len(order) - 1)
             self._chat_requests += 1
-            return turn
+            return order[position]
+
+    def scenario_for(self, turn: int, attempt: int) -> Scenario:
+        """The scenario as the dialect should render it for this request (an attempt's reply)."""
+        replies = self.scenario.turns[turn].replies
+        if attempt == len(replies) - 1:
+            return self.scenario
+        turns = list(self.scenario.turns)
+        turns[turn] = replace(turns[turn], reply=replies[attempt], attempts=())
+        return replace(self.scenario, turns=tuple(turns))
 
     def record(self, exchange: Exchange) -> None:
         with self._lock:

@@ -274,9 +274,11 @@ def test_an_empty_deployment_is_refused_before_any_request() -> None:
 openai = pytest.importorskip("openai", reason="the official openai package is not installed")
 
 ANSWERING = [
-    (name, mode) for name, s in sorted(SCENARIOS.items()) if not s.is_error for mode in s.modes
+    (name, mode) for name, s in sorted(SCENARIOS.items()) if s.is_plain_answer for mode in s.modes
 ]
-FAILING = [(name, mode) for name, s in sorted(SCENARIOS.items()) if s.is_error for mode in s.modes]
+FAILING = [
+    (name, mode) for name, s in sorted(SCENARIOS.items()) if s.is_http_error for mode in s.modes
+]
 
 
 def _sdk_result(client: Any, scenario: Any, turn: int, mode: Mode) -> dict[str, Any]:

@@ -1,0 +1,141 @@
+"""ER-4, ER-5, ER-7 (faults that must become errors), ST-4 and ST-7 (holds), RS-1 and RS-2.
+
+Each fault the server injected says which error a conforming provider raises (Fault.expected_error);
+timing clauses compare the provider's chunk times with the server's write times, both taken from
+the same monotonic clock.
+"""
+
+from __future__ import annotations
+
+from conformance.judge.case import CaseRecord
+from conformance.judge.verdict import Verdict, check, failed
+from conformance.server.session import Exchange
+
+#: How much longer than its configured timeout a provider may take to report a stall (ER-4).
+TIMEOUT_SLACK = 1.0
+
+_WHAT = {
+    "ER-4": "the transport failure",
+    "ER-5": "the malformed body",
+    "ER-7": "the stream cut before its terminal event",
+}
+
+
+def judge_faults(case: CaseRecord) -> list[Verdict]:
+    verdicts: list[Verdict] = []
+    for index, turn in enumerate(case.scenario.turns):
+        fault = turn.reply.fault
+        if index >= len(case.observation.turns):
+            break
+        observed = case.observation.turns[index]
+        expected = fault.expected_error
+        if expected is not None:
+            verdicts.append(
+                _expected_error(case, index, expected, observed.error, observed.elapsed)
+            )
+        elif fault.hold_after_first_text and case.mode == "stream":
+            verdicts += _hold(case, index)
+    return verdicts
+
+
+def _expected_error(
+    case: CaseRecord,
+    index: int,
+    expected: tuple[str, str | None],
+    error: object,
+    elapsed: float,
+) -> Verdict:
+    clause, category = expected
+    what = _WHAT[clause]
+    observed = case.observation.turns[index].error
+    if observed is None:
+        return failed(
+            clause,
+            f"turn {index} ({case.mode}): {what} was reported as a success; the caller cannot tell "
+            "the answer is missing or incomplete",
+        )
+    if not observed.is_profile_error:
+        return failed(
+            clause,
+            f"turn {index} ({case.mode}): {what} escaped as {observed.type_name}, not as one of "
+            "the profile's errors",
+        )
+    problems = []
+    if category is not None and observed.category != category:
+        problems.append(
+            f"turn {index} ({case.mode}): {what} became category {observed.category!r}, "
+            f"expected {category!r}"
+        )
+    if category == "timeout" and elapsed > case.provider_timeout + TIMEOUT_SLACK:
+        problems.append(
+            f"turn {index} ({case.mode}): the stall was reported after {elapsed:.2f} s; the "
+            f"provider was built with timeout={case.provider_timeout:g} s"
+        )
+    return check(clause, problems)
+
+
+def _exchange(case: CaseRecord, turn: int) -> Exchange | None:
+    return next((e for e in case.chat_exchanges if e.turn == turn), None)
+
+
+def _hold(case: CaseRecord, index: int) -> list[Verdict]:
+    exchange = _exchange(case, index)
+    observed = case.observation.turns[index]
+    if exchange is None or exchange.held_after_piece is None:
+        return [failed("ST-4", f"turn {index}: the server never reached the text to hold after")]
+    held = exchange.held_after_piece
+    texts = [chunk for chunk in observed.chunks if chunk.text]
+    verdicts: list[Verdict] = []
+    if not texts:
+        verdicts.append(failed("ST-4", f"turn {index}: no text chunk was yielded at all"))
+    elif exchange.client_closed_early or len(exchange.written_at) <= held + 1:
+        verdicts.append(check("ST-4", []))
+    else:
+        resumed = exchange.written_at[held + 1]
+        late = texts[0].at - resumed
+        verdicts.append(
+            check(
+                "ST-4",
+                []
+                if late < 0
+                else [
+                    f"turn {index}: the first text chunk was yielded {late:.3f} s after the server "
+                    "wrote the rest of the stream; the server had held the stream after the first "
+                    "text, so the provider buffered the answer instead of streaming it"
+                ],
+            )
+        )
+    if case.scenario.stop_after_chunks:
+        verdicts.append(
+            check(
+                "ST-7",
+                []
+                if exchange.client_closed_early
+                else [
+                    f"turn {index}: the caller stopped after {case.scenario.stop_after_chunks} "
+                    "chunk(s), but the connection stayed open while the server held the stream "
+                    "(the response was not closed)"
+                ],
+            )
+        )
+    return verdicts
+
+
+def judge_resources(case: CaseRecord) -> list[Verdict]:
+    observation = case.observation
+    problems = [
+        f"close() called a second time raised {error}" for error in observation.close_errors
+    ]
+    if observation.open_connections:
+        problems.append(
+            f"{observation.open_connections} connection(s) to the server were still open after "
+            "close()"
+        )
+    warnings = observation.resource_warnings
+    return [
+        check("RS-1", problems),
+        check(
+            "RS-2",
+            [f"{len(warnings)} resource warning(s): {'; '.join(warnings[:3])}"] if warnings else [],
+        ),
+    ]
