@@ -100,6 +100,8 @@ def _stream(case: CaseRecord, index: int, reply: Reply, observed: TurnObservatio
     clauses = ["ST-1", "ST-2", "ST-5"]
     if reply.tool_calls:
         clauses.append("ST-3")
+    if "ST-6" in case.scenario.focus:
+        clauses.append("ST-6")
     if observed.error is not None:
         return _unexpected_error(clauses, index, observed)
     chunks = observed.chunks
