@@ -446,7 +446,8 @@ def _retry_after_header(seconds: float, form: str) -> tuple[str, str]:
     if form == "ms":
         return ("retry-after-ms", str(int(seconds * 1000)))
     if form == "http-date":
-        when = datetime.now(UTC) + timedelta(seconds=seconds)
+        # An HTTP-date has whole seconds: round up, so the delay it states is never shorter.
+        when = (datetime.now(UTC) + timedelta(seconds=seconds + 1)).replace(microsecond=0)
         return ("Retry-After", email.utils.format_datetime(when, usegmt=True))
     return ("Retry-After", f"{seconds:g}")
 
