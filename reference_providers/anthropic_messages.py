@@ -32,8 +32,7 @@ import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -49,17 +48,14 @@ from reference_providers.contract import (
 from reference_providers.error_mapping import (
     MESSAGE_LIMIT,
     category_for_status,
-    error_from_status,
     error_from_transport,
     make_error,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
+from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, HttpProvider, count
 from reference_providers.sse import ServerSentEvent, SSEDecoder
 
 logger = logging.getLogger(__name__)
-
-#: What a response of an unexpected shape raises while we pick it apart (ER-5, ER-8).
-_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_API_VERSION = "2023-06-01"
@@ -87,9 +83,6 @@ _ERROR_TYPE_STATUS: dict[str, int] = {
     "overloaded_error": 529,
 }
 
-_EXCERPT = 200
-_REDACTED = "[redacted]"
-
 
 @dataclass
 class _Block:
@@ -116,7 +109,7 @@ class _StreamState:
     stopped: bool = False
 
 
-class AnthropicProvider:
+class AnthropicProvider(HttpProvider):
     """A native `ChatProvider` speaking the `anthropic-messages` dialect over httpx."""
 
     #: Sent when the caller gives no max_tokens: the API requires one.
@@ -134,55 +127,16 @@ class AnthropicProvider:
         anthropic_version: str = DEFAULT_API_VERSION,
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout = timeout
-        self.max_retries = max_retries
-        self._name = name
-        self._capabilities = capabilities if capabilities is not None else Capabilities()
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            name=name,
+            capabilities=capabilities,
+            default_headers=default_headers,
+        )
         self._anthropic_version = anthropic_version
-        self._default_headers = dict(default_headers or {})
-        self._http: httpx.AsyncClient | None = None
-        self._closed = False
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self._name!r}, base_url={self._base_url!r})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    async def close(self) -> None:
-        self._closed = True
-        client, self._http = self._http, None
-        if client is not None:
-            await client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    def _client(self) -> httpx.AsyncClient:
-        # Created on first use so that a provider built but never used holds no connection pool.
-        if self._closed:
-            raise make_error(
-                ErrorCategory.UNKNOWN, f"{self._name}: provider is closed", provider=self._name
-            )
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout))
-        return self._http
 
     # -- chat ------------------------------------------------------------------------------------
 
@@ -214,7 +168,7 @@ class AnthropicProvider:
             raise self._in_stream_error(data)
         try:
             return self._parse_message(data)
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid(f"unexpected message shape: {exc!r}") from exc
 
     async def _post(self, payload: Mapping[str, Any]) -> httpx.Response:
@@ -259,7 +213,7 @@ class AnthropicProvider:
                     yield StreamChunk(content=text)
         except httpx.HTTPError as exc:
             raise error_from_transport(exc, provider=self._name) from exc
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid(f"unexpected stream event shape: {exc!r}") from exc
         # Yielded after the response is closed, so a caller that stops at the final chunk
         # leaves no connection open.
@@ -297,9 +251,9 @@ class AnthropicProvider:
         except ValueError as exc:
             if event.event == "error":
                 raise self._in_stream_error({"error": {"message": raw}}) from exc
-            raise self._invalid(f"stream event is not JSON: {raw!r:.{_EXCERPT}}") from exc
+            raise self._invalid(f"stream event is not JSON: {raw!r:.{EXCERPT}}") from exc
         if not isinstance(payload, Mapping):
-            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{_EXCERPT}}")
+            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{EXCERPT}}")
         if event.event == "error" or payload.get("type") == "error":
             raise self._in_stream_error(payload)
         return self._absorb_payload(payload, state)
@@ -368,8 +322,8 @@ class AnthropicProvider:
             return
         if not isinstance(raw, Mapping):
             raise self._invalid("'usage' is not an object")
-        input_tokens = _count(raw.get("input_tokens"))
-        output_tokens = _count(raw.get("output_tokens"))
+        input_tokens = count(raw.get("input_tokens"))
+        output_tokens = count(raw.get("output_tokens"))
         if input_tokens is not None:
             state.input_tokens = input_tokens
         if output_tokens is not None:
@@ -432,7 +386,7 @@ class AnthropicProvider:
             parsed = json.loads(text)
         except ValueError as exc:
             raise self._invalid(
-                f"tool call {name!r}: input is not valid JSON ({exc}): {text!r:.{_EXCERPT}}"
+                f"tool call {name!r}: input is not valid JSON ({exc}): {text!r:.{EXCERPT}}"
             ) from exc
         if not isinstance(parsed, dict):
             raise self._invalid(
@@ -449,9 +403,7 @@ class AnthropicProvider:
             "x-api-key": self._api_key,
             "anthropic-version": self._anthropic_version,
         }
-        taken = {key.lower() for key in ours} | {"authorization"}
-        extra = {k: v for k, v in self._default_headers.items() if k.lower() not in taken}
-        return {**extra, **ours}
+        return self._with_default_headers(ours, reserved=frozenset({"authorization"}))
 
     def _endpoint_url(self) -> str:
         return f"{self._base_url.rstrip('/')}/v1/messages"
@@ -475,7 +427,7 @@ class AnthropicProvider:
                 tools=tools,
                 stream=stream,
             )
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
     def _build_payload(
@@ -614,41 +566,13 @@ class AnthropicProvider:
     def _parse_usage(self, raw: Any) -> Usage:
         if not isinstance(raw, Mapping):
             raise self._invalid("'usage' is not an object")
-        input_tokens = _count(raw.get("input_tokens"))
-        output_tokens = _count(raw.get("output_tokens"))
+        input_tokens = count(raw.get("input_tokens"))
+        output_tokens = count(raw.get("output_tokens"))
         if input_tokens is None or output_tokens is None:
-            raise self._invalid(f"usage lacks token counts: {dict(raw)!r:.{_EXCERPT}}")
+            raise self._invalid(f"usage lacks token counts: {dict(raw)!r:.{EXCERPT}}")
         return _usage(input_tokens, output_tokens)
 
-    def _json_object(self, body: bytes, *, what: str) -> Mapping[str, Any]:
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            excerpt = body[:_EXCERPT].decode("utf-8", errors="replace")
-            raise self._invalid(f"{what} is not JSON: {excerpt!r}") from exc
-        if not isinstance(data, Mapping):
-            raise self._invalid(f"{what} is not a JSON object")
-        return data
-
     # -- errors ----------------------------------------------------------------------------------
-
-    def _status_error(self, response: httpx.Response) -> ProviderError:
-        error = self._error_from_response(response.status_code, response.headers, response.content)
-        if error.__cause__ is None:
-            # ER-3 wants an original exception as the cause; a status has none, so make the one
-            # httpx would (without the URL's query, which may carry secrets).
-            request = response.request
-            error.__cause__ = httpx.HTTPStatusError(
-                f"HTTP {response.status_code} from {request.method} {request.url.path}",
-                request=request,
-                response=response,
-            )
-        return error
-
-    def _error_from_response(
-        self, status: int, headers: Mapping[str, str], body: bytes
-    ) -> ProviderError:
-        return self._redacted(error_from_status(status, headers, body, provider=self._name))
 
     def _in_stream_error(self, payload: Mapping[str, Any]) -> ProviderError:
         """An `event: error` inside a 200 stream, mapped as the status its type stands for (ER-6).
@@ -673,23 +597,6 @@ class AnthropicProvider:
             make_error(
                 category, message, provider=self._name, retryable=retryable, status_code=status
             )
-        )
-
-    def _redacted(self, error: ProviderError) -> ProviderError:
-        # An API may echo the credential it rejected; it must not reach a log or report (SE-1).
-        if self._api_key and self._api_key in error.message:
-            error.message = error.message.replace(self._api_key, _REDACTED)
-            error.args = (error.message,)
-        return error
-
-    def _invalid(self, message: str) -> ProviderError:
-        return make_error(
-            ErrorCategory.INVALID_RESPONSE, f"{self._name}: {message}", provider=self._name
-        )
-
-    def _invalid_request(self, message: str) -> ProviderError:
-        return make_error(
-            ErrorCategory.INVALID_REQUEST, f"{self._name}: {message}", provider=self._name
         )
 
 
@@ -730,9 +637,3 @@ def _truncate(text: str) -> str:
     if len(text) <= MESSAGE_LIMIT:
         return text
     return text[: MESSAGE_LIMIT - 1] + "…"
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None

@@ -86,6 +86,4 @@ class AzureOpenAIProvider(OpenAICompatibleProvider):
             self._api_key
         ):  # without a key, a caller's own Authorization (Entra ID) is the credential
             ours["api-key"] = self._api_key
-        taken = {key.lower() for key in ours}
-        extra = {k: v for k, v in self._default_headers.items() if k.lower() not in taken}
-        return {**extra, **ours}
+        return self._with_default_headers(ours)

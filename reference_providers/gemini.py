@@ -28,8 +28,7 @@ import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -44,19 +43,16 @@ from reference_providers.contract import (
     Usage,
 )
 from reference_providers.error_mapping import (
-    error_from_payload,
     error_from_status,
     error_from_transport,
     make_error,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
 from reference_providers.gemini_calls import FunctionCallCollector
+from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, HttpProvider, count
 from reference_providers.sse import ServerSentEvent, SSEDecoder
 
 logger = logging.getLogger(__name__)
-
-#: What a response of an unexpected shape raises while we pick it apart (ER-5, ER-8).
-_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 #: Gemini finishReason words with a canonical meaning; others are passed on lowercased.
 _STOP_REASONS: dict[str, str] = {
@@ -76,8 +72,6 @@ _STOP_REASONS: dict[str, str] = {
 _AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"})
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
-_EXCERPT = 200
-_REDACTED = "[redacted]"
 
 
 @dataclass
@@ -89,7 +83,7 @@ class _StreamState:
     usage: Usage | None = None
 
 
-class GeminiProvider:
+class GeminiProvider(HttpProvider):
     """A native `ChatProvider` speaking the `gemini` dialect over httpx."""
 
     def __init__(
@@ -104,55 +98,16 @@ class GeminiProvider:
         api_version: str = "v1beta",
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout = timeout
-        self.max_retries = max_retries
-        self._name = name
-        self._capabilities = capabilities if capabilities is not None else Capabilities()
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            name=name,
+            capabilities=capabilities,
+            default_headers=default_headers,
+        )
         self._api_version = api_version.strip("/")
-        self._default_headers = dict(default_headers or {})
-        self._http: httpx.AsyncClient | None = None
-        self._closed = False
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self._name!r}, base_url={self._base_url!r})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    async def close(self) -> None:
-        self._closed = True
-        client, self._http = self._http, None
-        if client is not None:
-            await client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    def _client(self) -> httpx.AsyncClient:
-        # Created on first use so that a provider built but never used holds no connection pool.
-        if self._closed:
-            raise make_error(
-                ErrorCategory.UNKNOWN, f"{self._name}: provider is closed", provider=self._name
-            )
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout))
-        return self._http
 
     # -- chat ------------------------------------------------------------------------------------
 
@@ -179,7 +134,7 @@ class GeminiProvider:
             raise self._in_stream_error(data)
         try:
             return self._parse_response(data)
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid(f"unexpected generateContent shape: {exc!r}") from exc
 
     async def _post(self, model: str, payload: Mapping[str, Any]) -> httpx.Response:
@@ -222,7 +177,7 @@ class GeminiProvider:
                     yield StreamChunk(content=text)
         except httpx.HTTPError as exc:
             raise error_from_transport(exc, provider=self._name) from exc
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid(f"unexpected stream chunk shape: {exc!r}") from exc
         # Yielded after the response is closed, so a caller that stops at the final chunk
         # leaves no connection open.
@@ -263,9 +218,9 @@ class GeminiProvider:
         except ValueError as exc:
             if event.event == "error":
                 raise self._in_stream_error({"error": {"message": raw}}) from exc
-            raise self._invalid(f"stream event is not JSON: {raw!r:.{_EXCERPT}}") from exc
+            raise self._invalid(f"stream event is not JSON: {raw!r:.{EXCERPT}}") from exc
         if not isinstance(payload, Mapping):
-            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{_EXCERPT}}")
+            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{EXCERPT}}")
         if event.event == "error" or payload.get("error") is not None:
             raise self._in_stream_error(payload)
         return self._absorb_chunk(payload, state)
@@ -311,9 +266,9 @@ class GeminiProvider:
         ours = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:
             ours["x-goog-api-key"] = self._api_key
-        taken = {key.lower() for key in ours} | {"x-goog-api-key", "authorization"}
-        extra = {k: v for k, v in self._default_headers.items() if k.lower() not in taken}
-        return {**extra, **ours}
+        return self._with_default_headers(
+            ours, reserved=frozenset({"x-goog-api-key", "authorization"})
+        )
 
     def _endpoint_url(self, model: str, *, stream: bool) -> str:
         # "gemini-2.0-flash", "models/gemini-2.0-flash" and "tunedModels/x" all name a model.
@@ -334,7 +289,7 @@ class GeminiProvider:
             return self._build_payload(
                 messages, temperature=temperature, max_tokens=max_tokens, tools=tools
             )
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
     def _build_payload(
@@ -434,12 +389,6 @@ class GeminiProvider:
             "parameters": dict(tool.parameters),
         }
 
-    def _encode(self, payload: Mapping[str, Any]) -> bytes:
-        try:
-            return _dumps(payload).encode("utf-8")
-        except (TypeError, ValueError) as exc:
-            raise self._invalid_request(f"request is not serialisable as JSON: {exc}") from exc
-
     # -- response --------------------------------------------------------------------------------
 
     def _parse_response(self, data: Mapping[str, Any]) -> CompletionResponse:
@@ -528,40 +477,17 @@ class GeminiProvider:
         if not isinstance(raw, Mapping):
             raise self._invalid("'usageMetadata' is not an object")
         # proto3 JSON leaves zero counts out, so a missing count is 0, not unknown.
-        prompt = _count(raw.get("promptTokenCount", 0))
-        completion = _count(raw.get("candidatesTokenCount", 0))
+        prompt = count(raw.get("promptTokenCount", 0))
+        completion = count(raw.get("candidatesTokenCount", 0))
         if prompt is None or completion is None:
-            raise self._invalid(f"usageMetadata counts are not counts: {dict(raw)!r:.{_EXCERPT}}")
+            raise self._invalid(f"usageMetadata counts are not counts: {dict(raw)!r:.{EXCERPT}}")
         raw_total = raw.get("totalTokenCount")
-        total = prompt + completion if raw_total is None else _count(raw_total)
+        total = prompt + completion if raw_total is None else count(raw_total)
         if total is None:
             raise self._invalid("usageMetadata 'totalTokenCount' is not a count")
         return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
 
-    def _json_object(self, body: bytes, *, what: str) -> Mapping[str, Any]:
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            excerpt = body[:_EXCERPT].decode("utf-8", errors="replace")
-            raise self._invalid(f"{what} is not JSON: {excerpt!r}") from exc
-        if not isinstance(data, Mapping):
-            raise self._invalid(f"{what} is not a JSON object")
-        return data
-
     # -- errors ----------------------------------------------------------------------------------
-
-    def _status_error(self, response: httpx.Response) -> ProviderError:
-        error = self._error_from_response(response.status_code, response.headers, response.content)
-        if error.__cause__ is None:
-            # ER-3 wants an original exception as the cause; a status has none, so make the one
-            # httpx would (without the URL's query).
-            request = response.request
-            error.__cause__ = httpx.HTTPStatusError(
-                f"HTTP {response.status_code} from {request.method} {request.url.path}",
-                request=request,
-                response=response,
-            )
-        return error
 
     def _error_from_response(
         self, status: int, headers: Mapping[str, str], body: bytes
@@ -574,47 +500,6 @@ class GeminiProvider:
             error.category = ErrorCategory.AUTH
             error.retryable = False
         return self._redacted(error)
-
-    def _in_stream_error(self, payload: Mapping[str, Any]) -> ProviderError:
-        return self._redacted(error_from_payload(payload, provider=self._name))
-
-    def _redacted(self, error: ProviderError) -> ProviderError:
-        # An API may echo the credential it rejected; it must not reach a log or report (SE-1).
-        if self._api_key and self._api_key in error.message:
-            error.message = error.message.replace(self._api_key, _REDACTED)
-            error.args = (error.message,)
-        return error
-
-    def _invalid(self, message: str) -> ProviderError:
-        return make_error(
-            ErrorCategory.INVALID_RESPONSE, f"{self._name}: {message}", provider=self._name
-        )
-
-    def _invalid_request(self, message: str) -> ProviderError:
-        return make_error(
-            ErrorCategory.INVALID_REQUEST, f"{self._name}: {message}", provider=self._name
-        )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(
-        value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain
-    )
-
-
-def _plain(value: Any) -> Any:
-    # The contract types hold Mapping/Sequence, which json only knows as dict/list.
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
 
 
 def _error_details(body: bytes) -> list[Mapping[str, Any]]:

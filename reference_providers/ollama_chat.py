@@ -26,8 +26,7 @@ import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -42,20 +41,15 @@ from reference_providers.contract import (
 )
 from reference_providers.error_mapping import (
     error_from_payload,
-    error_from_status,
     error_from_transport,
     make_error,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
+from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, HttpProvider, count
 from reference_providers.ollama_ndjson import NDJSONLineDecoder
 
 logger = logging.getLogger(__name__)
 
-#: What a response of an unexpected shape raises while we pick it apart (ER-5, ER-8).
-_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
-
-_EXCERPT = 200
-_REDACTED = "[redacted]"
 _NDJSON = "application/x-ndjson"
 
 
@@ -69,7 +63,7 @@ class _StreamState:
     usage: Usage | None = None
 
 
-class OllamaProvider:
+class OllamaProvider(HttpProvider):
     """A native `ChatProvider` speaking the `ollama-chat` dialect over httpx."""
 
     def __init__(
@@ -83,54 +77,15 @@ class OllamaProvider:
         capabilities: Capabilities | None = None,
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout = timeout
-        self.max_retries = max_retries
-        self._name = name
-        self._capabilities = capabilities if capabilities is not None else Capabilities()
-        self._default_headers = dict(default_headers or {})
-        self._http: httpx.AsyncClient | None = None
-        self._closed = False
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self._name!r}, base_url={self._base_url!r})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    async def close(self) -> None:
-        self._closed = True
-        client, self._http = self._http, None
-        if client is not None:
-            await client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    def _client(self) -> httpx.AsyncClient:
-        # Created on first use so that a provider built but never used holds no connection pool.
-        if self._closed:
-            raise make_error(
-                ErrorCategory.UNKNOWN, f"{self._name}: provider is closed", provider=self._name
-            )
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout))
-        return self._http
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            name=name,
+            capabilities=capabilities,
+            default_headers=default_headers,
+        )
 
     # -- chat ------------------------------------------------------------------------------------
 
@@ -162,7 +117,7 @@ class OllamaProvider:
             raise self._in_stream_error(data)
         try:
             return self._parse_completion(data)
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid(f"unexpected chat response shape: {exc!r}") from exc
 
     async def _post(self, payload: Mapping[str, Any]) -> httpx.Response:
@@ -208,7 +163,7 @@ class OllamaProvider:
                     yield chunk
         except httpx.HTTPError as exc:
             raise error_from_transport(exc, provider=self._name) from exc
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid(f"unexpected stream line: {exc!r}") from exc
         # Yielded after the response is closed, so a caller that stops at the final chunk
         # leaves no connection open.
@@ -248,9 +203,9 @@ class OllamaProvider:
         try:
             payload = json.loads(line)
         except ValueError as exc:
-            raise self._invalid(f"stream line is not JSON: {line!r:.{_EXCERPT}}") from exc
+            raise self._invalid(f"stream line is not JSON: {line!r:.{EXCERPT}}") from exc
         if not isinstance(payload, Mapping):
-            raise self._invalid(f"stream line is not a JSON object: {line!r:.{_EXCERPT}}")
+            raise self._invalid(f"stream line is not a JSON object: {line!r:.{EXCERPT}}")
         if payload.get("error") is not None:
             raise self._in_stream_error(payload)  # ER-6
         message = payload.get("message")
@@ -286,9 +241,7 @@ class OllamaProvider:
         ours = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:  # a local Ollama takes no key; Ollama cloud wants a bearer token
             ours["Authorization"] = f"Bearer {self._api_key}"
-        taken = {key.lower() for key in ours} | {"authorization"}
-        extra = {k: v for k, v in self._default_headers.items() if k.lower() not in taken}
-        return {**extra, **ours}
+        return self._with_default_headers(ours, reserved=frozenset({"authorization"}))
 
     def _endpoint_url(self) -> str:
         return f"{self._base_url.rstrip('/')}/api/chat"
@@ -312,7 +265,7 @@ class OllamaProvider:
                 tools=tools,
                 stream=stream,
             )
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
     def _build_payload(
@@ -388,12 +341,6 @@ class OllamaProvider:
             },
         }
 
-    def _encode(self, payload: Mapping[str, Any]) -> bytes:
-        try:
-            return _dumps(payload).encode("utf-8")
-        except (TypeError, ValueError) as exc:
-            raise self._invalid_request(f"request is not serialisable as JSON: {exc}") from exc
-
     # -- response --------------------------------------------------------------------------------
 
     def _parse_completion(self, data: Mapping[str, Any]) -> CompletionResponse:
@@ -448,7 +395,7 @@ class OllamaProvider:
                 parsed = json.loads(arguments) if arguments.strip() else {}
             except ValueError as exc:
                 raise self._invalid(
-                    f"tool call {name!r}: arguments are not JSON: {arguments!r:.{_EXCERPT}}"
+                    f"tool call {name!r}: arguments are not JSON: {arguments!r:.{EXCERPT}}"
                 ) from exc
             if isinstance(parsed, dict):
                 return parsed
@@ -466,8 +413,8 @@ class OllamaProvider:
         if raw_prompt is None and raw_completion is None:
             return None
         # Go leaves a zero count out of the JSON, so one missing count is a zero.
-        prompt = _count(0 if raw_prompt is None else raw_prompt)
-        completion = _count(0 if raw_completion is None else raw_completion)
+        prompt = count(0 if raw_prompt is None else raw_prompt)
+        completion = count(0 if raw_completion is None else raw_completion)
         if prompt is None or completion is None:
             raise self._invalid(
                 f"token counts are not counts: prompt_eval_count={raw_prompt!r}, "
@@ -477,76 +424,16 @@ class OllamaProvider:
             prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
         )
 
-    def _json_object(self, body: bytes, *, what: str) -> Mapping[str, Any]:
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            excerpt = body[:_EXCERPT].decode("utf-8", errors="replace")
-            raise self._invalid(f"{what} is not JSON: {excerpt!r}") from exc
-        if not isinstance(data, Mapping):
-            raise self._invalid(f"{what} is not a JSON object")
-        return data
-
     # -- errors ----------------------------------------------------------------------------------
-
-    def _status_error(self, response: httpx.Response) -> ProviderError:
-        error = self._error_from_response(response.status_code, response.headers, response.content)
-        if error.__cause__ is None:
-            # ER-3 wants an original exception as the cause; a status has none, so make the one
-            # httpx would (without the URL's query, which may carry secrets).
-            request = response.request
-            error.__cause__ = httpx.HTTPStatusError(
-                f"HTTP {response.status_code} from {request.method} {request.url.path}",
-                request=request,
-                response=response,
-            )
-        return error
-
-    def _error_from_response(
-        self, status: int, headers: Mapping[str, str], body: bytes
-    ) -> ProviderError:
-        return self._redacted(error_from_status(status, headers, body, provider=self._name))
 
     def _in_stream_error(self, payload: Mapping[str, Any]) -> ProviderError:
         # `{"error": "..."}` with no status: a failure after the server accepted the request.
         return self._redacted(error_from_payload(payload, provider=self._name))
 
-    def _redacted(self, error: ProviderError) -> ProviderError:
-        # An API may echo the credential it rejected; it must not reach a log or report (SE-1).
-        if self._api_key and self._api_key in error.message:
-            error.message = error.message.replace(self._api_key, _REDACTED)
-            error.args = (error.message,)
-        return error
-
     def _cut(self, message: str) -> ProviderError:
         return make_error(
             ErrorCategory.NETWORK, f"{self._name}: {message}", provider=self._name, retryable=True
         )
-
-    def _invalid(self, message: str) -> ProviderError:
-        return make_error(
-            ErrorCategory.INVALID_RESPONSE, f"{self._name}: {message}", provider=self._name
-        )
-
-    def _invalid_request(self, message: str) -> ProviderError:
-        return make_error(
-            ErrorCategory.INVALID_REQUEST, f"{self._name}: {message}", provider=self._name
-        )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(
-        value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain
-    )
-
-
-def _plain(value: Any) -> Any:
-    # The contract types hold Mapping/Sequence, which json only knows as dict/list.
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _text(raw: Any) -> str:
@@ -561,9 +448,3 @@ def _optional_text(raw: Any, what: str) -> str | None:
     if raw is None or isinstance(raw, str):
         return raw
     raise TypeError(f"{what} is {type(raw).__name__}, not text")
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None

@@ -31,8 +31,7 @@ import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -47,17 +46,14 @@ from reference_providers.contract import (
 )
 from reference_providers.error_mapping import (
     error_from_payload,
-    error_from_status,
     error_from_transport,
     make_error,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
+from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, HttpProvider, count, dumps
 from reference_providers.sse import ServerSentEvent, SSEDecoder
 
 logger = logging.getLogger(__name__)
-
-#: What a response of an unexpected shape raises while we pick it apart (ER-5, ER-8).
-_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 #: `incomplete_details.reason` in canonical words; other reasons pass through as they are.
 _INCOMPLETE_REASONS: dict[str, str] = {
@@ -67,9 +63,6 @@ _INCOMPLETE_REASONS: dict[str, str] = {
 
 #: The events that end a stream with an answer; `response.failed` ends it with an error.
 _TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete"})
-
-_EXCERPT = 200
-_REDACTED = "[redacted]"
 
 
 @dataclass
@@ -94,7 +87,7 @@ class _StreamState:
     usage: Usage | None = None
 
 
-class OpenAIResponsesProvider:
+class OpenAIResponsesProvider(HttpProvider):
     """A native `ChatProvider` speaking the `openai-responses` dialect over httpx."""
 
     def __init__(
@@ -108,54 +101,15 @@ class OpenAIResponsesProvider:
         capabilities: Capabilities | None = None,
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout = timeout
-        self.max_retries = max_retries
-        self._name = name
-        self._capabilities = capabilities if capabilities is not None else Capabilities()
-        self._default_headers = dict(default_headers or {})
-        self._http: httpx.AsyncClient | None = None
-        self._closed = False
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self._name!r}, base_url={self._base_url!r})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    async def close(self) -> None:
-        self._closed = True
-        client, self._http = self._http, None
-        if client is not None:
-            await client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    def _client(self) -> httpx.AsyncClient:
-        # Created on first use so that a provider built but never used holds no connection pool.
-        if self._closed:
-            raise make_error(
-                ErrorCategory.UNKNOWN, f"{self._name}: provider is closed", provider=self._name
-            )
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout))
-        return self._http
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            name=name,
+            capabilities=capabilities,
+            default_headers=default_headers,
+        )
 
     # -- chat ------------------------------------------------------------------------------------
 
@@ -185,7 +139,7 @@ class OpenAIResponsesProvider:
         data = self._json_object(response.content, what="response body")
         try:
             return self._parse_response(data)
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid(f"unexpected response shape: {exc!r}") from exc
 
     async def _post(self, payload: Mapping[str, Any]) -> httpx.Response:
@@ -232,7 +186,7 @@ class OpenAIResponsesProvider:
             final = self._final_chunk(state)
         except httpx.HTTPError as exc:
             raise error_from_transport(exc, provider=self._name) from exc
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid(f"unexpected stream event shape: {exc!r}") from exc
         # Yielded after the response is closed, so a caller that stops at the final chunk
         # leaves no connection open.
@@ -270,9 +224,9 @@ class OpenAIResponsesProvider:
         except ValueError as exc:
             if event.event == "error":
                 raise self._in_stream_error({"error": {"message": raw}}) from exc
-            raise self._invalid(f"stream event is not JSON: {raw!r:.{_EXCERPT}}") from exc
+            raise self._invalid(f"stream event is not JSON: {raw!r:.{EXCERPT}}") from exc
         if not isinstance(payload, Mapping):
-            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{_EXCERPT}}")
+            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{EXCERPT}}")
         # `data.type` names the event; the `event:` line repeats it, and a few compatible
         # servers leave that line out.
         kind = payload.get("type") or event.event
@@ -353,9 +307,7 @@ class OpenAIResponsesProvider:
         ours = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:  # compatible local servers are often run without a key
             ours["Authorization"] = f"Bearer {self._api_key}"
-        taken = {key.lower() for key in ours} | {"authorization"}
-        extra = {k: v for k, v in self._default_headers.items() if k.lower() not in taken}
-        return {**extra, **ours}
+        return self._with_default_headers(ours, reserved=frozenset({"authorization"}))
 
     def _endpoint_url(self) -> str:
         return f"{self._base_url.rstrip('/')}/responses"
@@ -379,7 +331,7 @@ class OpenAIResponsesProvider:
                 tools=tools,
                 stream=stream,
             )
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
     def _build_payload(
@@ -442,7 +394,7 @@ class OpenAIResponsesProvider:
             "type": "function_call",
             "call_id": call.id,
             "name": call.name,
-            "arguments": _dumps(call.arguments),
+            "arguments": dumps(call.arguments),
         }
 
     def _serialize_tool(self, tool: ToolDefinition) -> dict[str, Any]:
@@ -453,12 +405,6 @@ class OpenAIResponsesProvider:
             "parameters": tool.parameters,
             "strict": False,
         }
-
-    def _encode(self, payload: Mapping[str, Any]) -> bytes:
-        try:
-            return _dumps(payload).encode("utf-8")
-        except (TypeError, ValueError) as exc:
-            raise self._invalid_request(f"request is not serialisable as JSON: {exc}") from exc
 
     # -- response --------------------------------------------------------------------------------
 
@@ -509,7 +455,7 @@ class OpenAIResponsesProvider:
                 arguments = json.loads(raw)
             except ValueError as exc:
                 raise self._invalid(
-                    f"arguments of call {call_id!r} are not JSON: {raw!r:.{_EXCERPT}}"
+                    f"arguments of call {call_id!r} are not JSON: {raw!r:.{EXCERPT}}"
                 ) from exc
         else:
             raise self._invalid(f"arguments of call {call_id!r} are not a JSON string")
@@ -537,45 +483,17 @@ class OpenAIResponsesProvider:
             return None
         if not isinstance(raw, Mapping):
             raise self._invalid("'usage' is not an object")
-        prompt = _count(raw.get("input_tokens"))
-        completion = _count(raw.get("output_tokens"))
+        prompt = count(raw.get("input_tokens"))
+        completion = count(raw.get("output_tokens"))
         if prompt is None or completion is None:
-            raise self._invalid(f"usage lacks token counts: {dict(raw)!r:.{_EXCERPT}}")
+            raise self._invalid(f"usage lacks token counts: {dict(raw)!r:.{EXCERPT}}")
         raw_total = raw.get("total_tokens")
-        total = prompt + completion if raw_total is None else _count(raw_total)
+        total = prompt + completion if raw_total is None else count(raw_total)
         if total is None:
             raise self._invalid("usage 'total_tokens' is not a count")
         return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
 
-    def _json_object(self, body: bytes, *, what: str) -> Mapping[str, Any]:
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            excerpt = body[:_EXCERPT].decode("utf-8", errors="replace")
-            raise self._invalid(f"{what} is not JSON: {excerpt!r}") from exc
-        if not isinstance(data, Mapping):
-            raise self._invalid(f"{what} is not a JSON object")
-        return data
-
     # -- errors ----------------------------------------------------------------------------------
-
-    def _status_error(self, response: httpx.Response) -> ProviderError:
-        error = self._error_from_response(response.status_code, response.headers, response.content)
-        if error.__cause__ is None:
-            # ER-3 wants an original exception as the cause; a status has none, so make the one
-            # httpx would (without the URL's query, which may carry secrets).
-            request = response.request
-            error.__cause__ = httpx.HTTPStatusError(
-                f"HTTP {response.status_code} from {request.method} {request.url.path}",
-                request=request,
-                response=response,
-            )
-        return error
-
-    def _error_from_response(
-        self, status: int, headers: Mapping[str, str], body: bytes
-    ) -> ProviderError:
-        return self._redacted(error_from_status(status, headers, body, provider=self._name))
 
     def _failure(self, response: Mapping[str, Any]) -> ProviderError:
         """The error for a failed response object (`response.failed`, or a failed body)."""
@@ -596,23 +514,6 @@ class OpenAIResponsesProvider:
             del error["type"]  # the event's own type, not an error word
         return self._redacted(error_from_payload({"error": error}, provider=self._name))
 
-    def _redacted(self, error: ProviderError) -> ProviderError:
-        # An API may echo the credential it rejected; it must not reach a log or report (SE-1).
-        if self._api_key and self._api_key in error.message:
-            error.message = error.message.replace(self._api_key, _REDACTED)
-            error.args = (error.message,)
-        return error
-
-    def _invalid(self, message: str) -> ProviderError:
-        return make_error(
-            ErrorCategory.INVALID_RESPONSE, f"{self._name}: {message}", provider=self._name
-        )
-
-    def _invalid_request(self, message: str) -> ProviderError:
-        return make_error(
-            ErrorCategory.INVALID_REQUEST, f"{self._name}: {message}", provider=self._name
-        )
-
 
 def _item_key(payload: Mapping[str, Any], item: Mapping[str, Any] | None = None) -> Any:
     """What ties an item's events together: its output index, else its item id."""
@@ -620,24 +521,3 @@ def _item_key(payload: Mapping[str, Any], item: Mapping[str, Any] | None = None)
     if isinstance(index, int):
         return index
     return payload.get("item_id") or (item or {}).get("id")
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(
-        value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain
-    )
-
-
-def _plain(value: Any) -> Any:
-    # The contract types hold Mapping/Sequence, which json only knows as dict/list.
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
