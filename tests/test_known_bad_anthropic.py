@@ -13,24 +13,25 @@ is overloaded mid-answer.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from known_bad import anthropic_messages as bad
+from known_bad import harness
+from known_bad.harness import (
+    SCENARIOS,
+    Row,
+    Run,
+    assert_caught,
+    assert_passes,
+    reference_cases,
+)
 
 from conformance import (
-    Case,
-    CaseOutcome,
     FakeServer,
-    ProviderSpec,
-    ProviderUnderTest,
     Scenario,
-    bundled_scenarios,
-    run_case,
 )
 from conformance.canonical import ChatMessage
 from conformance.dialects.anthropic_messages import AnthropicMessagesDialect
@@ -38,7 +39,6 @@ from conformance.scenarios.model import ErrorReply, Reply, RequestSpec, Turn
 from conformance.scenarios.recordings import recorded_scenarios
 from reference_providers.anthropic_messages import AnthropicProvider
 
-SCENARIOS = bundled_scenarios()
 DIALECT = "anthropic-messages"
 
 
@@ -70,54 +70,9 @@ def server() -> Iterator[FakeServer]:
         yield fake
 
 
-@dataclass
-class Run:
-    outcome: CaseOutcome
-    keys: list[str] = field(default_factory=list)
-
-
-def run_check(
-    server: FakeServer, provider: type[AnthropicProvider], scenario: Scenario, mode: str
-) -> Run:
-    """Run one check as the plugin does, keeping the throwaway keys the runner hands out."""
-    keys: list[str] = []
-
-    def factory(**kwargs: Any) -> AnthropicProvider:
-        keys.append(str(kwargs["api_key"]))
-        return provider(**kwargs)
-
-    spec = ProviderSpec(
-        target=f"{provider.__module__}:{provider.__qualname__}",
-        dialect=DIALECT,
-        profile="native",
-        label=provider.__name__,
-        factory=factory,
-    )
-    put = ProviderUnderTest.load(spec)
-    assert mode in ("chat", "stream")
-    return Run(run_case(server, put, Case(scenario, "chat" if mode == "chat" else "stream")), keys)
-
-
-def transcript_section(text: str) -> str:
-    assert "Wire transcript:" in text, text
-    section = text.split("Wire transcript:", 1)[1]
-    return section.split("Expected result:", 1)[0].strip()
-
-
-@dataclass(frozen=True)
-class Row:
-    provider: type[AnthropicProvider]
-    clause: str
-    scenario: Scenario
-    mode: str
-    #: Substrings the clause's own message must contain: proof it failed for the planted bug.
-    evidence: tuple[str, ...] = ()
-    #: Other clauses that may legitimately fail too, with the reason in a comment at the row.
-    collateral: frozenset[str] = frozenset()
-
-    @property
-    def id(self) -> str:
-        return f"{self.clause}-{self.provider.__name__}-{self.scenario.name}-{self.mode}"
+def run_check(server: FakeServer, provider: type[Any], scenario: Scenario | str, mode: str) -> Run:
+    """One check as the plugin runs it, against this file's dialect (see known_bad.harness)."""
+    return harness.run_check(server, provider, DIALECT, scenario, mode)
 
 
 ROWS: tuple[Row, ...] = (
@@ -220,31 +175,7 @@ ROWS: tuple[Row, ...] = (
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_known_bad_provider_is_caught(server: FakeServer, row: Row) -> None:
-    run = run_check(server, row.provider, row.scenario, row.mode)
-    outcome = run.outcome
-    text = outcome.failure_text()
-    failed = {verdict.clause for verdict in outcome.failures}
-
-    assert outcome.error is None, text
-    assert outcome.not_applicable is None, text
-    assert row.clause in failed, f"{row.clause} was not flagged:\n{text}"
-    unexpected = failed - {row.clause} - row.collateral
-    assert not unexpected, f"unrelated clause(s) {sorted(unexpected)} failed too:\n{text}"
-
-    messages = " ".join(v.message for v in outcome.failures if v.clause == row.clause)
-    assert f"  {row.clause} (" in text, text
-    for needle in row.evidence:
-        assert needle in messages, f"{needle!r} not in the {row.clause} message:\n{text}"
-
-    section = transcript_section(text)
-    assert "--- request 1 ---" in section, text
-    assert "--- response 1 ---" in section, text
-
-    assert run.keys, "the provider was never built"
-    dumped = json.dumps(outcome.as_json(), ensure_ascii=False)
-    for key in run.keys:
-        assert key not in text
-        assert key not in dumped
+    assert_caught(row, run_check(server, row.provider, row.scenario, row.mode))
 
 
 def test_concatenated_input_survives_only_empty_arguments(server: FakeServer) -> None:
@@ -257,29 +188,20 @@ def test_concatenated_input_survives_only_empty_arguments(server: FakeServer) ->
 
 # -- the reference passes everything ------------------------------------------------------------
 
-REFERENCE_CASES = [
-    (name, mode) for name, scenario in sorted(SCENARIOS.items()) for mode in scenario.modes
-]
-
-
-def _assert_passes(outcome: CaseOutcome) -> None:
-    assert outcome.error is None, outcome.failure_text()
-    assert outcome.not_applicable is None, outcome.not_applicable
-    assert not outcome.failures, outcome.failure_text()
-    assert outcome.verdicts, "a check that judged nothing cannot fail"
+REFERENCE_CASES = reference_cases()
 
 
 @pytest.mark.parametrize(
     ("scenario", "mode"), REFERENCE_CASES, ids=[f"{n}-{m}" for n, m in REFERENCE_CASES]
 )
 def test_reference_provider_passes(server: FakeServer, scenario: str, mode: str) -> None:
-    _assert_passes(run_check(server, AnthropicProvider, SCENARIOS[scenario], mode).outcome)
+    assert_passes(run_check(server, AnthropicProvider, SCENARIOS[scenario], mode).outcome)
 
 
 @pytest.mark.parametrize("scenario", IN_STREAM_ERRORS, ids=[s.name for s in IN_STREAM_ERRORS])
 def test_reference_provider_maps_in_stream_errors(server: FakeServer, scenario: Scenario) -> None:
     outcome = run_check(server, AnthropicProvider, scenario, "stream").outcome
-    _assert_passes(outcome)
+    assert_passes(outcome)
     assert "ER-6" in {v.clause for v in outcome.verdicts if v.outcome == "pass"}
 
 
@@ -287,4 +209,4 @@ def test_reference_provider_maps_in_stream_errors(server: FakeServer, scenario: 
 def test_reference_provider_passes_recordings(server: FakeServer, corpus_file: Path) -> None:
     scenarios = recorded_scenarios(AnthropicMessagesDialect(), corpus_file.parent.parent)
     scenario = scenarios[f"wire-{corpus_file.stem}"]
-    _assert_passes(run_check(server, AnthropicProvider, scenario, "stream").outcome)
+    assert_passes(run_check(server, AnthropicProvider, scenario, "stream").outcome)

@@ -9,32 +9,27 @@ Gemini traffic included, or a failing row would prove nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from known_bad import gemini as bad
-
-from conformance import (
-    Case,
-    CaseOutcome,
-    FakeServer,
-    ProviderSpec,
-    ProviderUnderTest,
-    bundled_scenarios,
-    run_case,
-    run_identity,
+from known_bad import harness
+from known_bad.harness import (
+    IDENTITY,
+    Row,
+    Run,
+    assert_caught,
+    assert_passes,
+    reference_cases,
 )
+
+from conformance import FakeServer
 from conformance.dialects.gemini import GeminiDialect
 from conformance.scenarios.model import Scenario
 from conformance.scenarios.recordings import recorded_scenarios
 from reference_providers.gemini import GeminiProvider
-
-SCENARIOS = bundled_scenarios()
-IDENTITY = "identity"
 
 
 @pytest.fixture(scope="module")
@@ -43,58 +38,9 @@ def server() -> Iterator[FakeServer]:
         yield fake
 
 
-@dataclass
-class Run:
-    outcome: CaseOutcome
-    keys: list[str] = field(default_factory=list)
-
-
-def run_check(
-    server: FakeServer,
-    provider: type[GeminiProvider],
-    scenario: str | Scenario,
-    mode: str,
-) -> Run:
-    """Run one check as the plugin does, recording the throwaway key for the SE-1 asserts."""
-    keys: list[str] = []
-
-    def factory(**kwargs: Any) -> GeminiProvider:
-        keys.append(str(kwargs["api_key"]))
-        return provider(**kwargs)
-
-    spec = ProviderSpec(
-        target=f"{provider.__module__}:{provider.__qualname__}",
-        dialect="gemini",
-        profile="native",
-        label=provider.__name__,
-        factory=factory,
-    )
-    put = ProviderUnderTest.load(spec)
-    if scenario == IDENTITY:
-        return Run(run_identity(put, server), keys)
-    chosen = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
-    assert mode in ("chat", "stream")
-    return Run(run_case(server, put, Case(chosen, "chat" if mode == "chat" else "stream")), keys)
-
-
-def transcript_section(text: str) -> str:
-    assert "Wire transcript:" in text, text
-    section = text.split("Wire transcript:", 1)[1]
-    return section.split("Expected result:", 1)[0].strip()
-
-
-@dataclass(frozen=True)
-class Row:
-    provider: type[GeminiProvider]
-    clause: str
-    scenario: str
-    mode: str
-    evidence: tuple[str, ...] = ()
-    collateral: frozenset[str] = frozenset()
-
-    @property
-    def id(self) -> str:
-        return f"{self.clause}-{self.provider.__name__}-{self.scenario}-{self.mode}"
+def run_check(server: FakeServer, provider: type[Any], scenario: Scenario | str, mode: str) -> Run:
+    """One check as the plugin runs it, against this file's dialect (see known_bad.harness)."""
+    return harness.run_check(server, provider, "gemini", scenario, mode)
 
 
 ROWS: tuple[Row, ...] = (
@@ -163,36 +109,10 @@ ROWS: tuple[Row, ...] = (
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_known_bad_gemini_provider_is_caught(server: FakeServer, row: Row) -> None:
-    run = run_check(server, row.provider, row.scenario, row.mode)
-    outcome = run.outcome
-    text = outcome.failure_text()
-    failed = {verdict.clause for verdict in outcome.failures}
-
-    assert outcome.error is None, text
-    assert outcome.not_applicable is None, text
-    assert row.clause in failed, f"{row.clause} was not flagged:\n{text}"
-    unexpected = failed - {row.clause} - row.collateral
-    assert not unexpected, f"unrelated clause(s) {sorted(unexpected)} failed too:\n{text}"
-
-    messages = " ".join(v.message for v in outcome.failures if v.clause == row.clause)
-    assert f"  {row.clause} (" in text, text
-    for needle in row.evidence:
-        assert needle in messages, f"{needle!r} not in the {row.clause} message:\n{text}"
-
-    section = transcript_section(text)
-    assert "--- request 1 ---" in section, text
-    assert "--- response 1 ---" in section, text
-
-    assert run.keys, "the provider was never built"
-    dumped = json.dumps(outcome.as_json(), ensure_ascii=False)
-    for key in run.keys:
-        assert key not in text
-        assert key not in dumped
+    assert_caught(row, run_check(server, row.provider, row.scenario, row.mode))
 
 
-REFERENCE_CASES = [
-    (name, mode) for name, scenario in sorted(SCENARIOS.items()) for mode in scenario.modes
-]
+REFERENCE_CASES = reference_cases()
 
 
 @pytest.mark.parametrize(
@@ -201,10 +121,7 @@ REFERENCE_CASES = [
 def test_gemini_reference_provider_passes(server: FakeServer, scenario: str, mode: str) -> None:
     """Without this, a failing row could be the suite's fault rather than the planted bug's."""
     outcome = run_check(server, GeminiProvider, scenario, mode).outcome
-    assert outcome.error is None, outcome.failure_text()
-    assert outcome.not_applicable is None, outcome.not_applicable
-    assert not outcome.failures, outcome.failure_text()
-    assert outcome.verdicts, "a check that judged nothing cannot fail"
+    assert_passes(outcome)
 
 
 def test_gemini_reference_provider_passes_identity(server: FakeServer) -> None:

@@ -9,34 +9,34 @@ in-stream failures below, or a failing row would prove nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from known_bad import harness
 from known_bad import openai_responses as bad
+from known_bad.harness import (
+    IDENTITY,
+    SCENARIOS,
+    Row,
+    Run,
+    assert_caught,
+    assert_passes,
+    reference_cases,
+)
 
 from conformance import (
-    Case,
-    CaseOutcome,
     FakeServer,
-    ProviderSpec,
-    ProviderUnderTest,
     Scenario,
-    bundled_scenarios,
     get_dialect,
-    run_case,
-    run_identity,
 )
 from conformance.scenarios.model import ErrorReply, Reply, Turn
 from conformance.scenarios.recordings import recorded_scenarios
 from reference_providers.openai_responses import OpenAIResponsesProvider
 
 DIALECT = "openai-responses"
-SCENARIOS = bundled_scenarios()
-IDENTITY = "identity"
 
 
 def _in_stream_failure(status: int, message: str) -> Scenario:
@@ -70,63 +70,9 @@ def server() -> Iterator[FakeServer]:
         yield fake
 
 
-@dataclass
-class Run:
-    """One check's outcome plus every API key the provider was built with (for SE-1 asserts)."""
-
-    outcome: CaseOutcome
-    keys: list[str] = field(default_factory=list)
-
-
-def run_check(
-    server: FakeServer,
-    provider: type[OpenAIResponsesProvider],
-    scenario: Scenario | str,
-    mode: str,
-) -> Run:
-    """Run one check the way the plugin does, recording the throwaway key the runner hands out."""
-    keys: list[str] = []
-
-    def factory(**kwargs: Any) -> OpenAIResponsesProvider:
-        keys.append(str(kwargs["api_key"]))
-        return provider(**kwargs)
-
-    spec = ProviderSpec(
-        target=f"{provider.__module__}:{provider.__qualname__}",
-        dialect=DIALECT,
-        profile="native",
-        label=provider.__name__,
-        factory=factory,
-    )
-    put = ProviderUnderTest.load(spec)
-    if scenario == IDENTITY:
-        return Run(run_identity(put, server), keys)
-    assert mode in ("chat", "stream")
-    chosen = ALL_SCENARIOS[scenario] if isinstance(scenario, str) else scenario
-    return Run(run_case(server, put, Case(chosen, "chat" if mode == "chat" else "stream")), keys)
-
-
-def transcript_section(text: str) -> str:
-    """The part of failure_text() between "Wire transcript:" and the reproduce hint."""
-    assert "Wire transcript:" in text, text
-    section = text.split("Wire transcript:", 1)[1]
-    return section.split("Expected result:", 1)[0].strip()
-
-
-@dataclass(frozen=True)
-class Row:
-    provider: type[OpenAIResponsesProvider]
-    clause: str
-    scenario: str
-    mode: str
-    #: Substrings the clause's own message must contain: proof it failed for the planted bug.
-    evidence: tuple[str, ...] = ()
-    #: Other clauses that may legitimately fail too, with the reason in a comment at the row.
-    collateral: frozenset[str] = frozenset()
-
-    @property
-    def id(self) -> str:
-        return f"{self.clause}-{self.provider.__name__}-{self.scenario}-{self.mode}"
+def run_check(server: FakeServer, provider: type[Any], scenario: Scenario | str, mode: str) -> Run:
+    """One check as the plugin runs it, against this file's dialect (see known_bad.harness)."""
+    return harness.run_check(server, provider, DIALECT, scenario, mode, scenarios=ALL_SCENARIOS)
 
 
 ROWS: tuple[Row, ...] = (
@@ -204,31 +150,7 @@ ROWS: tuple[Row, ...] = (
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_known_bad_provider_is_caught(server: FakeServer, row: Row) -> None:
-    run = run_check(server, row.provider, row.scenario, row.mode)
-    outcome = run.outcome
-    text = outcome.failure_text()
-    failed = {verdict.clause for verdict in outcome.failures}
-
-    assert outcome.error is None, text
-    assert outcome.not_applicable is None, text
-    assert row.clause in failed, f"{row.clause} was not flagged:\n{text}"
-    unexpected = failed - {row.clause} - row.collateral
-    assert not unexpected, f"unrelated clause(s) {sorted(unexpected)} failed too:\n{text}"
-
-    messages = " ".join(v.message for v in outcome.failures if v.clause == row.clause)
-    assert f"  {row.clause} (" in text, text
-    for needle in row.evidence:
-        assert needle in messages, f"{needle!r} not in the {row.clause} message:\n{text}"
-
-    section = transcript_section(text)
-    assert "--- request 1 ---" in section, text
-    assert "--- response 1 ---" in section, text
-
-    assert run.keys, "the provider was never built"
-    dumped = json.dumps(outcome.as_json(), ensure_ascii=False)
-    for key in run.keys:
-        assert key not in text
-        assert key not in dumped
+    assert_caught(row, run_check(server, row.provider, row.scenario, row.mode))
 
 
 def test_chat_shaped_tools_are_named_as_such(server: FakeServer) -> None:
@@ -238,16 +160,7 @@ def test_chat_shaped_tools_are_named_as_such(server: FakeServer) -> None:
     assert "the Chat Completions shape" in messages, outcome.failure_text()
 
 
-def _assert_passes(outcome: CaseOutcome) -> None:
-    assert outcome.error is None, outcome.failure_text()
-    assert outcome.not_applicable is None, outcome.not_applicable
-    assert not outcome.failures, outcome.failure_text()
-    assert outcome.verdicts, "a check that judged nothing cannot fail"
-
-
-REFERENCE_CASES = [
-    (name, mode) for name, scenario in sorted(ALL_SCENARIOS.items()) for mode in scenario.modes
-]
+REFERENCE_CASES = reference_cases(ALL_SCENARIOS)
 
 
 @pytest.mark.parametrize(
@@ -255,7 +168,7 @@ REFERENCE_CASES = [
 )
 def test_reference_provider_passes(server: FakeServer, scenario: str, mode: str) -> None:
     """Without this, a failing row could be the suite's fault rather than the planted bug's."""
-    _assert_passes(run_check(server, OpenAIResponsesProvider, scenario, mode).outcome)
+    assert_passes(run_check(server, OpenAIResponsesProvider, scenario, mode).outcome)
 
 
 def test_in_stream_failures_are_judged_by_er6(server: FakeServer) -> None:
@@ -275,4 +188,4 @@ def test_reference_provider_replays_the_corpus(server: FakeServer, wire_corpus: 
     if not recorded:
         pytest.skip(f"no openai_responses recordings under {wire_corpus}")
     for scenario in recorded.values():
-        _assert_passes(run_check(server, OpenAIResponsesProvider, scenario, "stream").outcome)
+        assert_passes(run_check(server, OpenAIResponsesProvider, scenario, "stream").outcome)

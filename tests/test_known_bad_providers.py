@@ -11,29 +11,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from known_bad import harness
 from known_bad import providers as bad
-
-from conformance import (
-    Case,
-    CaseOutcome,
-    FakeServer,
-    ProviderSpec,
-    ProviderUnderTest,
-    bundled_scenarios,
-    run_case,
-    run_identity,
+from known_bad.harness import (
+    IDENTITY,
+    SCENARIOS,
+    Row,
+    Run,
+    assert_caught,
+    assert_passes,
+    reference_cases,
+    transcript_section,
 )
+
+from conformance import FakeServer, Scenario
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 
 pytest_plugins = ["pytester"]
-
-SCENARIOS = bundled_scenarios()
-IDENTITY = "identity"
 
 
 @pytest.fixture(scope="module")
@@ -43,64 +41,9 @@ def server() -> Iterator[FakeServer]:
         yield fake
 
 
-@dataclass
-class Run:
-    """One check's outcome plus every API key the provider was built with (for SE-1 asserts)."""
-
-    outcome: CaseOutcome
-    keys: list[str] = field(default_factory=list)
-
-
-def run_check(
-    server: FakeServer, provider: type[OpenAICompatibleProvider], scenario: str, mode: str
-) -> Run:
-    """Run one check the way the plugin does, recording the throwaway key the runner hands out.
-
-    The runner makes a fresh key per check and never returns it; a recording factory is the only
-    way to learn it, and we need it to prove the key is redacted from the failure text.
-    """
-    keys: list[str] = []
-
-    def factory(**kwargs: Any) -> OpenAICompatibleProvider:
-        keys.append(str(kwargs["api_key"]))
-        return provider(**kwargs)
-
-    spec = ProviderSpec(
-        target=f"{provider.__module__}:{provider.__qualname__}",
-        dialect="openai-chat",
-        profile="native",
-        label=provider.__name__,
-        factory=factory,
-    )
-    put = ProviderUnderTest.load(spec)
-    if scenario == IDENTITY:
-        return Run(run_identity(put, server), keys)
-    assert mode in ("chat", "stream")
-    case = Case(SCENARIOS[scenario], "chat" if mode == "chat" else "stream")
-    return Run(run_case(server, put, case), keys)
-
-
-def transcript_section(text: str) -> str:
-    """The part of failure_text() between "Wire transcript:" and the reproduce hint."""
-    assert "Wire transcript:" in text, text
-    section = text.split("Wire transcript:", 1)[1]
-    return section.split("Expected result:", 1)[0].strip()
-
-
-@dataclass(frozen=True)
-class Row:
-    provider: type[OpenAICompatibleProvider]
-    clause: str
-    scenario: str
-    mode: str
-    #: Substrings the clause's own message must contain: proof it failed for the planted bug.
-    evidence: tuple[str, ...] = ()
-    #: Other clauses that may legitimately fail too, with the reason in a comment at the row.
-    collateral: frozenset[str] = frozenset()
-
-    @property
-    def id(self) -> str:
-        return f"{self.clause}-{self.provider.__name__}-{self.scenario}-{self.mode}"
+def run_check(server: FakeServer, provider: type[Any], scenario: Scenario | str, mode: str) -> Run:
+    """One check as the plugin runs it, against this file's dialect (see known_bad.harness)."""
+    return harness.run_check(server, provider, "openai-chat", scenario, mode)
 
 
 ROWS: tuple[Row, ...] = (
@@ -189,35 +132,7 @@ ROWS: tuple[Row, ...] = (
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_known_bad_provider_is_caught(server: FakeServer, row: Row) -> None:
-    run = run_check(server, row.provider, row.scenario, row.mode)
-    outcome = run.outcome
-    text = outcome.failure_text()
-    failed = {verdict.clause for verdict in outcome.failures}
-
-    assert outcome.error is None, text
-    assert outcome.not_applicable is None, text
-    assert row.clause in failed, f"{row.clause} was not flagged:\n{text}"
-    unexpected = failed - {row.clause} - row.collateral
-    assert not unexpected, f"unrelated clause(s) {sorted(unexpected)} failed too:\n{text}"
-
-    # The message names the clause, and says why it failed in terms of the planted bug.
-    messages = " ".join(v.message for v in outcome.failures if v.clause == row.clause)
-    assert f"  {row.clause} (" in text, text
-    for needle in row.evidence:
-        assert needle in messages, f"{needle!r} not in the {row.clause} message:\n{text}"
-
-    # The wire transcript that broke it is shown (an identity check sends no request at all).
-    if row.scenario != IDENTITY:
-        section = transcript_section(text)
-        assert "--- request 1 ---" in section, text
-        assert "--- response 1 ---" in section, text
-
-    # Nothing a person reads repeats the key, even when the clause is about leaking it (SE-1).
-    assert run.keys, "the provider was never built"
-    dumped = json.dumps(outcome.as_json(), ensure_ascii=False)
-    for key in run.keys:
-        assert key not in text
-        assert key not in dumped
+    assert_caught(row, run_check(server, row.provider, row.scenario, row.mode))
 
 
 def test_key_leak_is_caught_but_redacted_from_the_report(server: FakeServer) -> None:
@@ -247,9 +162,7 @@ def test_retry_after_in_seconds_only_is_caught(server: FakeServer) -> None:
     assert "ER-2" in failed
 
 
-REFERENCE_CASES = [
-    (name, mode) for name, scenario in sorted(SCENARIOS.items()) for mode in scenario.modes
-]
+REFERENCE_CASES = reference_cases()
 
 
 @pytest.mark.parametrize(
@@ -258,10 +171,7 @@ REFERENCE_CASES = [
 def test_reference_provider_passes(server: FakeServer, scenario: str, mode: str) -> None:
     """Without this, a failing row could be the suite's fault rather than the planted bug's."""
     outcome = run_check(server, OpenAICompatibleProvider, scenario, mode).outcome
-    assert outcome.error is None, outcome.failure_text()
-    assert outcome.not_applicable is None, outcome.not_applicable
-    assert not outcome.failures, outcome.failure_text()
-    assert outcome.verdicts, "a check that judged nothing cannot fail"
+    assert_passes(outcome)
 
 
 def test_reference_provider_passes_identity(server: FakeServer) -> None:
