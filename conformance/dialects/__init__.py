@@ -47,8 +47,14 @@ def _load(reference: str, shown_as: str) -> type[Dialect]:
 def get_dialect(name: str) -> Dialect:
     """A dialect by registered name, or by `module:Class` for one the user wrote.
 
-    "auto" gives a dialect that answers every registered dialect's paths at once.
+    "auto" gives a dialect that answers every registered dialect's paths at once;
+    "oauth+NAME" (and "oauth-token-errors+NAME") puts a client-credentials token endpoint in front
+    of dialect NAME.
     """
+    if name.partition("+")[0] in ("oauth", "oauth-token-errors"):
+        from conformance.dialects.oauth_token import oauth_dialect
+
+        return oauth_dialect(name)
     if name == "auto":
         from conformance.dialects.auto import AutoDialect
 

@@ -18,9 +18,17 @@ from conformance.profiles.base import (
     accepts,
     check_buildable,
 )
+from conformance.profiles.execute import ExecuteProfile
 from conformance.profiles.native import NativeProfile
+from conformance.profiles.orchestrator import OrchestratorProfile
+from conformance.profiles.victor import VictorProfile
 
-BUILTIN: dict[str, type[Profile]] = {NativeProfile.name: NativeProfile}
+BUILTIN: dict[str, type[Profile]] = {
+    NativeProfile.name: NativeProfile,
+    VictorProfile.name: VictorProfile,
+    OrchestratorProfile.name: OrchestratorProfile,
+    ExecuteProfile.name: ExecuteProfile,
+}
 
 ENTRY_POINT_GROUP = "provider_conformance.profiles"
 
@@ -53,9 +61,12 @@ def get_profile(name: str, options: Mapping[str, Any] | None = None) -> Profile:
 __all__ = [
     "BUILTIN",
     "Connection",
+    "ExecuteProfile",
     "NativeProfile",
+    "OrchestratorProfile",
     "Profile",
     "ProviderSpec",
+    "VictorProfile",
     "accepts",
     "available_profiles",
     "check_buildable",

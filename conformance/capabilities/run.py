@@ -1,0 +1,162 @@
+"""The CF clauses in a run: what the plugin calls instead of run_identity / run_case.
+
+`ConfigurationChecks.from_options` reads `--capabilities FILE`, `--model NAME`, `--registry REF`
+and `--entry-points GROUP`; with none of them `identity` and `case` are exactly `run_identity` and
+`run_case`. Otherwise the identity check adds CF-1 (registries, entry points) and CF-2 (the file
+itself), and each case runs with the file's declarations (conformance/capabilities/checks.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from conformance.capabilities.checks import CapabilityChecks, replace_model
+from conformance.capabilities.model import CapabilityFile
+from conformance.judge.verdict import Verdict, failed
+from conformance.profiles.base import Connection
+from conformance.registries import (
+    Registry,
+    entry_point_origin,
+    entry_point_verdict,
+    load_registry,
+    registry_verdicts,
+)
+from conformance.runner import (
+    DEFAULT_CHECK_TIMEOUT,
+    Case,
+    CaseOutcome,
+    ProviderUnderTest,
+    new_api_key,
+    run_case,
+    run_identity,
+    run_with_deadline,
+)
+from conformance.scenarios.model import Scenario
+from conformance.server import FakeServer, redact
+
+
+def add_configuration_options(group: Any) -> None:
+    """The plugin's options for the CF clauses (the CLI passes them through)."""
+    group.addoption(
+        "--capabilities",
+        metavar="FILE",
+        help="take the declared capabilities from this model_capabilities.yaml-form file and "
+        "judge CF-2 (docs/capabilities.md)",
+    )
+    group.addoption(
+        "--model",
+        dest="capabilities_model",
+        metavar="NAME",
+        help="run the scenarios as model NAME (the requests' model and the capability file's "
+        "lookup); default: each scenario's own",
+    )
+    group.addoption(
+        "--registry",
+        action="append",
+        default=[],
+        metavar="MODULE:OBJECT",
+        help="check CF-1 against this provider registry (or entry-points:GROUP); repeatable",
+    )
+
+
+@dataclass
+class ConfigurationChecks:
+    capabilities: CapabilityChecks | None = None
+    registries: list[Registry] = field(default_factory=list)
+    entry_point_groups: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_options(cls, option: Any) -> ConfigurationChecks:
+        """From pytest's option namespace; missing options (older plugins) count as unset."""
+        path = getattr(option, "capabilities", None)
+        model = getattr(option, "capabilities_model", None)
+        capabilities = CapabilityChecks(CapabilityFile.load(Path(path)), model) if path else None
+        registries = [load_registry(ref) for ref in getattr(option, "registry", None) or ()]
+        return cls(capabilities, registries, list(getattr(option, "entry_points", None) or ()))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.capabilities or self.registries or self.entry_point_groups)
+
+    def scenarios(self, scenarios: dict[str, Scenario], model: str | None) -> dict[str, Scenario]:
+        """The run's scenarios, asked as `--model` when given."""
+        return replace_model(scenarios, model) if model else scenarios
+
+    # -- the checks -----------------------------------------------------------------------
+
+    def identity(self, put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
+        if not self.active:
+            return run_identity(put, server)
+        wrapper = self.capabilities.wrap(put.profile, None, None) if self.capabilities else None
+        checked = replace(put, profile=wrapper) if wrapper is not None else put
+        outcome = run_identity(checked, server)
+        if outcome.error is not None:
+            return outcome
+        if self.capabilities is not None and wrapper is not None:
+            verdicts, facts = self.capabilities.identity_verdicts(wrapper)
+            outcome.verdicts += verdicts
+            outcome.facts.update(facts)
+        outcome.verdicts += self._registry_verdicts(put, server)
+        origin = entry_point_origin(put.spec, self.entry_point_groups)
+        if origin is not None:
+            outcome.verdicts.append(entry_point_verdict(*origin))
+        return outcome
+
+    def case(
+        self, server: FakeServer, put: ProviderUnderTest, case: Case, **options: float
+    ) -> CaseOutcome:
+        if self.capabilities is None:
+            return run_case(server, put, case, **options)
+        wrapper = self.capabilities.wrap(put.profile, case.scenario, case.mode)
+        outcome = run_case(server, replace(put, profile=wrapper), case, **options)
+        if outcome.error is not None or outcome.not_applicable is not None:
+            return outcome
+        verdicts, reason, facts = self.capabilities.case_verdicts(
+            wrapper, case.scenario, case.mode, outcome.verdicts
+        )
+        outcome.verdicts = verdicts
+        outcome.not_applicable = reason
+        outcome.facts.update(facts)
+        return outcome
+
+    def _registry_verdicts(self, put: ProviderUnderTest, server: FakeServer) -> list[Verdict]:
+        if not self.registries:
+            return []
+        api_key = new_api_key()
+        connection = Connection(
+            f"{server.root_url}/c/identity{put.dialect.base_path}", api_key, 1.0
+        )
+        # Through a registry the class is called directly: without the spec's create_name.
+        options = {k: v for k, v in put.spec.options.items() if k != "create_name"}
+        plain = replace(put.spec, options=options)
+        profile = type(put.profile)(options)
+        verdicts: list[Verdict] = []
+
+        async def judge() -> None:
+            provider = put.profile.build(put.target, put.spec, connection)
+            try:
+                cls = type(provider)
+            finally:
+                await put.profile.close(provider)
+            built: list[Any] = []
+
+            def build_through(factory: Any) -> Any:
+                instance = profile.build(factory, plain, connection)
+                built.append(instance)
+                return instance
+
+            try:
+                for registry in self.registries:
+                    verdicts.extend(registry_verdicts(registry, cls, build_through))
+            finally:
+                for instance in built:
+                    await profile.close(instance)
+
+        try:
+            run_with_deadline(judge, DEFAULT_CHECK_TIMEOUT)
+        except Exception as exc:
+            message = redact(f"{type(exc).__name__}: {exc}", [api_key])
+            verdicts.append(failed("CF-1", f"checking the registries failed: {message}"))
+        return [replace(v, message=redact(v.message, [api_key])) for v in verdicts]

@@ -1,0 +1,70 @@
+"""Known-bad victor-style providers and registries: one planted bug each, in victor's own style.
+
+Each provider is the correct stand-in (tests/standins/victor/providers/openai_compat_provider.py)
+with one seam overridden, so the suite must flag the clause of the planted bug and nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import httpx
+from victor.providers.base import BaseProvider, ProviderNotFoundError
+from victor.providers.openai_compat_provider import OpenAICompatProvider
+from victor.providers.registry import ProviderRegistry
+
+
+class UnreadStreamError(OpenAICompatProvider):
+    """ER-8: the stream maps an HTTP error by reading `.text` of a body it never read.
+
+    Seed 000's tutorial does exactly this: `response.raise_for_status()` inside
+    `client.stream(...)`, then `_handle_http_error` reads `error.response.text`, and httpx raises
+    `httpx.ResponseNotRead` instead of the ProviderAuthError the caller was promised.
+    """
+
+    async def _raise_for_stream_status(self, response: httpx.Response) -> None:
+        try:
+            response.raise_for_status()
+        except httpx.HTTPStatusError as e:
+            raise self._handle_http_error(e) from e
+
+
+class MisregisteredAliasRegistry:
+    """CF-1: a registry whose alias creates another class than its primary name (a copy-paste
+    slip in `_register_default_providers`), and whose lazy entry names a module that is gone."""
+
+    _classes: ClassVar[dict[str, type[BaseProvider]]] = {
+        "openai_compat": OpenAICompatProvider,
+        "openai-compatible": UnreadStreamError,
+    }
+    _aliases: ClassVar[dict[str, str]] = {
+        "openai_compat": "openai_compat",
+        "openai-compatible": "openai_compat",
+        "legacy": "legacy",
+    }
+
+    @classmethod
+    def list_providers(cls) -> list[str]:
+        return sorted(cls._aliases)
+
+    @classmethod
+    def get_aliases(cls) -> dict[str, str]:
+        return dict(cls._aliases)
+
+    @classmethod
+    def get(cls, name: str) -> type[BaseProvider]:
+        if name == "legacy":
+            raise ProviderNotFoundError(
+                "Provider 'legacy' failed to load from victor.providers.legacy_provider: "
+                "No module named 'victor.providers.legacy_provider'",
+                provider=name,
+            )
+        return cls._classes[name]
+
+    @classmethod
+    def create(cls, name: str, **kwargs: Any) -> BaseProvider:
+        return cls.get(name)(**kwargs)
+
+
+#: The stand-in registry, for rows that need a correct one.
+CORRECT_REGISTRY = ProviderRegistry
