@@ -23,6 +23,8 @@ from conformance.dialects import available_dialects, get_dialect
 from conformance.errors import UsageError
 from conformance.profiles import available_profiles
 from conformance.provider_files import reference_providers_file
+from conformance.report.commands import HANDLERS as REPORT_COMMANDS
+from conformance.report.commands import add_commands as add_report_commands
 from conformance.scenarios import bundled_scenarios, load_scenarios
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -67,6 +69,44 @@ def _parser() -> argparse.ArgumentParser:
         "-n", "--workers", metavar="N", help="run checks in N processes (pytest-xdist), or 'auto'"
     )
     run.add_argument("-v", "--verbose", action="store_true", help="one line per check")
+    run.add_argument(
+        "--entry-points",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="judge every provider published under this entry-point group; repeatable",
+    )
+    run.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="fail only on regressions against FILE (a previous compatibility.json or a "
+        "known-failures file, docs/ci.md)",
+    )
+    run.add_argument(
+        "--shard", metavar="INDEX/COUNT", help="run part INDEX of COUNT of the checks (CI matrix)"
+    )
+    run.add_argument(
+        "--progress",
+        choices=["auto", "live", "lines", "off"],
+        default="auto",
+        help="progress per provider (default auto: a live line on a terminal, lines in CI)",
+    )
+    run.add_argument(
+        "--capabilities",
+        metavar="FILE",
+        help="take declared capabilities from this model_capabilities.yaml-form file and judge "
+        "CF-2 (docs/capabilities.md)",
+    )
+    run.add_argument(
+        "--model", metavar="NAME", help="run the scenarios as this model (and read FILE for it)"
+    )
+    run.add_argument(
+        "--registry",
+        action="append",
+        default=[],
+        metavar="MODULE:OBJECT",
+        help="check CF-1 against this provider registry, or entry-points:GROUP; repeatable",
+    )
 
     serve = commands.add_parser(
         "serve",
@@ -97,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("name")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    add_report_commands(commands)
     return parser
 
 
@@ -125,7 +166,7 @@ def _run(args: argparse.Namespace) -> int:
     ]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         pytest_args += ["-p", "conformance.pytest_plugin"]
-    if not args.provider and not args.providers_file:
+    if not args.provider and not args.providers_file and not args.entry_points:
         pytest_args += ["--providers-file", str(reference_providers_file())]
     for target in args.provider:
         pytest_args += ["--provider", target]
@@ -149,6 +190,19 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args.append("--no-provider-coverage")
     if args.workers:
         pytest_args += ["-n", args.workers]
+    for group in args.entry_points:
+        pytest_args += ["--entry-points", group]
+    if args.baseline:
+        pytest_args += ["--baseline", args.baseline]
+    if args.shard:
+        pytest_args += ["--shard", args.shard]
+    pytest_args += ["--conformance-progress", args.progress]
+    if args.capabilities:
+        pytest_args += ["--capabilities", args.capabilities]
+    if args.model:
+        pytest_args += ["--model", args.model]
+    for reference in args.registry:
+        pytest_args += ["--registry", reference]
     code = int(pytest.main(pytest_args))
     if code == pytest.ExitCode.OK:
         return EXIT_OK
@@ -230,7 +284,7 @@ def _show(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    handlers = {"run": _run, "serve": _serve, "list": _list, "show": _show}
+    handlers = {"run": _run, "serve": _serve, "list": _list, "show": _show, **REPORT_COMMANDS}
     try:
         return handlers[args.command](args)
     except UsageError as exc:

@@ -14,20 +14,25 @@ from typing import Any
 
 import pytest
 
+from conformance import matrix
 from conformance.canonical import MODES
+from conformance.capabilities.run import ConfigurationChecks, add_configuration_options
 from conformance.errors import UsageError
 from conformance.profiles.base import ProviderSpec
-from conformance.provider_files import load_providers_file
+from conformance.provider_files import (
+    ensure_unique_ids,
+    load_entry_point_providers,
+    load_providers_file,
+)
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.writers import verdict_lines, write_reports
+from conformance.resilience import RESILIENCE_CHECKS, ResilienceCheck, run_resilience_check
 from conformance.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
     Case,
     CaseOutcome,
     ProviderUnderTest,
-    run_case,
-    run_identity,
 )
 from conformance.scenarios import Scenario, bundled_scenarios, load_scenarios
 from conformance.scenarios.recordings import recorded_scenarios
@@ -111,6 +116,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--no-provider-coverage", action="store_true", help="do not measure the provider's own code"
     )
+    matrix.add_options(group)
+    add_configuration_options(group)
 
 
 def _parse_options(pairs: list[str]) -> dict[str, Any]:
@@ -141,10 +148,18 @@ class ConformanceState:
         ]
         if option.providers_file:
             self.configured += load_providers_file(Path(option.providers_file))
+        for group in option.entry_points:
+            self.configured += load_entry_point_providers(
+                group, dialect=option.dialect, profile=option.profile, options=options
+            )
+        ensure_unique_ids(self.configured, "providers of this run")
         extra = [Path(d) for d in option.scenarios_dir]
         self.scenarios: dict[str, Scenario] = dict(bundled_scenarios())
         for name, scenario in load_scenarios(extra).items() if extra else ():
             self.scenarios[name] = scenario
+        #: CF-1 and CF-2: --capabilities, --model, --registry (conformance/capabilities/run.py).
+        self.configuration = ConfigurationChecks.from_options(option)
+        self.scenarios = self.configuration.scenarios(self.scenarios, option.capabilities_model)
         self.corpus = Path(option.wire_corpus) if option.wire_corpus else None
         self._recorded: dict[str, dict[str, Scenario]] = {}
         unknown = [
@@ -163,6 +178,8 @@ class ConformanceState:
         self.coverage: ProviderCoverage | None = None
         self.written: list[Path] = []
         self.verdicts: list[str] = []
+        #: The run's report, once the session has finished (gating and progress read it).
+        self.report: dict[str, Any] | None = None
 
     @property
     def is_worker(self) -> bool:
@@ -227,16 +244,30 @@ class ConformanceChecks:
 
     def check_identity(self, spec: ProviderSpec) -> None:
         state = self._state
-        self._finish(run_identity(state.provider(spec), state.server))
+        self._finish(state.configuration.identity(state.provider(spec), state.server))
 
     def check_case(self, spec: ProviderSpec, case: Case) -> None:
         state = self._state
         option = state.config.option
         self._finish(
-            run_case(
+            state.configuration.case(
                 state.server,
                 state.provider(spec),
                 case,
+                check_timeout=option.check_timeout,
+                provider_timeout=option.provider_timeout,
+            )
+        )
+
+    def check_resilience(self, spec: ProviderSpec, check: ResilienceCheck, mode: str) -> None:
+        state = self._state
+        option = state.config.option
+        self._finish(
+            run_resilience_check(
+                state.server,
+                state.provider(spec),
+                check,
+                mode,  # type: ignore[arg-type]
                 check_timeout=option.check_timeout,
                 provider_timeout=option.provider_timeout,
             )
@@ -256,6 +287,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.pluginmanager.register(state, _PLUGIN_NAME)
+    try:
+        matrix.register(config, state)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
     if not state.configured:
         return
     suite = str(Path(__file__).with_name("configured_tests.py"))
@@ -300,6 +335,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "conformance_check", pairs, ids=[f"{spec.id}:{case.id}" for spec, case in pairs]
         )
+    if "conformance_resilience" in metafunc.fixturenames:
+        only = set(state.filter)
+        triples = [
+            (spec, check, mode)
+            for spec in specs
+            for check in RESILIENCE_CHECKS
+            if not only or check.name in only
+            for mode in check.modes
+        ]
+        metafunc.parametrize(
+            "conformance_resilience",
+            triples,
+            ids=[f"{spec.id}:{check.name}-{mode}" for spec, check, mode in triples],
+        )
 
 
 @pytest.fixture
@@ -325,11 +374,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.coverage is not None:
         state.coverage.stop()
     state.close()
-    if state.is_worker or state.report_dir is None:
+    run = matrix.settings(session.config)
+    if state.is_worker or (state.report_dir is None and run.baseline is None):
         return
-    command = " ".join(["pytest", *sys.argv[1:]])
-    report, written = write_reports(state.report_dir, state.outcomes, command=command)
+    cli = Path(sys.argv[0]).stem in ("provider-conformance", "cli")
+    program = "provider-conformance" if cli else "pytest"
+    command = " ".join([program, *sys.argv[1:]])
+    report, written = write_reports(
+        state.report_dir, state.outcomes, command=command, shard=run.shard, baseline=run.baseline
+    )
+    state.report = report
     state.verdicts = verdict_lines(report)
+    if state.report_dir is None:
+        return
     if session.config.option.xmlpath:
         written.append(Path(session.config.option.xmlpath))  # pytest writes it after this hook
     if state.coverage is not None:

@@ -33,6 +33,7 @@ from conformance.judge import (
 from conformance.judge.secrets import judge_secrets
 from conformance.observation import Observation
 from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
+from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import Scenario
 from conformance.server import FakeServer, redact
 from conformance.targets import resolve_target
@@ -137,7 +138,11 @@ class CaseOutcome:
             lines.append(f"  error: {self.error}")
         lines += [f"  {v.headline()}" for v in self.failures]
         lines += ["", "Wire transcript:", self.transcript]
-        lines += ["", f"Expected result: provider-conformance show scenario {self.scenario} --json"]
+        if self.scenario in bundled_scenarios():
+            lines += [
+                "",
+                f"Expected result: provider-conformance show scenario {self.scenario} --json",
+            ]
         return "\n".join(lines)
 
     def as_json(self) -> dict[str, Any]:
@@ -249,6 +254,10 @@ def run_case(
                 observation.provider_name = put.profile.provider_name(provider)
                 observation.provider_repr = repr(provider)
                 declared = put.profile.declared_capabilities(provider)
+                # Every check carries them, so a shard without the identity check reports alike.
+                outcome.facts.setdefault("declared", sorted(declared))
+                name = observation.provider_name
+                outcome.facts.setdefault("name", name if isinstance(name, str) else repr(name))
                 missing = sorted(scenario.requirements(mode) - declared)
                 if missing:
                     outcome.not_applicable = f"the provider does not declare {', '.join(missing)}"

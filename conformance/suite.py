@@ -26,6 +26,7 @@ from conformance.runner import Case
 
 if TYPE_CHECKING:
     from conformance.pytest_plugin import ConformanceChecks
+    from conformance.resilience import ResilienceCheck
 
 
 class ProviderConformanceSuite:
@@ -76,3 +77,12 @@ class ProviderConformanceSuite:
         """Every clause a scenario exercises, in one mode (chat or stream)."""
         spec, case = conformance_check
         conformance.check_case(spec, case)
+
+    def test_resilience(
+        self,
+        conformance_resilience: tuple[ProviderSpec, ResilienceCheck, str],
+        conformance: ConformanceChecks,
+    ) -> None:
+        """RE-1..RE-4 for providers, chains and routers that offer retries, breakers, health."""
+        spec, check, mode = conformance_resilience
+        conformance.check_resilience(spec, check, mode)

@@ -1,11 +1,14 @@
-"""Report building and writing: compatibility.json / .md, and provider coverage."""
+"""Report building and writing: compatibility.json / .md / .html, merging, provider coverage."""
 
+from conformance.report.html import render_html
 from conformance.report.markdown import render_markdown
+from conformance.report.merge import merge_reports
 from conformance.report.model import ProviderInfo, ProviderReport, build_report
 from conformance.report.writers import (
     providers_from_outcomes,
     validate_report,
     verdict_lines,
+    write_report_files,
     write_reports,
 )
 
@@ -13,9 +16,12 @@ __all__ = [
     "ProviderInfo",
     "ProviderReport",
     "build_report",
+    "merge_reports",
     "providers_from_outcomes",
+    "render_html",
     "render_markdown",
     "validate_report",
     "verdict_lines",
+    "write_report_files",
     "write_reports",
 ]

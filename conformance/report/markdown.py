@@ -1,7 +1,14 @@
-"""compatibility.md: the clause × provider matrix a reviewer reads in a pull request."""
+"""compatibility.md: the clause × provider matrix a reviewer reads in a pull request.
+
+It is posted as a pull-request comment and appended to a CI job summary, so it stays short: the
+transcripts are in compatibility.html and compatibility.json, and each provider lists at most
+`MAX_FAILURES` failing checks here.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from conformance.clauses import clause_sort_key
@@ -12,55 +19,149 @@ MARKS = {
     "fail": "❌ fail",
     "declared-but-broken": "💥 declared-but-broken",
     "not-applicable": "➖ n/a",
+    "not-run": "· not run",
 }
+MAX_FAILURES = 25
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#~>])")
 
 
-def render_markdown(report: dict[str, Any]) -> str:
+def md_text(text: str) -> str:
+    """Text as Markdown shows it literally: one line, no HTML, no emphasis or table breaks."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return " ↵ ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def md_code(text: str) -> str:
+    """Inline code that survives backticks and table pipes inside it."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
     providers = report["providers"]
-    clause_ids = sorted({cid for p in providers for cid in p["clauses"]}, key=clause_sort_key)
     lines = ["# Provider compatibility report", ""]
+    if report.get("gate"):
+        lines += _gate(report["gate"])
     summary = report["summary"]
+    shard = report.get("shard")
+    part = f" Shard {shard['index']} of {shard['count']}." if shard else ""
     lines.append(
         f"{summary['providers']} provider(s): {summary['conforming']} conforming, "
-        f"{summary['failing']} failing. Generated {report['generated_at']}."
+        f"{summary['failing']} failing; {summary.get('checks', 0)} checks.{part} "
+        f"Generated {report['generated_at']}."
     )
     lines.append("")
-    lines.append("| Provider | Dialect | Profile | Verdict | Checks |")
-    lines.append("|---|---|---|---|---|")
+    total = len(report["clauses"])
+    lines.append("| Provider | Dialect | Profile | Verdict | Checks | Clauses judged |")
+    lines.append("|---|---|---|---|---|---|")
     for p in providers:
         verdict = "✅ conforms" if p["conforms"] else "❌ does not conform"
+        judged = total - len(p["not_checked"])
         lines.append(
-            f"| `{p['id']}` | {p['dialect']} | {p['profile']} | {verdict} | {p['checks']} |"
+            f"| {md_code(p['id'])} | {md_text(p['dialect'])} | {md_text(p['profile'])} "
+            f"| {verdict} | {p['checks']} | {judged} of {total} |"
         )
+    clause_ids = sorted({cid for p in providers for cid in p["clauses"]}, key=clause_sort_key)
     lines += ["", "## Clauses", ""]
-    header = "| Clause | " + " | ".join(f"`{p['id']}`" for p in providers) + " |"
+    header = "| Clause | " + " | ".join(md_code(p["id"]) for p in providers) + " |"
     lines += [header, "|---|" + "---|" * len(providers)]
     for cid in clause_ids:
-        title = report["clauses"][cid]["title"]
+        title = md_text(report["clauses"][cid]["title"])
         cells = []
         for p in providers:
             verdict = p["clauses"].get(cid)
             detail = p["clause_details"].get(cid, {})
-            cells.append(
-                f"{MARKS[verdict]} ({detail.get('checks', 0)})" if verdict else "· not run"
-            )
+            if not verdict:
+                cells.append(MARKS["not-run"])
+            elif detail.get("failed"):
+                cells.append(f"{MARKS[verdict]} ({detail['failed']} of {detail['checks']})")
+            else:
+                cells.append(f"{MARKS[verdict]} ({detail.get('checks', 0)})")
         lines.append(f"| **{cid}** {title} | " + " | ".join(cells) + " |")
-    lines += ["", "Cells show the verdict and, in brackets, how many checks judged the clause."]
-    not_checked = sorted({cid for p in providers for cid in p["not_checked"]}, key=clause_sort_key)
+    lines += [
+        "",
+        "Cells show the verdict and, in brackets, how many checks judged the clause (failing: "
+        "how many of them failed); "
+        "*not run* means no check of this run exercised it, which is never a pass.",
+    ]
+    not_checked = sorted(
+        {cid for p in providers for cid in p["not_checked"]} - set(clause_ids),
+        key=clause_sort_key,
+    )
     if not_checked:
-        lines += ["", "Clauses this run has no check for yet: " + ", ".join(not_checked) + "."]
+        lines += ["", "Clauses no check of this run exercised: " + ", ".join(not_checked) + "."]
     for p in providers:
-        if not (p["failures"] or p["skipped"] or p["errors"]):
-            continue
-        lines += ["", f"## `{p['id']}`", "", f"Target: `{p['target']}`", ""]
-        for error in p["errors"]:
-            lines.append(f"- **error** in {error['check']}: {error['error']}")
-        for failure in p["failures"]:
-            lines.append(f"- ❌ **{failure['check']}** — {', '.join(failure['clauses'])}")
-            lines += [f"  - {message}" for message in failure["messages"]]
-            lines.append(f"  - reproduce: `{failure['reproduce']}`")
-        if p["skipped"]:
-            lines.append("")
-            lines.append("Not applicable (skipped, not passed):")
-            lines += [f"- {s['check']}: {s['reason']}" for s in p["skipped"]]
+        lines += _provider_details(p)
     return "\n".join(lines) + "\n"
+
+
+def _provider_details(p: Mapping[str, Any]) -> list[str]:
+    if not (p["failures"] or p["skipped"] or p["errors"]):
+        return []
+    lines = ["", f"## {md_code(p['id'])}", "", f"Target: {md_code(p['target'])}", ""]
+    for error in p["errors"]:
+        lines.append(f"- **error** in {md_text(error['check'])}: {md_text(error['error'])}")
+    for failure in p["failures"][:MAX_FAILURES]:
+        lines.append(f"- ❌ **{md_text(failure['check'])}** — {', '.join(failure['clauses'])}")
+        lines += [f"  - {md_text(message)}" for message in failure["messages"]]
+        lines.append(f"  - reproduce: {md_code(failure['reproduce'])}")
+    hidden = len(p["failures"]) - MAX_FAILURES
+    if hidden > 0:
+        lines.append(f"- … and {hidden} more failing checks: see compatibility.html")
+    if p["skipped"]:
+        lines += ["", "Not applicable (skipped, not passed):"]
+        lines += [f"- {md_text(s['check'])}: {md_text(s['reason'])}" for s in p["skipped"]]
+    return lines
+
+
+def _where(entry: Mapping[str, Any]) -> str:
+    if entry["clause"] is None:
+        return f"{md_code(entry['provider'])} check {md_text(entry.get('check', ''))}"
+    return f"{md_code(entry['provider'])} **{entry['clause']}**"
+
+
+def _gate(gate: Mapping[str, Any]) -> list[str]:
+    state = "✅ passed" if gate["passed"] else "❌ failed"
+    kind = "known failures" if gate["kind"] == "known-failures" else "a previous report"
+    lines = [
+        f"## Gate {state}",
+        "",
+        f"Against {md_code(gate['baseline'])} ({kind}): {len(gate['regressions'])} "
+        f"regression(s), {len(gate['improvements'])} improvement(s), "
+        f"{len(gate['known_failures'])} known failure(s) still failing.",
+        "",
+    ]
+    for entry in gate["regressions"]:
+        messages = "; ".join(entry.get("messages", [])[:2])
+        lines.append(
+            f"- ❌ **regression** {_where(entry)}: {md_text(entry['was'])} → "
+            f"{md_text(entry['now'])}" + (f" — {md_text(messages)}" if messages else "")
+        )
+    stale = gate["kind"] == "known-failures" and not gate["partial"]
+    for entry in gate["improvements"]:
+        todo = " — now passes: remove it from the known failures" if stale else ""
+        lines.append(
+            f"- ⬆️ **improved** {_where(entry)}: {md_text(entry['was'])} → "
+            f"{md_text(entry['now'])}{todo}"
+        )
+    for entry in gate["unconfirmed"]:
+        lines.append(
+            f"- ❔ unconfirmed {_where(entry)}: {md_text(entry['now'])} in this run, "
+            f"so the baseline's failure is neither confirmed nor cleared"
+        )
+    if gate["known_failures"]:
+        count = len(gate["known_failures"])
+        if lines[-1]:
+            lines.append("")
+        lines += [f"<details><summary>Known failures still failing ({count})</summary>", ""]
+        for entry in gate["known_failures"]:
+            reason = entry.get("reason") or entry.get("was", "")
+            lines.append(f"- {_where(entry)}: {md_text(reason)}")
+        lines += ["", "</details>"]
+    return [*lines, ""]

@@ -4,38 +4,100 @@ A clause's verdict for a provider is `fail` if any check of it failed (`declared
 the clause exercises a capability the provider declares), `pass` if at least one check passed and
 none failed, and `not-applicable` if every check of it was. A clause with no check at all is not in
 the map: it is listed under `not_checked`, so "passed" never hides "not run".
+
+Verdicts are always derived from the counts, never stored as facts of their own: that is what lets
+shard reports be merged (conformance/report/merge.py) into exactly the report one run would have
+written. For the same reason every list is sorted, and the values that differ from run to run
+without meaning anything (the loopback port, the session token, object addresses) are replaced by
+placeholders.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from conformance.clauses import CLAUSES, clause_sort_key
+from conformance.errors import UsageError
 
 VERDICTS = ("pass", "fail", "not-applicable", "declared-but-broken")
+FAILING = frozenset({"fail", "declared-but-broken"})
+#: Not a verdict: how reports show a clause a provider had no check for.
+NOT_RUN = "not-run"
+
+_RUN_SPECIFIC = (
+    (re.compile(r"\b(127\.0\.0\.1|localhost):\d+"), r"\1:<port>"),
+    (re.compile(r"/c/[0-9a-f]{16}(?=[/?#\s\"']|$)"), "/c/<session>"),
+    (re.compile(r"\bat 0x[0-9a-fA-F]{4,}"), "at 0x…"),
+)
+
+
+def normalise(text: str) -> str:
+    """Replace what only this run had (port, session token, addresses) by placeholders.
+
+    Two runs of the same providers, or a run and its merged shards, then write equal reports, and a
+    diff of two reports shows only what changed in the providers.
+    """
+    for pattern, replacement in _RUN_SPECIFIC:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def clause_verdict(clause_id: str, failed: int, passed: int, declared: Iterable[str]) -> str:
+    if failed:
+        capability = CLAUSES[clause_id].capability if clause_id in CLAUSES else None
+        return "declared-but-broken" if capability and capability in declared else "fail"
+    return "pass" if passed else "not-applicable"
 
 
 @dataclass
 class ClauseSummary:
-    verdict: str
     checks: int = 0
     passed: int = 0
     failed: int = 0
     not_applicable: int = 0
-    reasons: list[str] = field(default_factory=list)
+    reasons: set[str] = field(default_factory=set)
 
-    def as_json(self) -> dict[str, Any]:
+    def count(self, outcome: str, message: str) -> None:
+        self.checks += 1
+        if outcome == "pass":
+            self.passed += 1
+        elif outcome == "fail":
+            self.failed += 1
+        else:
+            self.not_applicable += 1
+            if message:
+                self.reasons.add(normalise(message))
+
+    def add(self, other: ClauseSummary) -> None:
+        self.checks += other.checks
+        self.passed += other.passed
+        self.failed += other.failed
+        self.not_applicable += other.not_applicable
+        self.reasons |= other.reasons
+
+    def as_json(self, verdict: str) -> dict[str, Any]:
         return {
-            "verdict": self.verdict,
+            "verdict": verdict,
             "checks": self.checks,
             "passed": self.passed,
             "failed": self.failed,
             "not_applicable": self.not_applicable,
-            "reasons": self.reasons,
+            "reasons": sorted(self.reasons),
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ClauseSummary:
+        return cls(
+            checks=data["checks"],
+            passed=data["passed"],
+            failed=data["failed"],
+            not_applicable=data["not_applicable"],
+            reasons=set(data.get("reasons", ())),
+        )
 
 
 @dataclass
@@ -45,22 +107,91 @@ class ProviderReport:
     dialect: str
     profile: str
     name: str | None = None
-    declared_capabilities: list[str] = field(default_factory=list)
+    declared_capabilities: set[str] = field(default_factory=set)
     clauses: dict[str, ClauseSummary] = field(default_factory=dict)
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
+    #: Keyed by check id ("scenario[mode]"), so the order of arrival never shows in the report.
+    failures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
     checks: int = 0
+
+    def verdict(self, clause_id: str) -> str:
+        summary = self.clauses.get(clause_id)
+        if summary is None:
+            return NOT_RUN
+        return clause_verdict(clause_id, summary.failed, summary.passed, self.declared_capabilities)
 
     @property
     def conforms(self) -> bool:
-        return not self.errors and all(
-            c.verdict in ("pass", "not-applicable") for c in self.clauses.values()
-        )
+        return not self.errors and all(self.verdict(c) not in FAILING for c in self.clauses)
 
     @property
     def not_checked(self) -> list[str]:
         return [cid for cid in CLAUSES if cid not in self.clauses]
+
+    def add_outcome(self, outcome: Mapping[str, Any]) -> None:
+        self.checks += 1
+        check_id = f"{outcome['scenario']}[{outcome['mode']}]"
+        if outcome.get("error"):
+            self.errors[check_id] = normalise(outcome["error"])
+        if outcome.get("not_applicable"):
+            self.skipped[check_id] = normalise(outcome["not_applicable"])
+        failing = []
+        for verdict in outcome["verdicts"]:
+            summary = self.clauses.setdefault(verdict["clause"], ClauseSummary())
+            summary.count(verdict["outcome"], verdict.get("message", ""))
+            if verdict["outcome"] == "fail":
+                failing.append(verdict)
+        if failing:
+            self.failures[check_id] = {
+                "check": check_id,
+                "scenario": outcome["scenario"],
+                "mode": outcome["mode"],
+                "clauses": sorted({v["clause"] for v in failing}, key=clause_sort_key),
+                "messages": [normalise(f"{v['clause']}: {v['message']}") for v in failing],
+                "transcript": normalise(outcome.get("transcript", "")),
+                "reproduce": self.reproduce(outcome["scenario"]),
+            }
+
+    def reproduce(self, scenario: str) -> str:
+        return (
+            f"provider-conformance run --provider {self.target} --dialect {self.dialect} "
+            f"--profile {self.profile} --scenario {scenario}"
+        )
+
+    def absorb(self, other: ProviderReport, where: str) -> None:
+        """Add another part of this provider's run (a shard's); `where` names it in errors."""
+        for attribute in ("target", "dialect", "profile"):
+            mine, theirs = getattr(self, attribute), getattr(other, attribute)
+            if mine != theirs:
+                raise UsageError(
+                    f"{where}: provider {self.id!r} has {attribute} {theirs!r} there but "
+                    f"{mine!r} in an earlier report; these are not parts of one run"
+                )
+        twice = sorted(
+            (set(self.failures) & set(other.failures))
+            | (set(self.skipped) & set(other.skipped))
+            | (set(self.errors) & set(other.errors))
+        )
+        if twice:
+            raise UsageError(
+                f"{where}: check {twice[0]} of provider {self.id!r} is also in an earlier "
+                "report; merge each shard once"
+            )
+        self.name = self.name or other.name
+        self.declared_capabilities |= other.declared_capabilities
+        self.checks += other.checks
+        for clause_id, summary in other.clauses.items():
+            self.clauses.setdefault(clause_id, ClauseSummary()).add(summary)
+        self.failures.update(other.failures)
+        self.skipped.update(other.skipped)
+        self.errors.update(other.errors)
+
+    def clause_counts(self) -> dict[str, int]:
+        verdicts = [self.verdict(c) for c in self.clauses]
+        counts = {v: verdicts.count(v) for v in VERDICTS}
+        counts[NOT_RUN] = len(self.not_checked)
+        return counts
 
     def as_json(self) -> dict[str, Any]:
         ordered = sorted(self.clauses, key=clause_sort_key)
@@ -70,16 +201,39 @@ class ProviderReport:
             "dialect": self.dialect,
             "profile": self.profile,
             "name": self.name,
-            "declared_capabilities": self.declared_capabilities,
+            "declared_capabilities": sorted(self.declared_capabilities),
             "conforms": self.conforms,
             "checks": self.checks,
-            "clauses": {cid: self.clauses[cid].verdict for cid in ordered},
-            "clause_details": {cid: self.clauses[cid].as_json() for cid in ordered},
+            "clauses": {cid: self.verdict(cid) for cid in ordered},
+            "clause_details": {
+                cid: self.clauses[cid].as_json(self.verdict(cid)) for cid in ordered
+            },
+            "clause_counts": self.clause_counts(),
             "not_checked": self.not_checked,
-            "failures": self.failures,
-            "skipped": self.skipped,
-            "errors": self.errors,
+            "failures": [self.failures[k] for k in sorted(self.failures)],
+            "skipped": [{"check": k, "reason": self.skipped[k]} for k in sorted(self.skipped)],
+            "errors": [{"check": k, "error": self.errors[k]} for k in sorted(self.errors)],
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ProviderReport:
+        """Read a provider back from a report, counts and all, to merge it with another part."""
+        return cls(
+            id=data["id"],
+            target=data["target"],
+            dialect=data["dialect"],
+            profile=data["profile"],
+            name=data.get("name"),
+            declared_capabilities=set(data.get("declared_capabilities", ())),
+            clauses={
+                cid: ClauseSummary.from_json(detail)
+                for cid, detail in data.get("clause_details", {}).items()
+            },
+            failures={f["check"]: dict(f) for f in data["failures"]},
+            skipped={s["check"]: s["reason"] for s in data["skipped"]},
+            errors={e["check"]: e["error"] for e in data["errors"]},
+            checks=data["checks"],
+        )
 
 
 @dataclass(frozen=True)
@@ -98,6 +252,7 @@ def build_report(
     *,
     command: str = "",
     started: datetime | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """The compatibility report as JSON-ready data (the shape of schemas/report.schema.json)."""
     reports = {
@@ -107,50 +262,27 @@ def build_report(
             dialect=info.dialect,
             profile=info.profile,
             name=info.name,
-            declared_capabilities=list(info.declared_capabilities),
+            declared_capabilities=set(info.declared_capabilities),
         )
         for info in providers
     }
-    tallies: dict[str, dict[str, list[Mapping[str, Any]]]] = {pid: {} for pid in reports}
     for outcome in outcomes:
         report = reports.get(outcome["provider"])
-        if report is None:
-            continue
-        report.checks += 1
-        check_id = f"{outcome['scenario']}[{outcome['mode']}]"
-        if outcome.get("error"):
-            report.errors.append({"check": check_id, "error": outcome["error"]})
-        if outcome.get("not_applicable"):
-            report.skipped.append({"check": check_id, "reason": outcome["not_applicable"]})
-        failed_clauses = []
-        for verdict in outcome["verdicts"]:
-            tallies[report.id].setdefault(verdict["clause"], []).append(verdict)
-            if verdict["outcome"] == "fail":
-                failed_clauses.append(verdict)
-        if failed_clauses:
-            report.failures.append(
-                {
-                    "check": check_id,
-                    "scenario": outcome["scenario"],
-                    "mode": outcome["mode"],
-                    "clauses": sorted({v["clause"] for v in failed_clauses}, key=clause_sort_key),
-                    "messages": [f"{v['clause']}: {v['message']}" for v in failed_clauses],
-                    "transcript": outcome.get("transcript", ""),
-                    "reproduce": (
-                        f"provider-conformance run --provider {report.target} "
-                        f"--dialect {report.dialect} --profile {report.profile} "
-                        f"--scenario {outcome['scenario']}"
-                    ),
-                }
-            )
-    for pid, by_clause in tallies.items():
-        report = reports[pid]
-        for clause_id, verdicts in by_clause.items():
-            report.clauses[clause_id] = _summarise(
-                clause_id, verdicts, report.declared_capabilities
-            )
-    all_reports = [reports[info.id] for info in providers]
-    return {
+        if report is not None:
+            report.add_outcome(outcome)
+    return assemble_report(reports.values(), command=command, started=started, shard=shard)
+
+
+def assemble_report(
+    providers: Iterable[ProviderReport],
+    *,
+    command: str = "",
+    started: datetime | None = None,
+    shard: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """The report around provider rows: catalogue, summary, providers ordered by id."""
+    rows = sorted(providers, key=lambda p: p.id)
+    report: dict[str, Any] = {
         "schema_version": "1",
         "tool": "provider-conformance",
         "generated_at": (started or datetime.now(UTC)).isoformat(timespec="seconds"),
@@ -159,31 +291,14 @@ def build_report(
             cid: {"group": c.group, "title": c.title, "capability": c.capability}
             for cid, c in CLAUSES.items()
         },
-        "providers": [r.as_json() for r in all_reports],
+        "providers": [r.as_json() for r in rows],
         "summary": {
-            "providers": len(all_reports),
-            "conforming": sum(1 for r in all_reports if r.conforms),
-            "failing": sum(1 for r in all_reports if not r.conforms),
+            "providers": len(rows),
+            "conforming": sum(1 for r in rows if r.conforms),
+            "failing": sum(1 for r in rows if not r.conforms),
+            "checks": sum(r.checks for r in rows),
         },
     }
-
-
-def _summarise(
-    clause_id: str, verdicts: Sequence[Mapping[str, Any]], declared: Sequence[str]
-) -> ClauseSummary:
-    summary = ClauseSummary(verdict="not-applicable", checks=len(verdicts))
-    for verdict in verdicts:
-        if verdict["outcome"] == "pass":
-            summary.passed += 1
-        elif verdict["outcome"] == "fail":
-            summary.failed += 1
-        else:
-            summary.not_applicable += 1
-            if verdict.get("message") and verdict["message"] not in summary.reasons:
-                summary.reasons.append(verdict["message"])
-    if summary.failed:
-        capability = CLAUSES[clause_id].capability
-        summary.verdict = "declared-but-broken" if capability in declared else "fail"
-    elif summary.passed:
-        summary.verdict = "pass"
-    return summary
+    if shard is not None:
+        report["shard"] = {"index": shard[0], "count": shard[1]}
+    return report

@@ -5,17 +5,23 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
 from conformance.data_files import schema_path
+from conformance.report.html import render_html
 from conformance.report.markdown import render_markdown
 from conformance.report.model import ProviderInfo, build_report
 
+if TYPE_CHECKING:
+    from conformance.gating import Baseline
+
+REPORT_FILES = ("compatibility.json", "compatibility.md", "compatibility.html")
+
 
 def providers_from_outcomes(outcomes: Iterable[Mapping[str, Any]]) -> list[ProviderInfo]:
-    """Provider rows in the order they were first seen, with the facts the checks recorded."""
+    """Provider rows with the facts the checks recorded (the identity check adds name, declared)."""
     seen: dict[str, dict[str, Any]] = {}
     for outcome in outcomes:
         facts = seen.setdefault(outcome["provider"], {})
@@ -39,18 +45,40 @@ def validate_report(report: Mapping[str, Any]) -> None:
     jsonschema.validate(report, schema)
 
 
-def write_reports(
-    directory: Path, outcomes: list[dict[str, Any]], *, command: str = ""
-) -> tuple[dict[str, Any], list[Path]]:
-    """Write compatibility.json and .md; returns the report and the paths written."""
-    directory.mkdir(parents=True, exist_ok=True)
-    report = build_report(providers_from_outcomes(outcomes), outcomes, command=command)
+def _write_text(path: Path, content: str) -> None:
+    # A provider's exception text may hold lone surrogates; as \udcxx they stay valid JSON.
+    path.write_bytes(content.encode("utf-8", errors="backslashreplace"))
+
+
+def write_report_files(directory: Path, report: Mapping[str, Any]) -> list[Path]:
+    """compatibility.json, .md and .html for `report` (validated first); returns their paths."""
     validate_report(report)
-    json_path = directory / "compatibility.json"
-    json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    md_path = directory / "compatibility.md"
-    md_path.write_text(render_markdown(report), encoding="utf-8")
-    return report, [json_path, md_path]
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path, md_path, html_path = (directory / name for name in REPORT_FILES)
+    _write_text(json_path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    _write_text(md_path, render_markdown(report))
+    _write_text(html_path, render_html(report))
+    return [json_path, md_path, html_path]
+
+
+def write_reports(
+    directory: Path | None,
+    outcomes: list[dict[str, Any]],
+    *,
+    command: str = "",
+    shard: tuple[int, int] | None = None,
+    baseline: Baseline | None = None,
+) -> tuple[dict[str, Any], list[Path]]:
+    """Build the run's report (gated on `baseline` if given) and write it to `directory` if any."""
+    from conformance.gating import evaluate_gate
+
+    report = build_report(providers_from_outcomes(outcomes), outcomes, command=command, shard=shard)
+    if baseline is not None:
+        report["gate"] = evaluate_gate(report, baseline, partial=shard is not None)
+    if directory is None:
+        validate_report(report)
+        return report, []
+    return report, write_report_files(directory, report)
 
 
 def verdict_lines(report: Mapping[str, Any]) -> list[str]:
