@@ -30,6 +30,12 @@ from conformance.scenarios import bundled_scenarios, load_scenarios
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
+def _default_workers() -> str:
+    """Checks mostly wait on sockets and small timeouts: a worker per CPU pays off from two."""
+    cpus = os.cpu_count() or 1
+    return str(min(cpus, 4)) if cpus > 1 else "1"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provider-conformance",
@@ -66,7 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--provider-timeout", type=float, metavar="S")
     run.add_argument("--no-provider-coverage", action="store_true")
     run.add_argument(
-        "-n", "--workers", metavar="N", help="run checks in N processes (pytest-xdist), or 'auto'"
+        "-n",
+        "--workers",
+        metavar="N",
+        default=_default_workers(),
+        help="run checks in N processes (pytest-xdist); default: one per CPU, at most 4; "
+        "1 runs them in this process",
     )
     run.add_argument("-v", "--verbose", action="store_true", help="one line per check")
     run.add_argument(
@@ -188,7 +199,7 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args += ["--provider-timeout", str(args.provider_timeout)]
     if args.no_provider_coverage:
         pytest_args.append("--no-provider-coverage")
-    if args.workers:
+    if args.workers and args.workers not in ("0", "1"):
         pytest_args += ["-n", args.workers]
     for group in args.entry_points:
         pytest_args += ["--entry-points", group]
