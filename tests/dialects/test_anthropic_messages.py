@@ -42,7 +42,7 @@ from reference_providers.anthropic_messages import AnthropicProvider
 DIALECT = AnthropicMessagesDialect()
 SCENARIOS = bundled_scenarios()
 ANSWERING = sorted(name for name, s in SCENARIOS.items() if not s.is_error)
-KEY = "sk-ant-test-DO-NOT-LEAK-0123456789"
+KEY = "fake-anthropic-key-DO-NOT-LEAK-0123456789"
 HELLO = [Message(role="user", content="Hello")]
 
 
