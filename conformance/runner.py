@@ -305,6 +305,7 @@ def run_case(
                 api_key=api_key,
                 declared=declared,
                 provider_timeout=connection.timeout,
+                inexpressible=frozenset(put.profile.not_applicable),
             )
             outcome.verdicts = judge_case(record)
             if observation.timed_out:
@@ -322,40 +323,10 @@ def run_case(
             outcome.verdicts += judge_secrets(
                 CaseRecord(scenario, mode, observation, (), put.dialect, api_key, declared)
             )
-    outcome.verdicts = _framing_as_profile_allows(put.profile.not_applicable, outcome.verdicts)
     outcome.verdicts = [
         _as_profile_allows(put.profile.not_applicable, v, session.secrets) for v in outcome.verdicts
     ]
     return outcome
-
-
-#: The clauses whose failure under an unusual framing the judge reports as ST-6 as well.
-_FRAMING_FED_BY = ("ST-1", "ST-2", "ST-3", "ST-5")
-
-
-def _framing_as_profile_allows(
-    not_applicable: Mapping[str, str], verdicts: list[Verdict]
-) -> list[Verdict]:
-    """ST-6 re-derived without the clauses the profile's interface cannot express.
-
-    The judge derives ST-6 from ST-1/2/3/5 before the profile's map is applied; an interface
-    without a final chunk (orchestrator, execute) would otherwise fail ST-6 for ST-2 and ST-5,
-    which it cannot express. A stopgap until the judge sees the profile's map itself.
-    """
-    if not any(clause in not_applicable for clause in _FRAMING_FED_BY):
-        return verdicts
-    broken = [
-        v
-        for v in verdicts
-        if v.failed and v.clause in _FRAMING_FED_BY and v.clause not in not_applicable
-    ]
-    message = "; ".join(f"with this framing {v.clause} broke: {v.message}" for v in broken)
-    return [
-        (replace(v, outcome="fail" if broken else "pass", message=message))
-        if v.clause == "ST-6" and v.failed
-        else v
-        for v in verdicts
-    ]
 
 
 def _as_profile_allows(

@@ -146,7 +146,8 @@ def _stream(case: CaseRecord, index: int, reply: Reply, observed: TurnObservatio
     verdicts.append(_st5(case, index, reply, observed))
     if "ST-6" in case.scenario.focus:
         # The scenario's framing is unusual but standard: any loss it causes is an ST-6 failure.
-        broken = [v for v in verdicts if v.failed and v.clause in ("ST-1", "ST-2", "ST-3", "ST-5")]
+        fed_by = {"ST-1", "ST-2", "ST-3", "ST-5"} - case.inexpressible
+        broken = [v for v in verdicts if v.failed and v.clause in fed_by]
         verdicts.append(
             check(
                 "ST-6",

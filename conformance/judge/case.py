@@ -22,6 +22,9 @@ class CaseRecord:
     declared: frozenset[str]
     #: The timeout the provider was built with (ER-4 allows it plus a small slack).
     provider_timeout: float = 0.0
+    #: Clauses the profile's interface cannot express (they are reported not applicable); a
+    #: clause derived from others (ST-6) must not fail for them.
+    inexpressible: frozenset[str] = frozenset()
 
     @property
     def chat_exchanges(self) -> tuple[Exchange, ...]:
