@@ -21,8 +21,9 @@ from typing import Any, ClassVar
 
 from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
+from conformance.dialects.call_schedule import argument_pieces
 from conformance.dialects.sse_reader import sse_blocks
-from conformance.dialects.sse_writer import fragments, sse_event, sse_json, sse_response
+from conformance.dialects.sse_writer import sse_event, sse_json, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
@@ -239,7 +240,7 @@ class AnthropicMessagesDialect(Dialect):
                 )
             )
             return self._finish(events, wire, reply)
-        for call in reply.tool_calls:
+        for position, call in enumerate(reply.tool_calls):
             events.append(
                 event(
                     {
@@ -259,9 +260,9 @@ class AnthropicMessagesDialect(Dialect):
             # Input always streams from an empty fragment; an empty input stays at that one.
             pieces = [""]
             if call.arguments:
-                pieces += fragments(_arguments(call), wire.argument_fragments)
-            for position, piece in enumerate(pieces):
-                if position == 2:
+                pieces += argument_pieces(_arguments(call), wire, position)
+            for number, piece in enumerate(pieces):
+                if number == 2:
                     events.append(ping)
                 events.append(
                     event(

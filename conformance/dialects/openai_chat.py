@@ -15,9 +15,10 @@ from typing import Any, ClassVar
 
 from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
+from conformance.dialects.call_schedule import call_schedule
 from conformance.dialects.sse_reader import sse_blocks
-from conformance.dialects.sse_writer import fragments, sse_event, sse_json, sse_response
-from conformance.scenarios.model import ErrorReply, Reply, Scenario
+from conformance.dialects.sse_writer import sse_event, sse_json, sse_response
+from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
 _CREATED = 1_727_346_168
@@ -155,38 +156,20 @@ class OpenAIChatDialect(Dialect):
                 }
             }
             return sse_response([*events, sse_json(payload, wire)], wire)
-        for index, call in enumerate(reply.tool_calls):
-            events.append(
-                chunk(
-                    {
-                        "tool_calls": [
-                            {
-                                "index": index,
-                                "id": call.id,
-                                "type": "function",
-                                "function": {"name": call.name, "arguments": ""},
-                            }
-                        ]
-                    }
-                )
-            )
-            for piece in fragments(_arguments(call), wire.argument_fragments):
-                fragment: dict[str, Any] = {"index": index, "function": {"arguments": piece}}
-                if wire.continuation_ids == "null":
-                    fragment = {
-                        "index": index,
-                        "id": None,
-                        "type": None,
-                        "function": {"name": None, "arguments": piece},
-                    }
-                elif wire.continuation_ids == "repeat":
-                    fragment = {
-                        "index": index,
-                        "id": call.id,
-                        "type": "function",
-                        "function": {"name": call.name, "arguments": piece},
-                    }
-                events.append(chunk({"tool_calls": [fragment]}))
+        calls = reply.tool_calls
+        schedule = call_schedule([_arguments(call) for call in calls], wire)
+        for step in schedule:
+            index, call = step.call, calls[step.call]
+            if step.kind == "open":
+                opener = {
+                    "index": index,
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": ""},
+                }
+                events.append(chunk({"tool_calls": [opener]}))
+            elif step.kind == "delta":
+                events.append(chunk({"tool_calls": [_continuation(index, call, step.piece, wire)]}))
         events.append(chunk({}, finish=reply.effective_stop_reason))
         if include_usage and reply.usage is not None:
             events.append(
@@ -381,6 +364,25 @@ def _in_stream_error(error: Mapping[str, Any]) -> ErrorReply:
 
 def _arguments(call: ToolCall) -> str:
     return json.dumps(dict(call.arguments), ensure_ascii=False, separators=(",", ":"))
+
+
+def _continuation(index: int, call: ToolCall, piece: str, wire: WireOptions) -> dict[str, Any]:
+    """An argument fragment after the opener: id and name left out, null, or repeated."""
+    if wire.continuation_ids == "null":
+        return {
+            "index": index,
+            "id": None,
+            "type": None,
+            "function": {"name": None, "arguments": piece},
+        }
+    if wire.continuation_ids == "repeat":
+        return {
+            "index": index,
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": piece},
+        }
+    return {"index": index, "function": {"arguments": piece}}
 
 
 def _requested_model(request: RecordedRequest) -> str | None:

@@ -33,9 +33,10 @@ from typing import Any, ClassVar, Literal
 
 from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
+from conformance.dialects.call_schedule import argument_pieces
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.dialects.sse_reader import sse_blocks
-from conformance.dialects.sse_writer import fragments, sse_json, sse_response
+from conformance.dialects.sse_writer import sse_json, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
@@ -134,11 +135,15 @@ class OpenAIResponsesDialect(Dialect):
         started = echo.response(response_id, None, [])
         events.emit("response.created", response=started)
         events.emit("response.in_progress", response=started)
+        calls = 0
         for index, item in enumerate(_output(reply, turn)):
             if item["type"] == "message":
                 self._stream_message(events, index, item, reply.text_parts)
             else:
-                self._stream_call(events, index, item, wire.argument_fragments)
+                self._stream_call(
+                    events, index, item, argument_pieces(item["arguments"], wire, calls)
+                )
+                calls += 1
         terminal = echo.response(response_id, reply, _output(reply, turn))
         kind = "response.incomplete" if terminal["status"] == "incomplete" else "response.completed"
         events.emit(kind, response=terminal)
@@ -165,14 +170,16 @@ class OpenAIResponsesDialect(Dialect):
         events.emit("response.content_part.done", **where, part=_text_part(text))
         events.emit("response.output_item.done", item=item, output_index=index)
 
-    def _stream_call(self, events: _Events, index: int, item: dict[str, Any], pieces: int) -> None:
+    def _stream_call(
+        self, events: _Events, index: int, item: dict[str, Any], pieces: list[str]
+    ) -> None:
         where: dict[str, Any] = {"item_id": item["id"], "output_index": index}
         events.emit(
             "response.output_item.added",
             item={**item, "status": "in_progress", "arguments": ""},
             output_index=index,
         )
-        for piece in fragments(item["arguments"], pieces):
+        for piece in pieces:
             events.emit("response.function_call_arguments.delta", **where, delta=piece)
         events.emit("response.function_call_arguments.done", **where, arguments=item["arguments"])
         events.emit("response.output_item.done", item=item, output_index=index)

@@ -60,8 +60,29 @@ def sse_response(events: list[bytes], wire: WireOptions) -> WireResponse:
             json.dumps({"type": UNKNOWN_EVENT_TYPE}), wire, event=UNKNOWN_EVENT_TYPE
         )
         response.pieces = [events[0], unknown, *events[1:]]
+    if wire.inserts:
+        response.pieces = _with_inserts(response.pieces, wire)
     response.split(wire.split_bytes)
     return response
+
+
+def _with_inserts(events: list[bytes], wire: WireOptions) -> list[bytes]:
+    """The events with `wire.inserts` (comments, unknown events) put between them."""
+    after: dict[int, list[bytes]] = {}
+    for spec in wire.inserts:
+        kind, _, number = spec.partition(":")
+        position = int(number) % (len(events) + 1)
+        if kind == "comment":
+            piece = f": conformance comment {position}{wire.eol}{wire.eol}".encode()
+        else:
+            payload = json.dumps({"type": UNKNOWN_EVENT_TYPE})
+            piece = sse_event(payload, wire, event=UNKNOWN_EVENT_TYPE)
+        after.setdefault(position, []).append(piece)
+    pieces = list(after.get(0, []))
+    for index, event in enumerate(events, start=1):
+        pieces.append(event)
+        pieces += after.get(index, [])
+    return pieces
 
 
 def fragments(text: str, count: int) -> list[str]:

@@ -136,13 +136,24 @@ def _build(raw: Mapping[str, Any], source: Path) -> Scenario:
         modes=cast(tuple[Mode, ...], tuple(raw.get("modes", ("chat", "stream")))),
         request=request,
         turns=turns,
-        wire=WireOptions(**raw.get("wire", {})),
+        wire=wire_options(raw.get("wire", {})),
         source=source,
         timeout=raw.get("timeout"),
         stop_after_chunks=raw.get("stop_after_chunks"),
     )
     _check_consistency(scenario)
     return scenario
+
+
+def wire_options(raw: Mapping[str, Any]) -> WireOptions:
+    """WireOptions from YAML, whose lists become the tuples a frozen dataclass needs."""
+    values = dict(raw)
+    for key in ("cuts", "interleave", "inserts"):
+        if key in values:
+            values[key] = tuple(values[key])
+    if "argument_cuts" in values:
+        values["argument_cuts"] = tuple(tuple(c) for c in values["argument_cuts"])
+    return WireOptions(**values)
 
 
 def _check_consistency(scenario: Scenario) -> None:

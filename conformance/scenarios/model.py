@@ -166,6 +166,21 @@ class WireOptions:
     multiline_data: bool = False
     #: SSE: give events `id:` and `retry:` fields, and add events of an unknown type.
     extra_fields: bool = False
+    #: Where the server cuts the rendered body into separately flushed writes, as `KIND:N`
+    #: (conformance/fragmentation.py): `utf8:N` inside a multi-byte character, `crlf:N` between
+    #: a CR and its LF, `field:N` right after a field name's colon, `eol:N` after a line end,
+    #: `event:N` after an event, `byte:N` at a byte offset. Replaces `split_bytes` when given.
+    cuts: tuple[str, ...] = ()
+    #: Per streamed tool call, the character offsets where its arguments are cut into fragments
+    #: (repeated offsets give empty fragments). Replaces `argument_fragments` for those calls.
+    argument_cuts: tuple[tuple[int, ...], ...] = ()
+    #: The order in which parallel tool calls' fragments go out: each entry sends the next
+    #: fragment of that call (by position); the rest follow in call order. Dialects whose API
+    #: never interleaves calls ignore it (Dialect.interleaves_tool_calls).
+    interleave: tuple[int, ...] = ()
+    #: SSE: `comment:N` or `unknown:N` puts a comment line or an event of an unknown type after
+    #: the Nth event (0: before the first).
+    inserts: tuple[str, ...] = ()
 
     @property
     def eol(self) -> str:
@@ -300,6 +315,10 @@ class Scenario:
                 "comments": self.wire.comments,
                 "multiline_data": self.wire.multiline_data,
                 "extra_fields": self.wire.extra_fields,
+                "cuts": list(self.wire.cuts),
+                "argument_cuts": [list(c) for c in self.wire.argument_cuts],
+                "interleave": list(self.wire.interleave),
+                "inserts": list(self.wire.inserts),
             },
             "timeout": self.timeout,
             "stop_after_chunks": self.stop_after_chunks,

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Self
 
 from conformance.dialects.base import Dialect, Endpoint
+from conformance.fragmentation import cut_body
 from conformance.scenarios.model import Fault, Scenario
 from conformance.server.session import Exchange, Session
 from conformance.wire import RecordedRequest, WireResponse, json_response
@@ -340,6 +341,11 @@ class FakeServer:
             response.headers = [("Content-Type", "application/json")]
             response.chunked = False
         response.meta["fault"] = fault
+        cuts = session.scenario.wire.cuts
+        if cuts:
+            # Generated fragmentation: exactly these writes, each given time to arrive alone.
+            response.pieces = cut_body(response.body, cuts)
+            response.meta["cut_pause"] = _CUT_PAUSE
         if fault.hold_after_first_text and reply.text_parts:
             response.meta["hold_marker"] = json.dumps(reply.text_parts[0])[1:-1].encode()
         return response
@@ -385,7 +391,7 @@ class FakeServer:
                     return False
             elif len(pieces) > 1:
                 # Let the piece leave on its own so the client's reads end where the piece does.
-                await asyncio.sleep(0)
+                await asyncio.sleep(response.meta.get("cut_pause", 0))
         if response.chunked:
             writer.write(b"0\r\n\r\n")
             await writer.drain()
@@ -404,6 +410,9 @@ class FakeServer:
 
 
 _STALL_LIMIT = 120.0
+#: Between the writes of a cut body: long enough for a client thread blocked in recv() to take
+#: the piece before the next one arrives (so its read ends at the cut), short enough to be cheap.
+_CUT_PAUSE = 0.002
 
 
 async def _until_client_leaves(reader: asyncio.StreamReader, seconds: float) -> bool:
