@@ -29,10 +29,41 @@ from conformance.observation import ObservedError, TurnObservation
 from conformance.profiles.base import Connection, Profile, ProviderSpec
 from conformance.scenarios.model import DEFAULT_MODEL, Scenario
 
-from .model import CAPABILITY_KEYS, NOT_OBSERVABLE_KEYS, CapabilityFile, Resolution
+from .model import (
+    CAPABILITY_KEYS,
+    NOT_OBSERVABLE_KEYS,
+    CapabilityFile,
+    Resolution,
+    source_layer,
+)
 
 #: Verdicts a probe keeps as they are: a leaked key is a leak whatever the provider declares.
 _KEPT_IN_PROBES = frozenset({"SE-1", "ID-1"})
+
+#: Capabilities no clause is about: the clauses that verify them in the checks that need them
+#: (docs/capabilities.md, "Mapping to the suite's capabilities").
+_VERIFIED_THROUGH: Mapping[str, frozenset[str]] = {
+    "parallel_tool_calls": frozenset({"CH-2", "ST-3"}),
+}
+
+
+def verifies(clause: str, capability: str) -> bool:
+    """Whether a failure of `clause` in a check needing `capability` breaks that capability."""
+    known = CLAUSES.get(clause)
+    return (
+        known is not None and known.capability == capability
+    ) or clause in _VERIFIED_THROUGH.get(capability, ())
+
+
+def broken_capabilities(needed: frozenset[str], verdicts: list[Verdict]) -> dict[str, list[str]]:
+    """Capability -> the failed clauses that verify it, for the capabilities a check needed."""
+    broken = {
+        capability: sorted(
+            {v.clause for v in verdicts if v.failed and verifies(v.clause, capability)}
+        )
+        for capability in sorted(needed)
+    }
+    return {capability: clauses for capability, clauses in broken.items() if clauses}
 
 
 @dataclass
@@ -174,17 +205,24 @@ class CapabilityChecks:
             ]
         else:
             verdicts = [check("CF-2", problems)]
+        sources = {}
+        for capability, setting in (resolution.declared() if resolution else {}).items():
+            layer, pattern = source_layer(setting.source)
+            sources[capability] = {
+                "value": setting.value,
+                "source": setting.source,
+                "layer": layer,
+                "pattern": pattern,
+            }
         facts: dict[str, Any] = {
             "capabilities": {
                 "file": where,
                 "provider": found.provider_name,
+                "names_provider": resolution is not None,
                 "model": wrapper.model,
                 "patterns": list(resolution.patterns) if resolution else [],
                 "declared": sorted(found.declared),
-                "sources": {
-                    capability: {"value": setting.value, "source": setting.source}
-                    for capability, setting in (resolution.declared() if resolution else {}).items()
-                },
+                "sources": sources,
                 "class_declares": sorted(found.own),
                 "inexpressible": sorted(found.inexpressible),
                 "not_judged": [
@@ -197,11 +235,23 @@ class CapabilityChecks:
     def case_verdicts(
         self, wrapper: DeclaredByFile, scenario: Scenario, mode: Mode, verdicts: list[Verdict]
     ) -> tuple[list[Verdict], str | None, dict[str, Any]]:
-        """(verdicts, not-applicable reason, facts) for one check, as CF-2 reads it."""
+        """(verdicts, not-applicable reason, facts) for one check, as CF-2 reads it.
+
+        A check that is not a probe records, in `facts["capability_check"]`, the declared
+        capabilities it exercised and which of them a failing clause broke: the report's
+        declared-against-observed block counts them.
+        """
         found = wrapper.declarations
-        if found.resolution is None:
-            return verdicts, None, {}  # the file declares nothing for it (identity says why)
         needed = scenario.requirements(mode)
+        exercised = {
+            "capability_check": {
+                "capabilities": sorted(needed),
+                "broken": broken_capabilities(needed, verdicts),
+            }
+        }
+        observed = exercised if needed else {}
+        if found.resolution is None:
+            return verdicts, None, observed  # the file declares nothing for it (identity says why)
         undeclared = needed - found.declared
         whom = f"{self.file.path} for provider {found.provider_name!r}, model {wrapper.model!r}"
         if undeclared:
@@ -215,8 +265,8 @@ class CapabilityChecks:
             if setting.value is True and capability in needed
         }
         if not stated:
-            return verdicts, None, {}
-        broken = [v for v in verdicts if v.failed and CLAUSES[v.clause].capability in stated]
+            return verdicts, None, observed
+        broken = [v for v in verdicts if v.failed and any(verifies(v.clause, c) for c in stated)]
         if broken:
             clauses = ", ".join(sorted({v.clause for v in broken}))
             sources = "; ".join(f"{cap} at {stated[cap].source}" for cap in sorted(stated))
@@ -227,7 +277,7 @@ class CapabilityChecks:
             )
         else:
             cf2 = check("CF-2", [])
-        return [*verdicts, cf2], None, {}
+        return [*verdicts, cf2], None, observed
 
     def _probe(
         self, undeclared: list[str], whom: str, verdicts: list[Verdict]

@@ -132,6 +132,19 @@ def _pointer(parts: Any) -> str:
     return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
+def source_layer(source: str) -> tuple[str, str | None]:
+    """(layer, model pattern) of a resolved value's source pointer.
+
+    A reader of the report asks "which part of the file said so": the top-level section
+    (`defaults`, `provider_defaults`, `models`) and, for `models`, the pattern that matched, which
+    the pointer holds escaped (a pattern may contain `/`).
+    """
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in source.split("/")[1:]]
+    if not parts:
+        return "", None
+    return parts[0], parts[1] if parts[0] == "models" and len(parts) > 1 else None
+
+
 @dataclass
 class CapabilityFile:
     """A loaded capability file; `problems` lists what makes it invalid (CF-2), if anything."""

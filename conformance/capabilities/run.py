@@ -1,13 +1,21 @@
 """The CF clauses in a run: what the plugin calls instead of run_identity / run_case.
 
 `ConfigurationChecks.from_options` reads `--capabilities FILE`, `--model NAME`, `--registry REF`
-and `--entry-points GROUP`; with none of them `identity` and `case` are exactly `run_identity` and
-`run_case`. Otherwise the identity check adds CF-1 (registries, entry points) and CF-2 (the file
-itself), and each case runs with the file's declarations (conformance/capabilities/checks.py).
+and `--entry-points GROUP`; with none of them `identity` and `case` run `run_identity` and
+`run_case` unchanged. Otherwise the identity check adds CF-1 (registries, entry points) and CF-2
+(the file itself), and each case runs with the file's declarations
+(conformance/capabilities/checks.py).
+
+Either way every outcome carries `facts["reproduce"]`: the command-line arguments that rebuild
+its provider and run (provider, dialect, profile and its options, the capability file, model,
+registries, scenario folders, timeouts), because the report's reproduce command is written long
+after the run, from the outcomes alone, and a command without `--capabilities` would run another
+check than the one that failed.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +23,7 @@ from typing import Any
 from conformance.capabilities.checks import CapabilityChecks, replace_model
 from conformance.capabilities.model import CapabilityFile
 from conformance.judge.verdict import Verdict, failed
-from conformance.profiles.base import Connection
+from conformance.profiles.base import Connection, ProviderSpec
 from conformance.registries import (
     Registry,
     entry_point_origin,
@@ -25,6 +33,7 @@ from conformance.registries import (
 )
 from conformance.runner import (
     DEFAULT_CHECK_TIMEOUT,
+    DEFAULT_PROVIDER_TIMEOUT,
     Case,
     CaseOutcome,
     ProviderUnderTest,
@@ -61,11 +70,51 @@ def add_configuration_options(group: Any) -> None:
     )
 
 
+def run_arguments(option: Any) -> list[str]:
+    """The run's options that decide what a check does, as a reproducing command repeats them.
+
+    Not the ones that only choose which checks run or where reports go (`--scenario`, `--shard`,
+    `--report-dir`, `--baseline`): the reproducing command names its one scenario itself.
+    """
+    arguments: list[str] = []
+    if getattr(option, "capabilities", None):
+        arguments += ["--capabilities", str(option.capabilities)]
+    if getattr(option, "capabilities_model", None):
+        arguments += ["--model", str(option.capabilities_model)]
+    for reference in getattr(option, "registry", None) or ():
+        arguments += ["--registry", str(reference)]
+    # A folder's scenario replaces the bundled one of the same name: without it, another check.
+    for folder in getattr(option, "scenarios_dir", None) or ():
+        arguments += ["--scenarios-dir", str(folder)]
+    if getattr(option, "wire_corpus", None):
+        arguments += ["--wire-corpus", str(option.wire_corpus)]
+    for name, default in (
+        ("check_timeout", DEFAULT_CHECK_TIMEOUT),
+        ("provider_timeout", DEFAULT_PROVIDER_TIMEOUT),
+    ):
+        value = getattr(option, name, None)
+        if value is not None and value != default:
+            arguments += [f"--{name.replace('_', '-')}", f"{value:g}"]
+    return arguments
+
+
+def provider_arguments(spec: ProviderSpec) -> list[str]:
+    """`--provider` and what builds it as this run did (a providers-file entry's options too)."""
+    arguments = ["--provider", spec.target, "--dialect", spec.dialect, "--profile", spec.profile]
+    for key, value in spec.options.items():
+        # --profile-option carries text; other values are written as JSON, the closest text.
+        shown = value if isinstance(value, str) else json.dumps(value)
+        arguments += ["--profile-option", f"{key}={shown}"]
+    return arguments
+
+
 @dataclass
 class ConfigurationChecks:
     capabilities: CapabilityChecks | None = None
     registries: list[Registry] = field(default_factory=list)
     entry_point_groups: list[str] = field(default_factory=list)
+    #: `run_arguments` of the run: every outcome's `facts["reproduce"]` ends with them.
+    arguments: list[str] = field(default_factory=list)
 
     @classmethod
     def from_options(cls, option: Any) -> ConfigurationChecks:
@@ -74,7 +123,8 @@ class ConfigurationChecks:
         model = getattr(option, "capabilities_model", None)
         capabilities = CapabilityChecks(CapabilityFile.load(Path(path)), model) if path else None
         registries = [load_registry(ref) for ref in getattr(option, "registry", None) or ()]
-        return cls(capabilities, registries, list(getattr(option, "entry_points", None) or ()))
+        groups = list(getattr(option, "entry_points", None) or ())
+        return cls(capabilities, registries, groups, run_arguments(option))
 
     @property
     def active(self) -> bool:
@@ -84,9 +134,25 @@ class ConfigurationChecks:
         """The run's scenarios, asked as `--model` when given."""
         return replace_model(scenarios, model) if model else scenarios
 
+    def reproduce(self, spec: ProviderSpec) -> list[str]:
+        """The arguments after `provider-conformance run` that rerun a check of `spec`."""
+        return [*provider_arguments(spec), *self.arguments]
+
     # -- the checks -----------------------------------------------------------------------
 
     def identity(self, put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
+        outcome = self._identity(put, server)
+        outcome.facts["reproduce"] = self.reproduce(put.spec)
+        return outcome
+
+    def case(
+        self, server: FakeServer, put: ProviderUnderTest, case: Case, **options: float
+    ) -> CaseOutcome:
+        outcome = self._case(server, put, case, **options)
+        outcome.facts["reproduce"] = self.reproduce(put.spec)
+        return outcome
+
+    def _identity(self, put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
         if not self.active:
             return run_identity(put, server)
         wrapper = self.capabilities.wrap(put.profile, None, None) if self.capabilities else None
@@ -104,13 +170,17 @@ class ConfigurationChecks:
             outcome.verdicts.append(entry_point_verdict(*origin))
         return outcome
 
-    def case(
+    def _case(
         self, server: FakeServer, put: ProviderUnderTest, case: Case, **options: float
     ) -> CaseOutcome:
         if self.capabilities is None:
             return run_case(server, put, case, **options)
         wrapper = self.capabilities.wrap(put.profile, case.scenario, case.mode)
         outcome = run_case(server, replace(put, profile=wrapper), case, **options)
+        if "declared" in outcome.facts:
+            # The runner saw the probe's added capabilities too; the report's declared ones are
+            # the file's, whichever check's facts it reads first.
+            outcome.facts["declared"] = sorted(wrapper.declarations.declared)
         if outcome.error is not None or outcome.not_applicable is not None:
             return outcome
         verdicts, reason, facts = self.capabilities.case_verdicts(

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from conformance.clauses import GROUPS, clause_sort_key
+from conformance.report.capabilities import declared_text, observed_text
 from conformance.report.model import FAILING, NOT_RUN, VERDICTS
 
 #: Verdict -> (symbol, word, CSS class). The symbol sits in a shape of its own per verdict.
@@ -24,6 +25,14 @@ MARKS: dict[str, tuple[str, str, str]] = {
     "declared-but-broken": ("!", "declared but broken", "dbb"),
     "not-applicable": ("–", "not applicable", "na"),
     NOT_RUN: ("?", "not run", "nr"),
+}
+
+#: Capability verdict (declared against observed) -> (symbol, word, CSS class).
+CAPABILITY_MARKS: dict[str, tuple[str, str, str]] = {
+    "ok": ("✓", "ok", "pass"),
+    "declared but broken": ("!", "declared but broken", "dbb"),
+    "works but undeclared": ("+", "works but undeclared", "wbu"),
+    "not probed": ("?", "not probed", "nr"),
 }
 
 _SHORT = {
@@ -91,8 +100,13 @@ def attr(value: object) -> str:
     return html.escape(plain, quote=True)
 
 
-def _mark(verdict: str, count: str = "", word: str = "") -> str:
-    symbol, default_word, css = MARKS[verdict]
+def _mark(
+    verdict: str,
+    count: str = "",
+    word: str = "",
+    marks: Mapping[str, tuple[str, str, str]] = MARKS,
+) -> str:
+    symbol, default_word, css = marks[verdict]
     word = word or default_word
     counted = f'<span class="n">{text(count)}</span>' if count else ""
     return (
@@ -155,6 +169,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         parts.append(_gate(report["gate"]))
     parts.append(_cards(providers, len(clauses)))
     parts.append(_grid(providers, clauses))
+    parts.append(_capabilities(providers))
     parts.append(_failures(providers, clauses))
     parts += ["</main>", f"<script>{_JS}</script>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
@@ -232,6 +247,8 @@ def _cards(providers: Sequence[Mapping[str, Any]], total: int) -> str:
             extra.append(f'<p class="note errors">{len(p["errors"])} check(s) could not run</p>')
         if p["skipped"]:
             extra.append(f'<p class="note">{len(p["skipped"])} check(s) not applicable</p>')
+        if p.get("capabilities"):
+            extra.append(_capability_note(p["capabilities"], index))
         badge = _mark("pass", word="Conforms") if ok else _mark("fail", word="Does not conform")
         cards.append(
             f'<article class="card {"ok" if ok else "bad"}" id="p-{index}">'
@@ -321,6 +338,93 @@ def _grid(providers: Sequence[Mapping[str, Any]], clauses: Mapping[str, Mapping[
     )
 
 
+def _capability_note(block: Mapping[str, Any], index: int) -> str:
+    """The card's pointer to its declared-against-observed table, with what stands out."""
+    verdicts = [row["verdict"] for row in block["rows"]]
+    notable = [
+        f"{verdicts.count(v)} {v}"
+        for v in ("declared but broken", "works but undeclared")
+        if verdicts.count(v)
+    ]
+    summary = ", ".join(notable) or "declarations match what was observed"
+    return (
+        f'<p class="note"><a href="#c-{index}">Capabilities, declared against observed</a>: '
+        f"{text(summary)}</p>"
+    )
+
+
+def _capabilities(providers: Sequence[Mapping[str, Any]]) -> str:
+    """Per provider with a capability file: declared (and by whom) against observed."""
+    tables = []
+    for index, p in enumerate(providers):
+        block = p.get("capabilities")
+        if not block:
+            continue
+        rows = "".join(
+            f'<tr><th scope="row">{text(row["capability"])}</th>'
+            f"<td>{text(declared_text(row))}</td><td>{_declared_by(row)}</td>"
+            f"<td>{text(observed_text(row))}</td>"
+            f'<td class="cv cv-{CAPABILITY_MARKS[row["verdict"]][2]}">'
+            f"{_mark(row['verdict'], marks=CAPABILITY_MARKS)}</td></tr>"
+            for row in block["rows"]
+        )
+        tables.append(
+            f'<div class="capblock" id="c-{index}">'
+            f'<h3><a href="#p-{index}">{text(p["id"])}</a></h3>'
+            f'<p class="capctx">{_capability_context(block)}</p>'
+            '<div class="table-wrap"><table class="captable">'
+            '<thead><tr><th scope="col">Capability</th><th scope="col">Declared</th>'
+            '<th scope="col">Declared by</th><th scope="col">Observed</th>'
+            '<th scope="col">Verdict</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></div></div>"
+        )
+    if not tables:
+        return ""
+    legend = "".join(f"<li>{_mark(v, marks=CAPABILITY_MARKS)}</li>" for v in CAPABILITY_MARKS)
+    return (
+        '<section id="capabilities"><h2>Capabilities: declared against observed</h2>'
+        f'<ul class="legend" aria-label="legend">{legend}</ul>'
+        '<p class="hint">What the capability file (or, where it says nothing, the provider class) '
+        "declares, against what the checks observed. A capability the file does not declare is "
+        "probed: its checks run and their verdicts count as not applicable; "
+        "<i>works but undeclared</i> means every probe passed. <i>Not probed</i>: no check of "
+        "this run exercised it.</p>"
+        f"{''.join(tables)}</section>"
+    )
+
+
+def _capability_context(block: Mapping[str, Any]) -> str:
+    if block.get("file") is None:
+        return "The identity check, which reads the capability file, ran in another shard."
+    context = (
+        f"File <code>{text(block['file'])}</code>, read for provider "
+        f"<code>{text(block.get('provider') or '(no name)')}</code> and model "
+        f"<code>{text(block.get('model') or '(none)')}</code>"
+    )
+    if not block.get("names_provider", True):
+        return context + ": it says nothing about this provider, so its own declarations hold."
+    patterns = ", ".join(f"<code>{text(x)}</code>" for x in block["patterns"]) or "none"
+    context += f"; matching model patterns: {patterns}."
+    if block.get("not_judged"):
+        context += (
+            f" Not observable on the wire, not judged: {text(', '.join(block['not_judged']))}."
+        )
+    return context
+
+
+def _declared_by(row: Mapping[str, Any]) -> str:
+    if row["declared_by"] == "provider":
+        return "the provider class"
+    if row["declared_by"] == "unknown":
+        return "unknown (another shard)"
+    where = (
+        f"model pattern <code>{text(row['pattern'])}</code>"
+        if row.get("pattern")
+        else text(row.get("layer") or "")
+    )
+    return f"file, {where}: <code>{text(row.get('source') or '')}</code>"
+
+
 def _failures(
     providers: Sequence[Mapping[str, Any]], clauses: Mapping[str, Mapping[str, Any]]
 ) -> str:
@@ -387,7 +491,7 @@ def _failing_check(failure: Mapping[str, Any], clause_id: str) -> str:
 _CSS = """
 :root{--bg:#f7f7f5;--fg:#1d1d1f;--muted:#5f6368;--line:#d9d9d6;--card:#fff;
 --pass:#1a7f37;--pass-bg:#e3f4e8;--fail:#c62828;--fail-bg:#fde7e7;--dbb:#a35200;
---dbb-bg:#fff0d6;--na:#6b6f76;--na-bg:#eef0f2;--nr:#8a8d91;}
+--dbb-bg:#fff0d6;--na:#6b6f76;--na-bg:#eef0f2;--nr:#8a8d91;--wbu:#1f5fbf;--wbu-bg:#e6effb;}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);
 font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
@@ -413,6 +517,7 @@ font-size:12px;font-weight:700;line-height:1;flex:none}
 padding-top:5px;font-size:11px}
 .m-na .sym{border:2px solid var(--na);color:var(--na);border-radius:6px;height:14px;width:20px}
 .m-nr .sym{border:2px dashed var(--nr);color:var(--nr);border-radius:50%}
+.m-wbu .sym{border:2px solid var(--wbu);color:var(--wbu);border-radius:9px 2px;font-size:14px}
 .word{font-size:12.5px}
 .n{color:var(--muted);font-size:11.5px;font-variant-numeric:tabular-nums}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:14px}
@@ -460,6 +565,18 @@ td.v-fail .word,td.v-dbb .word{font-weight:700}
 a.open{color:inherit;text-decoration:underline dotted;text-underline-offset:3px}
 a.open:hover,a.open:focus{text-decoration-style:solid;outline:2px solid #1f6feb;outline-offset:2px}
 .hide-unjudged tr[data-judged="0"]{display:none}
+.capblock{margin:0 0 18px}.capctx{margin:0 0 6px;color:var(--muted);overflow-wrap:anywhere}
+table.captable{border-collapse:collapse;width:100%;min-width:760px;table-layout:fixed}
+.captable th:nth-child(1){width:19%}.captable th:nth-child(2){width:11%}
+.captable th:nth-child(4){width:22%}.captable th:nth-child(5){width:19%}
+.captable .mark{white-space:normal}
+.captable th,.captable td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;
+vertical-align:top;overflow-wrap:anywhere}
+.captable thead th{background:#fff;border-bottom:2px solid var(--line)}
+.captable td code{overflow-wrap:anywhere}
+td.cv-pass{background:var(--pass-bg)}td.cv-dbb{background:var(--dbb-bg)}
+td.cv-wbu{background:var(--wbu-bg)}td.cv-nr{color:var(--nr)}
+td.cv-dbb .word,td.cv-wbu .word{font-weight:700}
 .js-only{display:none}.js .js-only{display:revert}
 details{background:#fff;border:1px solid var(--line);border-radius:8px;margin:8px 0;padding:0 14px}
 details[open]{padding-bottom:12px}

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from conformance.clauses import clause_sort_key
+from conformance.report.capabilities import declared_text, observed_text
 
 #: Symbol and word for each verdict: never colour alone.
 MARKS = {
@@ -22,6 +23,14 @@ MARKS = {
     "not-run": "· not run",
 }
 MAX_FAILURES = 25
+
+#: Symbol and word for each capability verdict of the declared-against-observed tables.
+CAPABILITY_MARKS = {
+    "ok": "✅ ok",
+    "declared but broken": "💥 declared but broken",
+    "works but undeclared": "➕ works but undeclared",
+    "not probed": "❔ not probed",
+}
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#~>])")
 
@@ -96,6 +105,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     )
     if not_checked:
         lines += ["", "Clauses no check of this run exercised: " + ", ".join(not_checked) + "."]
+    lines += _capabilities(providers)
     for p in providers:
         lines += _provider_details(p)
     return "\n".join(lines) + "\n"
@@ -118,6 +128,66 @@ def _provider_details(p: Mapping[str, Any]) -> list[str]:
         lines += ["", "Not applicable (skipped, not passed):"]
         lines += [f"- {md_text(s['check'])}: {md_text(s['reason'])}" for s in p["skipped"]]
     return lines
+
+
+def _capabilities(providers: list[Mapping[str, Any]]) -> list[str]:
+    """Declared against observed, per provider the run had a capability file for."""
+    blocks = [p for p in providers if p.get("capabilities")]
+    if not blocks:
+        return []
+    lines = [
+        "",
+        "## Declared against observed (CF-2)",
+        "",
+        "Per capability: what was declared and by whom (the capability file, with the layer or "
+        "model pattern and the JSON pointer of the value that applied, or the provider class), "
+        "what the checks observed, and whether the declaration tells the truth. A capability the "
+        "file does not declare is probed: its checks run, their verdicts count as not applicable.",
+    ]
+    for p in blocks:
+        block = p["capabilities"]
+        lines += ["", f"### {md_code(p['id'])}", "", _capability_context(block), ""]
+        lines += [
+            "| Capability | Declared | Declared by | Observed | Verdict |",
+            "|---|---|---|---|---|",
+        ]
+        for row in block["rows"]:
+            lines.append(
+                f"| {md_text(row['capability'])} | {declared_text(row)} | {_declared_by(row)} "
+                f"| {md_text(observed_text(row))} | {CAPABILITY_MARKS[row['verdict']]} |"
+            )
+    return lines
+
+
+def _capability_context(block: Mapping[str, Any]) -> str:
+    if block.get("file") is None:
+        return "The identity check, which reads the capability file, ran in another shard."
+    name = md_code(block["provider"]) if block.get("provider") else "(no name)"
+    model = md_code(block["model"]) if block.get("model") else "(none)"
+    text = f"File {md_code(block['file'])}, read for provider {name} and model {model}"
+    if not block.get("names_provider", True):
+        return (
+            text + ": it says nothing about this provider, so the provider's own declarations hold."
+        )
+    patterns = ", ".join(md_code(pattern) for pattern in block["patterns"]) or "none"
+    text += f"; matching model patterns: {patterns}."
+    if block.get("not_judged"):
+        judged = md_text(", ".join(block["not_judged"]))
+        text += f" Not observable on the wire, not judged: {judged}."
+    return text
+
+
+def _declared_by(row: Mapping[str, Any]) -> str:
+    if row["declared_by"] == "provider":
+        return "the provider class"
+    if row["declared_by"] == "unknown":
+        return "unknown (another shard)"
+    where = (
+        f"model pattern {md_code(row['pattern'])}"
+        if row.get("pattern")
+        else md_text(row["layer"] or "")
+    )
+    return f"file, {where}: {md_code(row['source'] or '')}"
 
 
 def _where(entry: Mapping[str, Any]) -> str:

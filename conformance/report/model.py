@@ -10,11 +10,15 @@ shard reports be merged (conformance/report/merge.py) into exactly the report on
 written. For the same reason every list is sorted, and the values that differ from run to run
 without meaning anything (the loopback port, the session token, object addresses) are replaced by
 placeholders.
+
+A run with a capability file adds, per provider, the declared-against-observed block
+(conformance/report/capabilities.py).
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,11 +26,16 @@ from typing import Any
 
 from conformance.clauses import CLAUSES, clause_sort_key
 from conformance.errors import UsageError
+from conformance.report.capabilities import CapabilityBlock
 
 VERDICTS = ("pass", "fail", "not-applicable", "declared-but-broken")
 FAILING = frozenset({"fail", "declared-but-broken"})
 #: Not a verdict: how reports show a clause a provider had no check for.
 NOT_RUN = "not-run"
+
+#: The identity check runs in every run, but is no scenario `--scenario` accepts: a reproducing
+#: command for it runs the cheapest scenario beside it.
+_IDENTITY_COMPANION = "text_plain"
 
 _RUN_SPECIFIC = (
     (re.compile(r"\b(127\.0\.0\.1|localhost):\d+"), r"\1:<port>"),
@@ -114,6 +123,10 @@ class ProviderReport:
     skipped: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     checks: int = 0
+    capabilities: CapabilityBlock = field(default_factory=CapabilityBlock)
+    #: The arguments after `provider-conformance run` that rebuild the provider as the run did
+    #: (the outcomes' `facts["reproduce"]`); empty when no outcome recorded them.
+    reproduce_arguments: tuple[str, ...] = ()
 
     def verdict(self, clause_id: str) -> str:
         summary = self.clauses.get(clause_id)
@@ -136,6 +149,7 @@ class ProviderReport:
             self.errors[check_id] = normalise(outcome["error"])
         if outcome.get("not_applicable"):
             self.skipped[check_id] = normalise(outcome["not_applicable"])
+        self.capabilities.add_facts(outcome.get("facts", {}))
         failing = []
         for verdict in outcome["verdicts"]:
             summary = self.clauses.setdefault(verdict["clause"], ClauseSummary())
@@ -154,10 +168,13 @@ class ProviderReport:
             }
 
     def reproduce(self, scenario: str) -> str:
-        return (
-            f"provider-conformance run --provider {self.target} --dialect {self.dialect} "
-            f"--profile {self.profile} --scenario {scenario}"
-        )
+        """The command that runs the failing check again, with the options that shaped it."""
+        arguments = list(self.reproduce_arguments) or [
+            *("--provider", self.target, "--dialect", self.dialect, "--profile", self.profile)
+        ]
+        if scenario == "identity":
+            scenario = _IDENTITY_COMPANION
+        return shlex.join(["provider-conformance", "run", *arguments, "--scenario", scenario])
 
     def absorb(self, other: ProviderReport, where: str) -> None:
         """Add another part of this provider's run (a shard's); `where` names it in errors."""
@@ -186,6 +203,7 @@ class ProviderReport:
         self.failures.update(other.failures)
         self.skipped.update(other.skipped)
         self.errors.update(other.errors)
+        self.capabilities.absorb(other.capabilities)
 
     def clause_counts(self) -> dict[str, int]:
         verdicts = [self.verdict(c) for c in self.clauses]
@@ -195,7 +213,7 @@ class ProviderReport:
 
     def as_json(self) -> dict[str, Any]:
         ordered = sorted(self.clauses, key=clause_sort_key)
-        return {
+        data = {
             "id": self.id,
             "target": self.target,
             "dialect": self.dialect,
@@ -214,6 +232,9 @@ class ProviderReport:
             "skipped": [{"check": k, "reason": self.skipped[k]} for k in sorted(self.skipped)],
             "errors": [{"check": k, "error": self.errors[k]} for k in sorted(self.errors)],
         }
+        if not self.capabilities.empty:
+            data["capabilities"] = self.capabilities.as_json(self.declared_capabilities)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ProviderReport:
@@ -233,6 +254,7 @@ class ProviderReport:
             skipped={s["check"]: s["reason"] for s in data["skipped"]},
             errors={e["check"]: e["error"] for e in data["errors"]},
             checks=data["checks"],
+            capabilities=CapabilityBlock.from_json(data.get("capabilities")),
         )
 
 
@@ -244,6 +266,7 @@ class ProviderInfo:
     profile: str
     name: str | None = None
     declared_capabilities: tuple[str, ...] = ()
+    reproduce_arguments: tuple[str, ...] = ()
 
 
 def build_report(
@@ -263,6 +286,7 @@ def build_report(
             profile=info.profile,
             name=info.name,
             declared_capabilities=set(info.declared_capabilities),
+            reproduce_arguments=info.reproduce_arguments,
         )
         for info in providers
     }

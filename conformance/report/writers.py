@@ -35,6 +35,7 @@ def providers_from_outcomes(outcomes: Iterable[Mapping[str, Any]]) -> list[Provi
             profile=facts.get("profile", ""),
             name=facts.get("name"),
             declared_capabilities=tuple(facts.get("declared", ())),
+            reproduce_arguments=tuple(facts.get("reproduce", ())),
         )
         for pid, facts in seen.items()
     ]

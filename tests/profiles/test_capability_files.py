@@ -404,8 +404,10 @@ def test_the_report_shows_declared_against_observed(tmp_path: Path) -> None:
     providers.write_text(PROVIDERS_FILE, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(STANDINS), str(ROOT)])}
     command = [sys.executable, "-m", "conformance.cli", "run", "--providers-file", str(providers)]
-    command += ["--capabilities", str(FIXTURES / "standins.yaml"), "--no-provider-coverage"]
+    capabilities = str(FIXTURES / "standins.yaml")
+    command += ["--capabilities", capabilities, "--model", "conformance-model-1"]
     command += ["--scenario", "tool_calls_parallel", "--scenario", "tool_call_single"]
+    command += ["--no-provider-coverage"]
     command += ["--report-dir", str(tmp_path / "report"), "--progress", "off"]
     result = subprocess.run(
         command,
@@ -430,6 +432,43 @@ def test_the_report_shows_declared_against_observed(tmp_path: Path) -> None:
     assert probes and all("works-but-undeclared" in reason for reason in probes), probes
     markdown = (tmp_path / "report" / "compatibility.md").read_text(encoding="utf-8")
     assert "declared-but-broken" in markdown and "works-but-undeclared" in markdown
+
+    # Declared against observed: one capability declared but broken, one working undeclared.
+    broken = {r["capability"]: r for r in seed["capabilities"]["rows"]}["streaming_tool_calls"]
+    assert (broken["verdict"], broken["declared_by"]) == ("declared but broken", "file")
+    assert broken["source"] == "/provider_defaults/custom_llm/streaming_tool_calls"
+    assert broken["failed_clauses"] == ["ST-3"]
+    assert seed["capabilities"]["declared_but_broken"]["streaming_tool_calls"] == ["ST-3"]
+    block = conservative["capabilities"]
+    assert block["provider"] == "openai_compat_conservative"
+    assert block["works_but_undeclared"] == ["parallel_tool_calls"]
+    works = {r["capability"]: r for r in block["rows"]}["parallel_tool_calls"]
+    assert (works["declared"], works["observed"], works["probes"]) == (False, "works", 2)
+    assert works["source"] == "/defaults/provider_support/parallel_tool_calls"
+    assert rows["openai-compat"]["capabilities"]["declared_but_broken"] == {}
+    table = markdown.split("## Declared against observed (CF-2)", 1)[1]
+    assert (
+        "| parallel\\_tool\\_calls | no | file, defaults: "
+        "`/defaults/provider_support/parallel_tool_calls` | works (2 probes) "
+        "| ➕ works but undeclared |"
+    ) in table
+    assert (
+        "| streaming\\_tool\\_calls | yes | file, provider\\_defaults: "
+        "`/provider_defaults/custom_llm/streaming_tool_calls` "
+        "| broken: ST-3 (2 of 2 checks failed) | 💥 declared but broken |"
+    ) in table
+    page = (tmp_path / "report" / "compatibility.html").read_text(encoding="utf-8")
+    assert "<h2>Capabilities: declared against observed</h2>" in page
+    assert '<span class="word">works but undeclared</span>' in page
+    assert '<span class="word">declared but broken</span>' in page
+
+    # Each failure reproduces with the capability file and model the run had.
+    for failure in seed["failures"]:
+        assert failure["reproduce"].startswith(
+            "provider-conformance run --provider seed_custom_llm:CustomLLMProvider "
+            f"--dialect openai-chat --profile victor --capabilities {capabilities} "
+            "--model conformance-model-1 --scenario "
+        ), failure["reproduce"]
 
 
 def test_an_invalid_file_fails_cf2_and_declares_nothing() -> None:
