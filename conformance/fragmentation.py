@@ -81,10 +81,12 @@ def cut_body(body: bytes, cuts: Sequence[str]) -> list[bytes]:
     return [body[start:end] for start, end in itertools.pairwise(bounds)] or [b""]
 
 
-def describe_cuts(body: bytes, cuts: Sequence[str]) -> str:
-    """One line per cut for a failure message: where it fell and the bytes around it."""
-    lines = []
-    for offset in cut_offsets(body, cuts):
-        before, after = body[max(0, offset - 12) : offset], body[offset : offset + 12]
-        lines.append(f"  cut at byte {offset}: {before!r} | {after!r}")
+def describe_pieces(pieces: Sequence[bytes]) -> str:
+    """Where a body written in pieces was cut, with the bytes either side, for a transcript."""
+    lines = [f"(the body above was written in {len(pieces)} separate writes, cut at:)"]
+    body, offset = b"".join(pieces), 0
+    for piece in pieces[:-1]:
+        offset += len(piece)
+        before, after = body[max(0, offset - 16) : offset], body[offset : offset + 16]
+        lines.append(f"  byte {offset}: {before!r} | {after!r}")
     return "\n".join(lines)

@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from conformance import matrix
-from conformance.canonical import MODES
+from conformance.canonical import MODES, Mode
 from conformance.capabilities.run import ConfigurationChecks, add_configuration_options
-from conformance.errors import UsageError
+from conformance.errors import ScenarioError, UsageError
 from conformance.profiles.base import ProviderSpec
+from conformance.properties import PROPERTIES, Property, run_property
+from conformance.properties.settings import DEFAULT_PROFILE, PROFILES, property_profile
 from conformance.provider_files import (
     ensure_unique_ids,
     load_entry_point_providers,
@@ -34,11 +36,13 @@ from conformance.runner import (
     CaseOutcome,
     ProviderUnderTest,
 )
-from conformance.scenarios import Scenario, bundled_scenarios, load_scenarios
+from conformance.scenarios import Scenario, bundled_scenarios, load_file, load_scenarios
 from conformance.scenarios.recordings import recorded_scenarios
 from conformance.server import FakeServer
 
 _OUTCOME = pytest.StashKey[dict[str, Any]]()
+#: Resilience checks are chosen with --scenario too (their names are not scenarios).
+RESILIENCE_NAMES = frozenset(check.name for check in RESILIENCE_CHECKS)
 _PLUGIN_NAME = "provider-conformance-state"
 
 
@@ -116,6 +120,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--no-provider-coverage", action="store_true", help="do not measure the provider's own code"
     )
+    group.addoption(
+        "--scenario-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="run only the scenarios of this file (a saved regression, say); repeatable",
+    )
+    group.addoption(
+        "--property-profile",
+        default=DEFAULT_PROFILE,
+        choices=sorted(PROFILES),
+        help="how hard the properties search: dev (quick), ci (default: a fixed seed, "
+        "reproducible), thorough (long)",
+    )
+    group.addoption(
+        "--property-seed",
+        type=int,
+        metavar="N",
+        help="draw the properties' examples from this seed (shown with every property failure)",
+    )
+    group.addoption("--no-properties", action="store_true", help="run the example scenarios only")
     matrix.add_options(group)
     add_configuration_options(group)
 
@@ -161,16 +186,31 @@ class ConformanceState:
         self.configuration = ConfigurationChecks.from_options(option)
         self.scenarios = self.configuration.scenarios(self.scenarios, option.capabilities_model)
         self.corpus = Path(option.wire_corpus) if option.wire_corpus else None
+        self.scenario_files: list[str] = []
+        for path in option.scenario_file:
+            try:
+                loaded = load_file(Path(path))
+            except ScenarioError as exc:
+                raise UsageError(f"--scenario-file {path}: {exc}") from None
+            for scenario in loaded:
+                self.scenarios[scenario.name] = scenario
+                self.scenario_files.append(scenario.name)
+        self.property_profile = property_profile(option.property_profile)
         self._recorded: dict[str, dict[str, Scenario]] = {}
         unknown = [
-            n for n in option.scenario if n not in self.scenarios and not n.startswith("wire-")
+            n
+            for n in option.scenario
+            if n not in self.scenarios
+            and not n.startswith(("wire-", "property-"))
+            and n not in RESILIENCE_NAMES
         ]
         if unknown:
             raise UsageError(
                 f"--scenario {unknown[0]}: unknown scenario; run "
                 "'provider-conformance list scenarios' to see them"
             )
-        self.filter: list[str] = option.scenario
+        self.filter: list[str] = [*option.scenario, *self.scenario_files]
+        self.run_properties = not option.no_properties and not self.scenario_files
         self.report_dir = Path(option.report_dir) if option.report_dir else None
         self._providers: dict[str, ProviderUnderTest] = {}
         self._server: FakeServer | None = None
@@ -259,6 +299,27 @@ class ConformanceChecks:
             )
         )
 
+    def check_property(self, spec: ProviderSpec, prop: Property, mode: Mode) -> None:
+        state = self._state
+        option = state.config.option
+        put = state.provider(spec)
+        save = state.report_dir / "regressions" if state.report_dir is not None else None
+        replay = ["--provider", *state.configuration.reproduce(spec)[1:]]
+        self._finish(
+            run_property(
+                state.server,
+                put,
+                prop,
+                mode,
+                profile=state.property_profile,
+                seed=option.property_seed,
+                save_dir=save,
+                replay_arguments=replay,
+                check_timeout=option.check_timeout,
+                provider_timeout=option.provider_timeout,
+            )
+        )
+
     def check_resilience(self, spec: ProviderSpec, check: ResilienceCheck, mode: str) -> None:
         state = self._state
         option = state.config.option
@@ -334,6 +395,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             raise pytest.UsageError(str(exc)) from None
         metafunc.parametrize(
             "conformance_check", pairs, ids=[f"{spec.id}:{case.id}" for spec, case in pairs]
+        )
+    if "conformance_property" in metafunc.fixturenames:
+        only = set(state.filter)
+        properties = [
+            (spec, prop, mode)
+            for spec in specs
+            for prop in PROPERTIES
+            if state.run_properties and (not only or prop.id in only)
+            for mode in prop.modes
+        ]
+        metafunc.parametrize(
+            "conformance_property",
+            properties,
+            ids=[f"{spec.id}:{prop.id}-{mode}" for spec, prop, mode in properties],
         )
     if "conformance_resilience" in metafunc.fixturenames:
         only = set(state.filter)

@@ -123,6 +123,8 @@ class CaseOutcome:
     duration: float = 0.0
     #: What the report needs to know of the provider (target, dialect, profile, name ...).
     facts: dict[str, Any] = field(default_factory=dict)
+    #: Lines a failure message shows before the transcript (a property's seed and replay).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[Verdict]:
@@ -137,6 +139,8 @@ class CaseOutcome:
         if self.error:
             lines.append(f"  error: {self.error}")
         lines += [f"  {v.headline()}" for v in self.failures]
+        if self.notes:
+            lines += ["", *self.notes]
         lines += ["", "Wire transcript:", self.transcript]
         if self.scenario in bundled_scenarios():
             lines += [
@@ -287,6 +291,10 @@ def run_case(
         _wait_until(lambda: not server.open_connections(session), _CLOSE_GRACE)
         observation.open_connections = len(server.open_connections(session))
         gc.collect()  # unclosed sockets and transports warn when they are collected (RS-2)
+        # What survives is not this check's garbage: leave it out of every later collection,
+        # which then scans only the next check's objects (a full collection of a long run's
+        # heap costs more than the check itself).
+        gc.freeze()
         observation.resource_warnings = [
             f"{w.category.__name__}: {w.message}"
             for w in caught

@@ -25,6 +25,8 @@ from conformance.profiles.base import ProviderSpec
 from conformance.runner import Case
 
 if TYPE_CHECKING:
+    from conformance.canonical import Mode
+    from conformance.properties import Property
     from conformance.pytest_plugin import ConformanceChecks
     from conformance.resilience import ResilienceCheck
 
@@ -77,6 +79,16 @@ class ProviderConformanceSuite:
         """Every clause a scenario exercises, in one mode (chat or stream)."""
         spec, case = conformance_check
         conformance.check_case(spec, case)
+
+    def test_property(
+        self,
+        conformance_property: tuple[ProviderSpec, Property, Mode],
+        conformance: ConformanceChecks,
+    ) -> None:
+        """Generated answers (any framing, any split, any interleaving) and errors (any status,
+        Retry-After and body): the clauses hold for every example (conformance/properties)."""
+        spec, prop, mode = conformance_property
+        conformance.check_property(spec, prop, mode)
 
     def test_resilience(
         self,

@@ -14,6 +14,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from conformance.fragmentation import describe_pieces
+
 REDACTED = "<redacted-api-key>"
 _TRANSCRIPT_BODY_LIMIT = 6000
 
@@ -117,7 +119,10 @@ class WireResponse:
 
     def transcript(self, secrets: Sequence[str] = ()) -> str:
         head = self.head_bytes().decode("latin-1").rstrip("\r\n").replace("\r\n", "\n")
-        return redact(f"{head}\n\n{_printable(self.body)}", secrets)
+        text = f"{head}\n\n{_printable(self.body)}"
+        if self.meta.get("cut_pause") is not None and len(self.pieces) > 1:
+            text += "\n\n" + describe_pieces(self.pieces)
+        return redact(text, secrets)
 
 
 def json_response(

@@ -1,0 +1,55 @@
+"""How the fake server frames and fragments an answer: every split and interleaving allowed."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from conformance.fragmentation import CUT_KINDS
+from conformance.scenarios.model import Reply, WireOptions
+
+
+def cuts(*, max_cuts: int = 6) -> st.SearchStrategy[tuple[str, ...]]:
+    """Cuts of the body into separate writes, named by the place they fall (`utf8:3`)."""
+    cut = st.builds(lambda kind, n: f"{kind}:{n}", st.sampled_from(CUT_KINDS), st.integers(0, 400))
+    return st.lists(cut, max_size=max_cuts, unique=True).map(tuple)
+
+
+def argument_cuts(calls: int) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
+    """Per call, offsets cutting its arguments into fragments; equal offsets give empty ones."""
+    offsets = st.lists(st.integers(0, 120), max_size=6).map(lambda o: tuple(sorted(o)))
+    return st.lists(offsets, min_size=calls, max_size=calls).map(tuple)
+
+
+def interleavings(calls: int) -> st.SearchStrategy[tuple[int, ...]]:
+    """An order for parallel calls' fragments (empty: one call after the other)."""
+    if calls < 2:
+        return st.just(())
+    return st.lists(st.integers(0, calls - 1), max_size=24).map(tuple)
+
+
+def inserts(*, sse: bool = True) -> st.SearchStrategy[tuple[str, ...]]:
+    """Comment lines and unknown events between events."""
+    if not sse:
+        return st.just(())
+    insert = st.builds(
+        lambda kind, n: f"{kind}:{n}", st.sampled_from(["comment", "unknown"]), st.integers(0, 40)
+    )
+    return st.lists(insert, max_size=3, unique=True).map(tuple)
+
+
+def wire_options(reply: Reply) -> st.SearchStrategy[WireOptions]:
+    """Any framing the SSE standard allows, and any fragmentation, for this reply."""
+    calls = len(reply.tool_calls)
+    return st.builds(
+        WireOptions,
+        data_space=st.sampled_from([True, False]),
+        line_ending=st.sampled_from(["lf", "crlf", "cr"]),
+        continuation_ids=st.sampled_from(["omit", "null", "repeat"]),
+        multiline_data=st.booleans(),
+        extra_fields=st.booleans(),
+        comments=st.booleans(),
+        cuts=cuts(),
+        argument_cuts=argument_cuts(calls),
+        interleave=interleavings(calls),
+        inserts=inserts(),
+    )
