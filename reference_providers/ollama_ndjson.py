@@ -48,14 +48,14 @@ class NDJSONLineDecoder:
             end = self._buffer.find(_LF, max(start, self._scanned))
             if end < 0:
                 break
+            # A line that arrived whole in one read is held to the limit too, or whether a
+            # stream fails would depend on how the network cut it.
+            self._check_length(end - start)
             self._emit(self._buffer[start:end], lines)
             start = end + 1
         del self._buffer[:start]
         self._scanned = len(self._buffer)
-        if self._scanned > self._max_line_bytes:
-            raise NDJSONError(
-                f"an NDJSON line exceeds {self._max_line_bytes} bytes without a line end"
-            )
+        self._check_length(self._scanned)
         return lines
 
     def flush(self) -> list[str]:
@@ -70,6 +70,10 @@ class NDJSONLineDecoder:
     def pending(self) -> int:
         """Bytes held back as the start of a line not yet ended."""
         return len(self._buffer)
+
+    def _check_length(self, size: int) -> None:
+        if size > self._max_line_bytes:
+            raise NDJSONError(f"an NDJSON line exceeds {self._max_line_bytes} bytes")
 
     def _emit(self, raw: bytes | bytearray, lines: list[str]) -> None:
         if raw.endswith(b"\r"):

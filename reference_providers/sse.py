@@ -44,6 +44,9 @@ class SSEDecoder:
         self._event_type = ""
         self._event_retry: int | None = None
         self._last_event_id: str | None = None
+        # The last event ID as of the latest blank line: what a reconnection sends, since an
+        # `id` inside an event the stream cut off names an event that was never delivered.
+        self._dispatched_event_id: str | None = None
         self._reconnection_time: int | None = None
 
     @property
@@ -69,6 +72,7 @@ class SSEDecoder:
         self._awaiting_bom = True
         self._skip_lf = False
         self._reset_event()
+        self._last_event_id = self._dispatched_event_id
         return events
 
     def _feed_text(self, text: str) -> list[ServerSentEvent]:
@@ -118,11 +122,17 @@ class SSEDecoder:
             if "\0" not in value:
                 self._last_event_id = value
         elif field == "retry" and value.isascii() and value.isdigit():
-            self._reconnection_time = int(value)
-            self._event_retry = self._reconnection_time
+            try:
+                retry = int(value)
+            except ValueError:
+                # More digits than Python converts (4300 by default): no usable delay, and a
+                # malformed stream must not raise out of feed(). Ignored, unlike the standard.
+                return
+            self._reconnection_time = self._event_retry = retry
         # Any other field name is ignored, as the standard requires.
 
     def _dispatch(self) -> ServerSentEvent | None:
+        self._dispatched_event_id = self._last_event_id
         if not self._data:
             self._reset_event()
             return None
