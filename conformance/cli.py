@@ -103,6 +103,15 @@ def _parser() -> argparse.ArgumentParser:
         help="progress per provider (default auto: a live line on a terminal, lines in CI)",
     )
     run.add_argument(
+        "--property-profile",
+        choices=["dev", "ci", "thorough"],
+        help="how hard the properties search (default ci: a fixed seed, reproducible)",
+    )
+    run.add_argument(
+        "--property-seed", type=int, metavar="N", help="draw the properties' examples from seed N"
+    )
+    run.add_argument("--no-properties", action="store_true", help="run the example scenarios only")
+    run.add_argument(
         "--capabilities",
         metavar="FILE",
         help="take declared capabilities from this model_capabilities.yaml-form file and judge "
@@ -118,6 +127,29 @@ def _parser() -> argparse.ArgumentParser:
         metavar="MODULE:OBJECT",
         help="check CF-1 against this provider registry, or entry-points:GROUP; repeatable",
     )
+
+    replay = commands.add_parser(
+        "replay",
+        help="re-run saved scenario files (a property's minimal example, a regression)",
+        description="Run only the scenarios of FILE (written by a failing property, or any "
+        "scenario file) against --provider (or every bundled reference provider), and print "
+        "each check's verdicts. No reports unless --report-dir is given.",
+    )
+    replay.add_argument("files", nargs="+", metavar="FILE")
+    replay.add_argument("--provider", action="append", default=[], metavar="MODULE:CLASS")
+    replay.add_argument("--providers-file", metavar="FILE")
+    replay.add_argument("--dialect", default="openai-chat")
+    replay.add_argument("--profile", default="native")
+    replay.add_argument("--profile-option", action="append", default=[], metavar="KEY=VALUE")
+    replay.add_argument("--capabilities", metavar="FILE")
+    replay.add_argument("--model", metavar="NAME")
+    replay.add_argument("--registry", action="append", default=[], metavar="MODULE:OBJECT")
+    replay.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    replay.add_argument("--wire-corpus", metavar="DIR")
+    replay.add_argument("--report-dir", metavar="DIR", help="also write reports here")
+    replay.add_argument("--check-timeout", type=float, metavar="S")
+    replay.add_argument("--provider-timeout", type=float, metavar="S")
+    replay.add_argument("-v", "--verbose", action="store_true", help="one line per check")
 
     serve = commands.add_parser(
         "serve",
@@ -192,7 +224,16 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args += ["--scenarios-dir", directory]
     if args.wire_corpus:
         pytest_args += ["--wire-corpus", args.wire_corpus]
-    pytest_args += ["--report-dir", args.report_dir]
+    if args.report_dir is not None:
+        pytest_args += ["--report-dir", args.report_dir]
+    for path in getattr(args, "scenario_files", []):
+        pytest_args += ["--scenario-file", path]
+    if getattr(args, "property_profile", None):
+        pytest_args += ["--property-profile", args.property_profile]
+    if getattr(args, "property_seed", None) is not None:
+        pytest_args += ["--property-seed", str(args.property_seed)]
+    if getattr(args, "no_properties", False):
+        pytest_args.append("--no-properties")
     if args.check_timeout is not None:
         pytest_args += ["--check-timeout", str(args.check_timeout)]
     if args.provider_timeout is not None:
@@ -220,6 +261,25 @@ def _run(args: argparse.Namespace) -> int:
     if code == pytest.ExitCode.TESTS_FAILED:
         return EXIT_FAIL
     return EXIT_USAGE
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """`run` restricted to the files' scenarios, in this process, without reports by default."""
+    for path in args.files:
+        if not Path(path).is_file():
+            raise UsageError(f"replay {path}: no such file")
+    args.scenario_files = list(args.files)
+    args.workers = "1"
+    args.no_provider_coverage = args.report_dir is None
+    for name, default in (
+        ("scenario", []),
+        ("entry_points", []),
+        ("baseline", None),
+        ("shard", None),
+        ("progress", "off"),
+    ):
+        setattr(args, name, default)
+    return _run(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -295,7 +355,14 @@ def _show(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    handlers = {"run": _run, "serve": _serve, "list": _list, "show": _show, **REPORT_COMMANDS}
+    handlers = {
+        "run": _run,
+        "replay": _replay,
+        "serve": _serve,
+        "list": _list,
+        "show": _show,
+        **REPORT_COMMANDS,
+    }
     try:
         return handlers[args.command](args)
     except UsageError as exc:

@@ -30,5 +30,10 @@ def scenarios_dir() -> Path:
     return fixtures_dir() / "scenarios"
 
 
+def regressions_dir() -> Path:
+    """Minimal examples the properties once found: replayed as scenarios on every run."""
+    return fixtures_dir() / "regressions"
+
+
 def schema_path(name: str) -> Path:
     return schemas_dir() / name

@@ -398,11 +398,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
     if "conformance_property" in metafunc.fixturenames:
         only = set(state.filter)
+        chosen = cls.conformance_properties(metafunc.config)
         properties = [
             (spec, prop, mode)
             for spec in specs
             for prop in PROPERTIES
             if state.run_properties and (not only or prop.id in only)
+            if chosen is None or prop.name in chosen or prop.id in chosen
             for mode in prop.modes
         ]
         metafunc.parametrize(

@@ -40,6 +40,8 @@ class ProviderConformanceSuite:
     profile: ClassVar[str] = "native"
     #: Run only these scenarios (all bundled ones by default).
     scenarios: ClassVar[Sequence[str] | None] = None
+    #: Run only these properties (`answers`, `errors`); all by default, `[]` for none.
+    properties: ClassVar[Sequence[str] | None] = None
     #: A label for reports and test ids; defaults to the class name of the provider.
     provider_label: ClassVar[str] = ""
 
@@ -68,6 +70,10 @@ class ProviderConformanceSuite:
     @classmethod
     def conformance_scenarios(cls, config: pytest.Config) -> Sequence[str] | None:
         return cls.scenarios
+
+    @classmethod
+    def conformance_properties(cls, config: pytest.Config) -> Sequence[str] | None:
+        return cls.properties
 
     def test_identity(self, conformance_spec: ProviderSpec, conformance: ConformanceChecks) -> None:
         """ID-1: the provider has a name; SE-1: its repr holds no key."""

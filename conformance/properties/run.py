@@ -198,14 +198,15 @@ def _failure(
     )
     arguments = replay_arguments or ["--provider", put.spec.target, "--dialect", put.dialect.name]
     command = " ".join(["provider-conformance", "replay", str(path), *arguments])
-    where = f"(property {prop.id}, {profile.name} profile, seed {seed}; replay: {command})"
+    where = f"(property {prop.id}, {profile.name} profile, seed {seed})"
+    broken = [v for v in minimal.verdicts if v.failed and v.clause in clauses]
+    if minimal.error is not None and not broken:
+        broken = [failed(clauses[0], f"the check broke: {minimal.error}")]
+    # The first message carries the replay command: reports show messages, not notes.
     outcome.verdicts = [
-        replace(v, message=f"{v.message} {where}")
-        for v in minimal.verdicts
-        if v.failed and v.clause in clauses
+        replace(v, message=f"{v.message} {where}" + (f"; replay: {command}" if n == 0 else ""))
+        for n, v in enumerate(broken)
     ]
-    if minimal.error is not None and not outcome.verdicts:
-        outcome.verdicts = [failed(clauses[0], f"the check broke: {minimal.error} {where}")]
     outcome.error = None
     outcome.notes = [
         f"Property {prop.id} [{mode}]: {prop.title}.",

@@ -16,7 +16,7 @@ import jsonschema
 import yaml
 
 from conformance.canonical import ChatMessage, Mode, ToolCall, ToolSpec, Usage
-from conformance.data_files import scenarios_dir, schema_path
+from conformance.data_files import regressions_dir, scenarios_dir, schema_path
 from conformance.errors import ScenarioError
 from conformance.scenarios.model import (
     DEFAULT_MAX_TOKENS,
@@ -217,4 +217,8 @@ def load_scenarios(directories: Sequence[Path] | None = None) -> dict[str, Scena
 
 @cache
 def bundled_scenarios() -> dict[str, Scenario]:
-    return load_scenarios()
+    """The written scenarios and the regression corpus (fixtures/regressions), by name."""
+    folders = [scenarios_dir()]
+    if regressions_dir().is_dir():
+        folders.append(regressions_dir())
+    return load_scenarios(folders)

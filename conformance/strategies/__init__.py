@@ -20,6 +20,15 @@ from conformance.strategies.scenarios import (
     error_scenario,
     error_scenarios,
 )
+from conformance.strategies.sse import (
+    SSEBlock,
+    SSEStream,
+    byte_splits,
+    risky_cuts,
+    sse_byte_soup,
+    sse_events,
+    sse_streams,
+)
 from conformance.strategies.text import TRICKY_CHARACTERS, text_parts, unicode_text
 from conformance.strategies.tools import (
     json_values,
@@ -40,10 +49,13 @@ from conformance.strategies.wire import (
 __all__ = [
     "GARBAGE_RETRY_AFTER",
     "TRICKY_CHARACTERS",
+    "SSEBlock",
+    "SSEStream",
     "answer_replies",
     "answer_scenario",
     "answer_scenarios",
     "argument_cuts",
+    "byte_splits",
     "cuts",
     "error_replies",
     "error_scenario",
@@ -52,6 +64,10 @@ __all__ = [
     "inserts",
     "interleavings",
     "json_values",
+    "risky_cuts",
+    "sse_byte_soup",
+    "sse_events",
+    "sse_streams",
     "stop_reasons",
     "text_parts",
     "tool_arguments",
