@@ -57,7 +57,7 @@ _PLACES: dict[str, Callable[[bytes], list[int]]] = {
 
 
 def parse_cut(spec: str) -> tuple[str, int]:
-    match = _CUT.match(spec)
+    match = _CUT.fullmatch(spec)
     if match is None or match["kind"] not in _PLACES:
         kinds = ", ".join(CUT_KINDS)
         raise ValueError(f"cut {spec!r}: expected KIND:N with KIND one of {kinds}")
@@ -69,6 +69,9 @@ def cut_offsets(body: bytes, cuts: Sequence[str]) -> list[int]:
     offsets: set[int] = set()
     for spec in cuts:
         kind, n = parse_cut(spec)
+        if kind == "byte" and 0 < n < len(body):
+            offsets.add(n)  # `byte:N` is the offset itself while it lies inside the body
+            continue
         places = [p for p in _PLACES[kind](body) if 0 < p < len(body)]
         if places:
             offsets.add(places[n % len(places)])

@@ -127,7 +127,9 @@ def dump_scenario(scenario: Scenario, comment: str = "") -> str:
         # PyYAML writes some characters (NEL, U+0085) raw and reads them back as line breaks:
         # escape everything non-ASCII then, less readable but exact.
         text = yaml.safe_dump(document, allow_unicode=False, sort_keys=False, width=100)
-    header = "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines())
+    # YAML allows no control characters anywhere, comments included: write them escaped.
+    printable = "".join(c if c.isprintable() or c == "\n" else ascii(c)[1:-1] for c in comment)
+    header = "".join(f"# {line}\n" if line else "#\n" for line in printable.splitlines())
     return header + text
 
 
