@@ -47,6 +47,10 @@ class _Found:
     outcome: CaseOutcome | None = None
 
 
+#: Judged only on answers with tool calls: not applicable when none could be drawn.
+_TOOL_CLAUSES = frozenset({"CH-2", "ST-3"})
+
+
 class _ClauseBroken(AssertionError):
     pass
 
@@ -144,11 +148,14 @@ def run_property(
         flaky = True
     outcome.facts["property"]["examples"] = examples
     if found.outcome is None or found.scenario is None:
+        held = f"held for {examples} generated examples ({profile.name} profile, seed {chosen})"
+        no_calls = "tools" not in declared or (
+            mode == "stream" and "streaming_tool_calls" not in declared
+        )
         outcome.verdicts = [
-            passed(
-                c,
-                f"held for {examples} generated examples ({profile.name} profile, seed {chosen})",
-            )
+            not_applicable(c, "the provider does not declare tool calls: none were drawn")
+            if no_calls and c in _TOOL_CLAUSES
+            else passed(c, held)
             for c in clauses
         ]
         return outcome

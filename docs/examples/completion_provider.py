@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -138,7 +138,7 @@ class CompletionProvider:
                 if not response.is_success:
                     await response.aread()
                     raise self._status_error(response)
-                async for line in response.aiter_lines():
+                async for line in _ndjson_lines(response):
                     if not line.strip():
                         continue
                     payload = json.loads(line)
@@ -249,3 +249,16 @@ def _usage(raw: Any) -> Usage | None:
     prompt, completion = int(raw["inputTextTokens"]), int(raw["completionTokens"])
     total = raw.get("totalTokens")
     return Usage(prompt, completion, int(total) if total is not None else prompt + completion)
+
+
+async def _ndjson_lines(response: httpx.Response) -> AsyncIterator[str]:
+    """Lines split at LF only. Not `aiter_lines()`: httpx splits like str.splitlines(), also at
+    U+2028 and other Unicode line breaks, which JSON strings carry unescaped."""
+    buffer = b""
+    async for data in response.aiter_bytes():
+        buffer += data
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            yield line.decode("utf-8")
+    if buffer:
+        yield buffer.decode("utf-8")
