@@ -50,26 +50,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the suite against --provider (or, with none, every bundled reference "
         "provider) and write the reports.",
     )
-    run.add_argument("--provider", action="append", default=[], metavar="MODULE:CLASS")
-    run.add_argument("--providers-file", metavar="FILE")
-    run.add_argument("--dialect", default="openai-chat")
-    run.add_argument("--profile", default="native")
-    run.add_argument("--profile-option", action="append", default=[], metavar="KEY=VALUE")
+    _add_check_options(run)
     run.add_argument("--scenario", action="append", default=[], metavar="NAME")
-    run.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
-    run.add_argument(
-        "--wire-corpus",
-        metavar="DIR",
-        help="also replay each dialect's recorded streams found under DIR",
-    )
     run.add_argument(
         "--report-dir",
         default="reports",
         metavar="DIR",
         help="where reports go (default: ./reports)",
     )
-    run.add_argument("--check-timeout", type=float, metavar="S")
-    run.add_argument("--provider-timeout", type=float, metavar="S")
     run.add_argument("--no-provider-coverage", action="store_true")
     run.add_argument(
         "-n",
@@ -79,7 +67,6 @@ def _parser() -> argparse.ArgumentParser:
         help="run checks in N processes (pytest-xdist); default: one per CPU, at most 4; "
         "1 runs them in this process",
     )
-    run.add_argument("-v", "--verbose", action="store_true", help="one line per check")
     run.add_argument(
         "--entry-points",
         action="append",
@@ -111,22 +98,6 @@ def _parser() -> argparse.ArgumentParser:
         "--property-seed", type=int, metavar="N", help="draw the properties' examples from seed N"
     )
     run.add_argument("--no-properties", action="store_true", help="run the example scenarios only")
-    run.add_argument(
-        "--capabilities",
-        metavar="FILE",
-        help="take declared capabilities from this model_capabilities.yaml-form file and judge "
-        "CF-2 (docs/capabilities.md)",
-    )
-    run.add_argument(
-        "--model", metavar="NAME", help="run the scenarios as this model (and read FILE for it)"
-    )
-    run.add_argument(
-        "--registry",
-        action="append",
-        default=[],
-        metavar="MODULE:OBJECT",
-        help="check CF-1 against this provider registry, or entry-points:GROUP; repeatable",
-    )
 
     replay = commands.add_parser(
         "replay",
@@ -136,20 +107,8 @@ def _parser() -> argparse.ArgumentParser:
         "each check's verdicts. No reports unless --report-dir is given.",
     )
     replay.add_argument("files", nargs="+", metavar="FILE")
-    replay.add_argument("--provider", action="append", default=[], metavar="MODULE:CLASS")
-    replay.add_argument("--providers-file", metavar="FILE")
-    replay.add_argument("--dialect", default="openai-chat")
-    replay.add_argument("--profile", default="native")
-    replay.add_argument("--profile-option", action="append", default=[], metavar="KEY=VALUE")
-    replay.add_argument("--capabilities", metavar="FILE")
-    replay.add_argument("--model", metavar="NAME")
-    replay.add_argument("--registry", action="append", default=[], metavar="MODULE:OBJECT")
-    replay.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
-    replay.add_argument("--wire-corpus", metavar="DIR")
+    _add_check_options(replay)
     replay.add_argument("--report-dir", metavar="DIR", help="also write reports here")
-    replay.add_argument("--check-timeout", type=float, metavar="S")
-    replay.add_argument("--provider-timeout", type=float, metavar="S")
-    replay.add_argument("-v", "--verbose", action="store_true", help="one line per check")
 
     serve = commands.add_parser(
         "serve",
@@ -182,6 +141,41 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
     add_report_commands(commands)
     return parser
+
+
+def _add_check_options(command: argparse.ArgumentParser) -> None:
+    """What decides how each check runs: shared by `run` and `replay`, so a replay command can
+    repeat every option the run that found the failure had."""
+    command.add_argument("--provider", action="append", default=[], metavar="MODULE:CLASS")
+    command.add_argument("--providers-file", metavar="FILE")
+    command.add_argument("--dialect", default="openai-chat")
+    command.add_argument("--profile", default="native")
+    command.add_argument("--profile-option", action="append", default=[], metavar="KEY=VALUE")
+    command.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    command.add_argument(
+        "--wire-corpus",
+        metavar="DIR",
+        help="also replay each dialect's recorded streams found under DIR",
+    )
+    command.add_argument("--check-timeout", type=float, metavar="S")
+    command.add_argument("--provider-timeout", type=float, metavar="S")
+    command.add_argument(
+        "--capabilities",
+        metavar="FILE",
+        help="take declared capabilities from this model_capabilities.yaml-form file and judge "
+        "CF-2 (docs/capabilities.md)",
+    )
+    command.add_argument(
+        "--model", metavar="NAME", help="run the scenarios as this model (and read FILE for it)"
+    )
+    command.add_argument(
+        "--registry",
+        action="append",
+        default=[],
+        metavar="MODULE:OBJECT",
+        help="check CF-1 against this provider registry, or entry-points:GROUP; repeatable",
+    )
+    command.add_argument("-v", "--verbose", action="store_true", help="one line per check")
 
 
 def _scenarios(extra: Sequence[str]) -> dict[str, object]:

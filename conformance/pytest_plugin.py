@@ -304,7 +304,6 @@ class ConformanceChecks:
         option = state.config.option
         put = state.provider(spec)
         save = state.report_dir / "regressions" if state.report_dir is not None else None
-        replay = ["--provider", *state.configuration.reproduce(spec)[1:]]
         self._finish(
             run_property(
                 state.server,
@@ -314,7 +313,7 @@ class ConformanceChecks:
                 profile=state.property_profile,
                 seed=option.property_seed,
                 save_dir=save,
-                replay_arguments=replay,
+                replay_arguments=state.configuration.reproduce(spec),
                 check_timeout=option.check_timeout,
                 provider_timeout=option.provider_timeout,
             )

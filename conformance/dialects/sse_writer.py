@@ -56,14 +56,15 @@ def sse_response(events: list[bytes], wire: WireOptions) -> WireResponse:
         chunked=True,
     )
     if wire.extra_fields and len(events) > 1:
-        unknown = sse_event(
-            json.dumps({"type": UNKNOWN_EVENT_TYPE}), wire, event=UNKNOWN_EVENT_TYPE
-        )
-        response.pieces = [events[0], unknown, *events[1:]]
+        response.pieces = [events[0], _unknown_event(wire), *events[1:]]
     if wire.inserts:
         response.pieces = _with_inserts(response.pieces, wire)
     response.split(wire.split_bytes)
     return response
+
+
+def _unknown_event(wire: WireOptions) -> bytes:
+    return sse_event(json.dumps({"type": UNKNOWN_EVENT_TYPE}), wire, event=UNKNOWN_EVENT_TYPE)
 
 
 def _with_inserts(events: list[bytes], wire: WireOptions) -> list[bytes]:
@@ -75,8 +76,7 @@ def _with_inserts(events: list[bytes], wire: WireOptions) -> list[bytes]:
         if kind == "comment":
             piece = f": conformance comment {position}{wire.eol}{wire.eol}".encode()
         else:
-            payload = json.dumps({"type": UNKNOWN_EVENT_TYPE})
-            piece = sse_event(payload, wire, event=UNKNOWN_EVENT_TYPE)
+            piece = _unknown_event(wire)
         after.setdefault(position, []).append(piece)
     pieces = list(after.get(0, []))
     for index, event in enumerate(events, start=1):

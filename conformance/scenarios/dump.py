@@ -16,8 +16,8 @@ from conformance.scenarios.model import (
     Fault,
     Reply,
     Scenario,
-    Turn,
     WireOptions,
+    turn_mapping,
 )
 
 
@@ -53,18 +53,6 @@ def _reply(reply: Reply) -> dict[str, Any]:
             for f in fields(Fault)
             if getattr(reply.fault, f.name) != getattr(Fault(), f.name)
         }
-    return out
-
-
-def _turn(turn: Turn) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if turn.tool_results:
-        out["tool_results"] = [
-            {"tool_call_id": r.tool_call_id, "content": r.content} for r in turn.tool_results
-        ]
-    if turn.attempts:
-        out["attempts"] = [_reply(reply) for reply in turn.attempts]
-    out["reply"] = _reply(turn.reply)
     return out
 
 
@@ -108,7 +96,7 @@ def scenario_document(scenario: Scenario) -> dict[str, Any]:
         document["requires"] = sorted(scenario.requires)
     document["modes"] = list(scenario.modes)
     document["request"] = raw_request
-    document["turns"] = [_turn(turn) for turn in scenario.turns]
+    document["turns"] = [turn_mapping(turn, _reply) for turn in scenario.turns]
     wire = _wire(scenario.wire)
     if wire:
         document["wire"] = wire

@@ -7,7 +7,7 @@ provider under test.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -305,7 +305,7 @@ class Scenario:
                 "messages": [{"role": m.role, "content": m.content} for m in self.request.messages],
                 "tools": [tool.as_json() for tool in self.request.tools],
             },
-            "turns": [_turn_json(turn) for turn in self.turns],
+            "turns": [turn_mapping(turn) for turn in self.turns],
             "wire": {
                 "data_space": self.wire.data_space,
                 "line_ending": self.wire.line_ending,
@@ -360,13 +360,18 @@ def _reply_json(reply: Reply) -> dict[str, Any]:
     return out
 
 
-def _turn_json(turn: Turn) -> dict[str, Any]:
+def turn_mapping(
+    turn: Turn, reply_mapping: Callable[[Reply], dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A turn as a mapping, its replies rendered by `reply_mapping` (`show`'s JSON by default;
+    scenario files write theirs with conformance/scenarios/dump.py)."""
+    render = reply_mapping or _reply_json
     out: dict[str, Any] = {}
     if turn.tool_results:
         out["tool_results"] = [
             {"tool_call_id": r.tool_call_id, "content": r.content} for r in turn.tool_results
         ]
     if turn.attempts:
-        out["attempts"] = [_reply_json(reply) for reply in turn.attempts]
-    out["reply"] = _reply_json(turn.reply)
+        out["attempts"] = [render(reply) for reply in turn.attempts]
+    out["reply"] = render(turn.reply)
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from hypothesis import strategies as st
 
@@ -51,29 +50,25 @@ def error_replies(*, large_body: int = 32_768) -> st.SearchStrategy[ErrorReply]:
         if not _retry_after_status(status):
             garbage = st.sampled_from(GARBAGE_RETRY_AFTER).map(lambda v: {"Retry-After": v})
             headers: st.SearchStrategy[dict[str, str]] = st.one_of(st.just({}), garbage)
-            return st.builds(lambda e, h: _with(e, headers=h), body, headers)
+            return st.builds(lambda e, h: replace(e, headers=h), body, headers)
         delay = st.one_of(
             st.builds(
-                lambda e, s, form: _with(e, retry_after=s, retry_after_form=form),
+                lambda e, s, form: replace(e, retry_after=s, retry_after_form=form),
                 body,
                 st.integers(0, 120).map(float),
                 st.sampled_from(["seconds", "http-date"]),
             ),
             st.builds(
-                lambda e, ms: _with(e, retry_after=ms / 1000, retry_after_form="ms"),
+                lambda e, ms: replace(e, retry_after=ms / 1000, retry_after_form="ms"),
                 body,
                 st.integers(0, 120_000),
             ),
         )
         garbled = st.builds(
-            lambda e, v: _with(e, headers={"Retry-After": v}),
+            lambda e, v: replace(e, headers={"Retry-After": v}),
             body,
             st.sampled_from(GARBAGE_RETRY_AFTER),
         )
         return st.one_of(body, delay, garbled)
 
     return error_statuses().flatmap(build)
-
-
-def _with(error: ErrorReply, **changes: Any) -> ErrorReply:
-    return replace(error, **changes)
