@@ -111,6 +111,32 @@ class Case:
         return f"{self.scenario.name}-{self.mode}"
 
 
+#: Why a planned check has no verdicts of its own. None of these is a provider failure and none is
+#: a pass: a provider conforms only when every planned check ran and was judged.
+INCOMPLETE_KINDS = (
+    "harness-error",  # the harness itself raised while running or judging the check
+    "crashed",  # the process running the check died (segfault, os._exit, out of memory)
+    "interrupted",  # the run was interrupted (Ctrl-C, SIGTERM) before the check finished
+    "deadline",  # the run's overall deadline (--run-timeout) ended it before the check finished
+    "not-run",  # planned, but no result arrived, for no reason the harness could name
+)
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    """A check the harness could not complete: its kind (INCOMPLETE_KINDS) and why."""
+
+    kind: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in INCOMPLETE_KINDS:
+            raise ValueError(f"unknown incomplete kind {self.kind!r}")
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "reason": self.reason}
+
+
 @dataclass
 class CaseOutcome:
     provider: str
@@ -125,6 +151,8 @@ class CaseOutcome:
     facts: dict[str, Any] = field(default_factory=dict)
     #: Lines a failure message shows before the transcript (a property's seed and replay).
     notes: list[str] = field(default_factory=list)
+    #: Set when the harness could not complete the check; its verdicts then count for nothing.
+    incomplete: Incomplete | None = None
 
     @property
     def failures(self) -> list[Verdict]:
@@ -132,7 +160,11 @@ class CaseOutcome:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and self.error is None
+        return not self.failures and self.error is None and self.incomplete is None
+
+    @property
+    def inconclusive(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.outcome == "inconclusive"]
 
     def failure_text(self) -> str:
         lines = [f"{self.provider}: scenario {self.scenario} [{self.mode}]"]
@@ -163,6 +195,7 @@ class CaseOutcome:
             "error": self.error,
             "duration": round(self.duration, 4),
             "facts": self.facts,
+            "incomplete": self.incomplete.as_json() if self.incomplete else None,
         }
 
 

@@ -8,7 +8,15 @@ from conformance.judge.errors import judge_errors, judge_unexpected_raw_errors
 from conformance.judge.faults import judge_faults, judge_resources
 from conformance.judge.requests import judge_requests
 from conformance.judge.secrets import judge_identity, judge_secrets
-from conformance.judge.verdict import Outcome, Verdict, check, failed, not_applicable, passed
+from conformance.judge.verdict import (
+    Outcome,
+    Verdict,
+    check,
+    failed,
+    inconclusive,
+    not_applicable,
+    passed,
+)
 
 
 def judge_case(case: CaseRecord) -> list[Verdict]:
@@ -30,6 +38,7 @@ __all__ = [
     "Verdict",
     "check",
     "failed",
+    "inconclusive",
     "judge_answers",
     "judge_case",
     "judge_errors",

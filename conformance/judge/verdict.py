@@ -7,7 +7,9 @@ from typing import Literal
 
 from conformance.clauses import clause
 
-Outcome = Literal["pass", "fail", "not-applicable"]
+#: "inconclusive": a timing clause missed its mark while the harness itself was starved (machine
+#: load), and a second try could not confirm it. Never a pass, never a provider failure.
+Outcome = Literal["pass", "fail", "not-applicable", "inconclusive"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ def failed(clause_id: str, message: str) -> Verdict:
 
 def not_applicable(clause_id: str, reason: str) -> Verdict:
     return Verdict(clause_id, "not-applicable", reason)
+
+
+def inconclusive(clause_id: str, message: str) -> Verdict:
+    return Verdict(clause_id, "inconclusive", message)
 
 
 def check(clause_id: str, problems: list[str], ok_message: str = "") -> Verdict:
