@@ -28,7 +28,8 @@ _scalars = st.one_of(
     st.integers(),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(
-        alphabet=st.one_of(st.characters(), st.sampled_from("\u2028\x85\r\n\ufeff")), max_size=8
+        alphabet=st.one_of(st.characters(codec="utf-8"), st.sampled_from("\u2028\x85\r\n\ufeff")),
+        max_size=8,
     ),
 )
 _objects = st.dictionaries(
