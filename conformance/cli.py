@@ -11,16 +11,26 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from conformance import __version__
 from conformance.clauses import CLAUSES
 from conformance.dialects import available_dialects, get_dialect
 from conformance.errors import UsageError
+from conformance.option_checks import (
+    argument_type,
+    existing_folder,
+    port_number,
+    positive_seconds,
+    worker_count,
+    writable_report_dir,
+)
 from conformance.profiles import available_profiles
 from conformance.provider_files import reference_providers_file
 from conformance.report.commands import HANDLERS as REPORT_COMMANDS
@@ -36,8 +46,17 @@ def _default_workers() -> str:
     return str(min(cpus, 4)) if cpus > 1 else "1"
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every usage error is one line on stderr, like the harness's own (`UsageError`)."""
+
+    def error(self, message: str) -> NoReturn:
+        # Option checks (conformance/option_checks.py) name their option themselves.
+        message = re.sub(r"^argument [^:]+: (?=-)", "", message)
+        self.exit(EXIT_USAGE, f"provider-conformance: error: {message}; see '{self.prog} --help'\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="provider-conformance",
         description="Judge LLM provider classes against the conformance contract.",
     )
@@ -63,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         "-n",
         "--workers",
         metavar="N",
+        type=argument_type("-n", worker_count),
         default=_default_workers(),
         help="run checks in N processes (pytest-xdist); default: one per CPU, at most 4; "
         "1 runs them in this process",
@@ -122,7 +142,12 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="the API to speak (default: auto, every dialect, chosen from the request path)",
     )
-    serve.add_argument("--port", type=int, default=0, help="default: an ephemeral port")
+    serve.add_argument(
+        "--port",
+        type=argument_type("--port", port_number),
+        default=0,
+        help="default: an ephemeral port",
+    )
     serve.add_argument(
         "--api-key",
         default="sk-conformance-serve",
@@ -157,8 +182,14 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="also replay each dialect's recorded streams found under DIR",
     )
-    command.add_argument("--check-timeout", type=float, metavar="S")
-    command.add_argument("--provider-timeout", type=float, metavar="S")
+    command.add_argument(
+        "--check-timeout", type=argument_type("--check-timeout", positive_seconds), metavar="S"
+    )
+    command.add_argument(
+        "--provider-timeout",
+        type=argument_type("--provider-timeout", positive_seconds),
+        metavar="S",
+    )
     command.add_argument(
         "--capabilities",
         metavar="FILE",
@@ -185,9 +216,21 @@ def _scenarios(extra: Sequence[str]) -> dict[str, object]:
     return found
 
 
+def _check_inputs(args: argparse.Namespace) -> None:
+    """What the CLI can check before pytest starts, so its error is one line (no pytest banner)
+    and no report folder is left half-written."""
+    if args.wire_corpus:
+        existing_folder("--wire-corpus", args.wire_corpus)
+    if args.scenarios_dir:
+        load_scenarios([existing_folder("--scenarios-dir", d) for d in args.scenarios_dir])
+    if args.report_dir is not None:
+        writable_report_dir("--report-dir", args.report_dir)
+
+
 def _run(args: argparse.Namespace) -> int:
     import pytest
 
+    _check_inputs(args)
     pytest_args = [
         "-c",
         os.devnull,
@@ -292,7 +335,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = FakeServer(port=args.port).start()
     except OSError as exc:
         raise UsageError(f"--port {args.port}: cannot listen on it ({exc.strerror})") from None
-    with server:
+    try:  # started once: entering `with server` would start a second listener
         session = server.play_default(scenarios[args.scenario], dialect, args.api_key)  # type: ignore[arg-type]
         print(session.base_url, flush=True)
         print(
@@ -303,6 +346,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
+    finally:
+        server.stop()
     return EXIT_OK
 
 
