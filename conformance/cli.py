@@ -35,7 +35,7 @@ from conformance.profiles import available_profiles
 from conformance.provider_files import reference_providers_file
 from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
-from conformance.scenarios import bundled_scenarios, load_scenarios
+from conformance.scenarios import bundled_scenarios, load_file, load_scenarios
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -223,6 +223,8 @@ def _check_inputs(args: argparse.Namespace) -> None:
         existing_folder("--wire-corpus", args.wire_corpus)
     if args.scenarios_dir:
         load_scenarios([existing_folder("--scenarios-dir", d) for d in args.scenarios_dir])
+    for path in getattr(args, "scenario_files", []):
+        load_file(Path(path))
     if args.report_dir is not None:
         writable_report_dir("--report-dir", args.report_dir)
 

@@ -167,6 +167,27 @@ CATALOGUE: list[tuple[str, list[Arg], list[str]]] = [
     ("serve-port-too-big", ["serve", "--scenario", "text_plain", "--port", "70000"], ["--port"]),
     ("serve-port-negative", ["serve", "--scenario", "text_plain", "--port", "-1"], ["--port -1"]),
     ("serve-port-word", ["serve", "--scenario", "text_plain", "--port", "http"], ["--port http"]),
+    *[
+        (
+            f"scenarios-dir-{key}",
+            ["run", "--scenarios-dir", _bad_numbers_dir(key)],
+            ["mine.yaml", pointer],
+        )
+        for key, (_, pointer) in _BAD_NUMBERS.items()
+    ],
+    *[
+        (
+            f"replay-{key}",
+            ["replay", _bad_numbers_file(key)],
+            ["mine.yaml", pointer],
+        )
+        for key, (_, pointer) in _BAD_NUMBERS.items()
+    ],
+    (
+        "scenario-timeout-huge",
+        ["run", "--scenarios-dir", lambda tmp: str(_extra_dir(tmp, "timeout: 1.0e+300\n"))],
+        ["mine.yaml", "/timeout"],
+    ),
 ]
 
 
