@@ -255,6 +255,7 @@ def test_bad_input_gets_one_line_exit_2_and_no_report(
         ("--report-dir=afile", ["--report-dir afile", "not a folder"]),
         ("--report-dir=afile/sub", ["--report-dir afile/sub", "cannot write reports there"]),
         ("--wire-corpus=no-such-corpus", ["--wire-corpus no-such-corpus", "no such folder"]),
+        ("--report-dir=" + os.fsdecode(b"r\xff"), ["--report-dir r\\xff", "not valid UTF-8"]),
     ],
 )
 def test_the_pytest_plugin_refuses_them_at_configure_time(
@@ -280,6 +281,7 @@ def test_the_pytest_plugin_refuses_them_at_configure_time(
         cwd=tmp_path,
         capture_output=True,
         text=True,
+        errors="backslashreplace",
         timeout=60,
     )
     output = result.stdout + result.stderr
