@@ -15,9 +15,11 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import NoReturn
+
+import pytest
 
 from conformance import __version__
 from conformance.clauses import CLAUSES
@@ -216,6 +218,22 @@ def _scenarios(extra: Sequence[str]) -> dict[str, object]:
     return found
 
 
+class _PytestUsageErrors:
+    """Takes the usage errors raised while pytest configures the run (bad provider, scenario,
+    shard, baseline ...) so the CLI prints them as its own: one line, no `ERROR:` banner."""
+
+    def __init__(self) -> None:
+        self.message: str | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_main(self) -> Generator[None, int | pytest.ExitCode, int | pytest.ExitCode]:
+        try:  # configure runs inside it, and collection (the plugin's pytest_generate_tests)
+            return (yield)
+        except pytest.UsageError as exc:
+            self.message = " ".join(str(arg) for arg in exc.args)
+            raise pytest.UsageError() from None  # no arguments: pytest prints nothing
+
+
 def _check_inputs(args: argparse.Namespace) -> None:
     """What the CLI can check before pytest starts, so its error is one line (no pytest banner)
     and no report folder is left half-written."""
@@ -230,8 +248,6 @@ def _check_inputs(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import pytest
-
     _check_inputs(args)
     pytest_args = [
         "-c",
@@ -294,7 +310,10 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args += ["--model", args.model]
     for reference in args.registry:
         pytest_args += ["--registry", reference]
-    code = int(pytest.main(pytest_args))
+    usage_errors = _PytestUsageErrors()
+    code = int(pytest.main(pytest_args, plugins=[usage_errors]))
+    if usage_errors.message is not None:
+        raise UsageError(usage_errors.message)
     if code == pytest.ExitCode.OK:
         return EXIT_OK
     if code == pytest.ExitCode.TESTS_FAILED:

@@ -183,6 +183,13 @@ CATALOGUE: list[tuple[str, list[Arg], list[str]]] = [
         )
         for key, (_, pointer) in _BAD_NUMBERS.items()
     ],
+    # What pytest finds while configuring the run reaches the user the same way.
+    ("unknown-scenario", ["run", "--scenario", "no_such"], ["--scenario no_such", "list"]),
+    ("profile-option-no-value", ["run", "--profile-option", "token"], ["KEY=VALUE"]),
+    ("shard-out-of-range", ["run", "--shard", "3/2"], ["--shard 3/2"]),
+    ("baseline-missing", ["run", "--baseline", "nothere.json"], ["--baseline nothere.json"]),
+    ("provider-not-a-class", ["run", "--provider", "json"], ["--provider json"]),
+    ("providers-file-missing", ["run", "--providers-file", "nothere.yaml"], ["nothere.yaml"]),
     (
         "scenario-timeout-huge",
         ["run", "--scenarios-dir", lambda tmp: str(_extra_dir(tmp, "timeout: 1.0e+300\n"))],
