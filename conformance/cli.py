@@ -214,7 +214,7 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
 def _scenarios(extra: Sequence[str]) -> dict[str, object]:
     found: dict[str, object] = dict(bundled_scenarios())
     if extra:
-        found.update(load_scenarios([Path(d) for d in extra]))
+        found.update(load_scenarios([existing_folder("--scenarios-dir", d) for d in extra]))
     return found
 
 

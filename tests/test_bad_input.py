@@ -164,6 +164,16 @@ CATALOGUE: list[tuple[str, list[Arg], list[str]]] = [
         ["run", "--scenarios-dir", "no-such-dir"],
         ["--scenarios-dir no-such-dir", "no such folder"],
     ),
+    (
+        "list-scenarios-dir-missing",
+        ["list", "scenarios", "--scenarios-dir", "no-such-dir"],
+        ["--scenarios-dir no-such-dir", "no such folder"],
+    ),
+    (
+        "serve-scenarios-dir-bad-number",
+        ["serve", "--scenario", "mine", "--scenarios-dir", _bad_numbers_dir("retry_after_huge")],
+        ["mine.yaml", "/turns/0/reply/error/retry_after/seconds"],
+    ),
     ("serve-port-too-big", ["serve", "--scenario", "text_plain", "--port", "70000"], ["--port"]),
     ("serve-port-negative", ["serve", "--scenario", "text_plain", "--port", "-1"], ["--port -1"]),
     ("serve-port-word", ["serve", "--scenario", "text_plain", "--port", "http"], ["--port http"]),
