@@ -257,6 +257,9 @@ def test_bad_input_gets_one_line_exit_2_and_no_report(
         assert word in line, line
     assert _reports_in(tmp_path) == []
     assert (tmp_path / "reports" / "compatibility.json").read_text() == SENTINEL
+    written = [p.name for p in (tmp_path / "reports").rglob("*") if p.is_file()]
+    assert written == ["compatibility.json"]
+    assert list(tmp_path.rglob("junit.xml")) == []
 
 
 # -- the same options given to pytest --------------------------------------------------------
