@@ -11,21 +11,33 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 from conformance import __version__
 from conformance.clauses import CLAUSES
 from conformance.dialects import available_dialects, get_dialect
 from conformance.errors import UsageError
+from conformance.option_checks import (
+    argument_type,
+    existing_folder,
+    port_number,
+    positive_seconds,
+    worker_count,
+    writable_report_dir,
+)
 from conformance.profiles import available_profiles
 from conformance.provider_files import reference_providers_file
 from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
-from conformance.scenarios import bundled_scenarios, load_scenarios
+from conformance.scenarios import bundled_scenarios, load_file, load_scenarios
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -36,8 +48,17 @@ def _default_workers() -> str:
     return str(min(cpus, 4)) if cpus > 1 else "1"
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every usage error is one line on stderr, like the harness's own (`UsageError`)."""
+
+    def error(self, message: str) -> NoReturn:
+        # Option checks (conformance/option_checks.py) name their option themselves.
+        message = re.sub(r"^argument [^:]+: (?=-)", "", message)
+        self.exit(EXIT_USAGE, f"provider-conformance: error: {message}; see '{self.prog} --help'\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="provider-conformance",
         description="Judge LLM provider classes against the conformance contract.",
     )
@@ -63,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         "-n",
         "--workers",
         metavar="N",
+        type=argument_type("-n", worker_count),
         default=_default_workers(),
         help="run checks in N processes (pytest-xdist); default: one per CPU, at most 4; "
         "1 runs them in this process",
@@ -122,7 +144,12 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="the API to speak (default: auto, every dialect, chosen from the request path)",
     )
-    serve.add_argument("--port", type=int, default=0, help="default: an ephemeral port")
+    serve.add_argument(
+        "--port",
+        type=argument_type("--port", port_number),
+        default=0,
+        help="default: an ephemeral port",
+    )
     serve.add_argument(
         "--api-key",
         default="sk-conformance-serve",
@@ -157,8 +184,14 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="also replay each dialect's recorded streams found under DIR",
     )
-    command.add_argument("--check-timeout", type=float, metavar="S")
-    command.add_argument("--provider-timeout", type=float, metavar="S")
+    command.add_argument(
+        "--check-timeout", type=argument_type("--check-timeout", positive_seconds), metavar="S"
+    )
+    command.add_argument(
+        "--provider-timeout",
+        type=argument_type("--provider-timeout", positive_seconds),
+        metavar="S",
+    )
     command.add_argument(
         "--capabilities",
         metavar="FILE",
@@ -181,13 +214,41 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
 def _scenarios(extra: Sequence[str]) -> dict[str, object]:
     found: dict[str, object] = dict(bundled_scenarios())
     if extra:
-        found.update(load_scenarios([Path(d) for d in extra]))
+        found.update(load_scenarios([existing_folder("--scenarios-dir", d) for d in extra]))
     return found
 
 
-def _run(args: argparse.Namespace) -> int:
-    import pytest
+class _PytestUsageErrors:
+    """Takes the usage errors raised while pytest configures the run (bad provider, scenario,
+    shard, baseline ...) so the CLI prints them as its own: one line, no `ERROR:` banner."""
 
+    def __init__(self) -> None:
+        self.message: str | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_main(self) -> Generator[None, int | pytest.ExitCode, int | pytest.ExitCode]:
+        try:  # configure runs inside it, and collection (the plugin's pytest_generate_tests)
+            return (yield)
+        except pytest.UsageError as exc:
+            self.message = " ".join(str(arg) for arg in exc.args)
+            raise pytest.UsageError() from None  # no arguments: pytest prints nothing
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """What the CLI can check before pytest starts, so its error is one line (no pytest banner)
+    and no report folder is left half-written."""
+    if args.wire_corpus:
+        existing_folder("--wire-corpus", args.wire_corpus)
+    if args.scenarios_dir:
+        load_scenarios([existing_folder("--scenarios-dir", d) for d in args.scenarios_dir])
+    for path in getattr(args, "scenario_files", []):
+        load_file(Path(path))
+    if args.report_dir is not None:
+        writable_report_dir("--report-dir", args.report_dir)
+
+
+def _run(args: argparse.Namespace) -> int:
+    _check_inputs(args)
     pytest_args = [
         "-c",
         os.devnull,
@@ -249,7 +310,10 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args += ["--model", args.model]
     for reference in args.registry:
         pytest_args += ["--registry", reference]
-    code = int(pytest.main(pytest_args))
+    usage_errors = _PytestUsageErrors()
+    code = int(pytest.main(pytest_args, plugins=[usage_errors]))
+    if usage_errors.message is not None:
+        raise UsageError(usage_errors.message)
     if code == pytest.ExitCode.OK:
         return EXIT_OK
     if code == pytest.ExitCode.TESTS_FAILED:
@@ -292,7 +356,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = FakeServer(port=args.port).start()
     except OSError as exc:
         raise UsageError(f"--port {args.port}: cannot listen on it ({exc.strerror})") from None
-    with server:
+    try:  # started once: entering `with server` would start a second listener
         session = server.play_default(scenarios[args.scenario], dialect, args.api_key)  # type: ignore[arg-type]
         print(session.base_url, flush=True)
         print(
@@ -303,6 +367,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
+    finally:
+        server.stop()
     return EXIT_OK
 
 

@@ -13,3 +13,9 @@ class UsageError(Exception):
 
 class ScenarioError(UsageError):
     """A scenario file that does not load or validate; the message names file and JSON pointer."""
+
+
+class ScenarioRenderError(Exception):
+    """A scenario the server cannot play as written, found only when a dialect renders it (a
+    fault's piece count beyond the reply's pieces). A harness error: the check is incomplete,
+    never a verdict on the provider."""

@@ -18,6 +18,7 @@ from conformance import matrix
 from conformance.canonical import MODES, Mode
 from conformance.capabilities.run import ConfigurationChecks, add_configuration_options
 from conformance.errors import ScenarioError, UsageError
+from conformance.option_checks import check_pytest_options
 from conformance.profiles.base import ProviderSpec
 from conformance.properties import PROPERTIES, Property, run_property
 from conformance.properties.settings import DEFAULT_PROFILE, PROFILES, property_profile
@@ -342,6 +343,7 @@ def _state(config: pytest.Config) -> ConformanceState:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance: a provider-conformance check")
+    check_pytest_options(config)  # bad timeouts, corpus or report folder: one line, exit 4
     try:
         state = ConformanceState(config)
     except UsageError as exc:

@@ -367,6 +367,9 @@ def run_case(
     outcome.verdicts = [
         _as_profile_allows(put.profile.not_applicable, v, session.secrets) for v in outcome.verdicts
     ]
+    if session.harness_error is not None:  # the server could not play the scenario as written
+        outcome.incomplete = Incomplete("harness-error", session.harness_error)
+        outcome.verdicts = []
     return outcome
 
 

@@ -10,6 +10,7 @@ command that replays it.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass, replace
@@ -34,7 +35,7 @@ from conformance.runner import (
     run_case,
     run_with_deadline,
 )
-from conformance.scenarios.dump import write_scenario
+from conformance.scenarios.dump import scenario_document, write_scenario
 from conformance.scenarios.model import Scenario
 from conformance.server import FakeServer
 
@@ -92,6 +93,19 @@ def _relevant_failures(outcome: CaseOutcome, clauses: tuple[str, ...]) -> list[s
 
 def _file_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "provider"
+
+
+def regression_name(prop: Property, mode: Mode, scenario: Scenario) -> str:
+    """The saved example's scenario name, a function of its content alone.
+
+    Equal runs must write equal files under equal names, so the replay command in a report does
+    not change from run to run: the digest is of the scenario as its file states it (sorted
+    keys), never of a repr, whose sets are ordered by the process's string hashing.
+    """
+    document = scenario_document(replace(scenario, name="x", title="x", description=""))
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    return f"regression-{prop.name}-{mode}-{digest}"
 
 
 def run_property(
@@ -191,8 +205,7 @@ def _failure(
     replay_arguments: list[str] | None,
 ) -> CaseOutcome:
     clauses = prop.clauses[mode]
-    digest = hashlib.sha256(repr(scenario).encode()).hexdigest()[:10]
-    name = f"regression-{prop.name}-{mode}-{digest}"
+    name = regression_name(prop, mode, scenario)
     saved = replace(scenario, name=name, title=f"Found by property {prop.id} ({mode})")
     comment = (
         f"Found by property {prop.id} [{mode}] against {put.spec.id} "

@@ -7,6 +7,7 @@ the first bad value, before any provider is started.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -54,6 +55,35 @@ def _validate(document: Any, source: Path) -> None:
         f"{source}: invalid scenario at {_pointer(best.absolute_path)}: {best.message} "
         "(see schemas/scenario.schema.json)"
     )
+
+
+def _non_finite(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """Where the document holds NaN or an infinity (YAML `.nan`, `.inf`), if anywhere.
+
+    JSON Schema bounds cannot catch NaN (every comparison with it is false), and the server
+    cannot render either as a header, a delay or a count.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    children: Iterable[tuple[Any, Any]] = ()
+    if isinstance(value, Mapping):
+        children = value.items()
+    elif isinstance(value, list):
+        children = enumerate(value)
+    for key, child in children:
+        found = _non_finite(child, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _check_finite(document: Any, source: Path) -> None:
+    where = _non_finite(document)
+    if where is not None:
+        raise ScenarioError(
+            f"{source}: invalid scenario at {_pointer(where)}: not a finite number; give a "
+            "number (see schemas/scenario.schema.json for its bounds)"
+        )
 
 
 def _build_reply(raw: Mapping[str, Any]) -> Reply:
@@ -191,6 +221,7 @@ def load_file(path: Path) -> list[Scenario]:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ScenarioError(f"{path}: cannot read scenario file: {exc}") from None
+    _check_finite(document, path)
     _validate(document, path)
     if "scenarios" in document:
         defaults = document.get("defaults", {})

@@ -20,6 +20,7 @@ from conformance.canonical import (
     ToolSpec,
     Usage,
 )
+from conformance.errors import ScenarioRenderError
 from conformance.status_table import expected_error
 
 DEFAULT_MODEL = "conformance-model-1"
@@ -79,6 +80,23 @@ class Fault:
     @property
     def any(self) -> bool:
         return self != Fault()
+
+    def unreachable(self, pieces: int, dialect: str = "the dialect") -> str | None:
+        """Why this fault would never fire on a response of `pieces` pieces, if it would not.
+
+        A piece count is reached only when a piece of that index is written: a count at or past
+        the end plays the whole reply untouched, and judging the provider for the missing fault
+        (ER-4, ER-7) would blame it for the scenario's mistake. Pieces depend on the dialect and
+        the mode, so this is known only when the server renders the reply.
+        """
+        for name in ("stall_after_pieces", "reset_after_pieces", "cut_after_pieces"):
+            count = getattr(self, name)
+            if count is not None and count >= pieces:
+                return (
+                    f"fault.{name} is {count}, but {dialect} renders this reply as {pieces} "
+                    f"piece(s), so the fault would never happen; give a count below {pieces}"
+                )
+        return None
 
     @property
     def expected_error(self) -> tuple[str, str | None] | None:
@@ -375,3 +393,14 @@ def turn_mapping(
         out["attempts"] = [render(reply) for reply in turn.attempts]
     out["reply"] = render(turn.reply)
     return out
+
+
+def check_fault_reachable(
+    scenario: Scenario, turn: int, fault: Fault, pieces: int, dialect: str
+) -> None:
+    """Raise ScenarioRenderError, naming the file, scenario, turn and field, for a fault that
+    can never fire on the reply `dialect` rendered."""
+    problem = fault.unreachable(pieces, dialect)
+    if problem is not None:
+        where = f"{scenario.source}: " if scenario.source is not None else ""
+        raise ScenarioRenderError(f"{where}scenario {scenario.name!r} turn {turn}: {problem}")

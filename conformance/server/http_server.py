@@ -28,8 +28,9 @@ from types import TracebackType
 from typing import Self
 
 from conformance.dialects.base import Dialect, Endpoint
+from conformance.errors import ScenarioRenderError
 from conformance.fragmentation import cut_body
-from conformance.scenarios.model import Fault, Scenario
+from conformance.scenarios.model import Fault, Scenario, check_fault_reachable
 from conformance.server.session import Exchange, Session
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
@@ -288,7 +289,11 @@ class FakeServer:
             response = dialect.render_endpoint(endpoint, request, session.scenario)
         else:
             turn, attempt = session.next_turn()
-            response = self._render(session, turn, attempt, request, endpoint)
+            try:
+                response = self._render(session, turn, attempt, request, endpoint)
+            except ScenarioRenderError as exc:  # the runner reports the check as a harness error
+                session.harness_error = str(exc)
+                response = json_response(500, {"error": {"message": str(exc), "type": "harness"}})
         exchange = Exchange(
             request,
             response,
@@ -348,6 +353,8 @@ class FakeServer:
             response.meta["cut_pause"] = _CUT_PAUSE
         if fault.hold_after_first_text and reply.text_parts:
             response.meta["hold_marker"] = json.dumps(reply.text_parts[0])[1:-1].encode()
+        pieces = len(response.pieces) or 1
+        check_fault_reachable(session.scenario, turn, fault, pieces, dialect.name)
         return response
 
     async def _write(

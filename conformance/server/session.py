@@ -47,6 +47,8 @@ class Session:
     connections: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _chat_requests: int = 0
+    #: The scenario could not be played as written (ScenarioRenderError): a harness error.
+    harness_error: str | None = None
 
     @property
     def base_url(self) -> str:
