@@ -26,6 +26,7 @@ from conformance.provider_files import (
     load_entry_point_providers,
     load_providers_file,
 )
+from conformance.pytest_redaction import RedactionPlugin
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.writers import verdict_lines, write_reports
 from conformance.resilience import RESILIENCE_CHECKS, ResilienceCheck, run_resilience_check
@@ -342,6 +343,7 @@ def _state(config: pytest.Config) -> ConformanceState:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance: a provider-conformance check")
+    config.pluginmanager.register(RedactionPlugin(), "provider-conformance-redaction")
     try:
         state = ConformanceState(config)
     except UsageError as exc:
