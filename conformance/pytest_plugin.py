@@ -39,6 +39,7 @@ from conformance.runner import (
 )
 from conformance.scenarios import Scenario, bundled_scenarios, load_file, load_scenarios
 from conformance.scenarios.recordings import recorded_scenarios
+from conformance.secret_options import redact_arguments, resolve_options
 from conformance.server import FakeServer
 
 _OUTCOME = pytest.StashKey[dict[str, Any]]()
@@ -153,7 +154,7 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
         if not sep or not key:
             raise UsageError(f"--profile-option {pair}: expected KEY=VALUE")
         options[key.strip()] = value
-    return options
+    return resolve_options(options, "--profile-option")
 
 
 def configured_specs(config: pytest.Config) -> list[ProviderSpec]:
@@ -457,7 +458,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     cli = Path(sys.argv[0]).stem in ("provider-conformance", "cli")
     program = "provider-conformance" if cli else "pytest"
-    command = " ".join([program, *sys.argv[1:]])
+    command = " ".join([program, *redact_arguments(sys.argv[1:])])
     report, written = write_reports(
         state.report_dir, state.outcomes, command=command, shard=run.shard, baseline=run.baseline
     )
