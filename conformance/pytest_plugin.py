@@ -41,6 +41,7 @@ from conformance.scenarios import Scenario, bundled_scenarios, load_file, load_s
 from conformance.scenarios.recordings import recorded_scenarios
 from conformance.secret_options import redact_arguments, resolve_options
 from conformance.server import FakeServer
+from conformance.state_dirs import use_private_storage
 
 _OUTCOME = pytest.StashKey[dict[str, Any]]()
 #: Resilience checks are chosen with --scenario too (their names are not scenarios).
@@ -356,6 +357,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if not state.configured:
         return
+    use_private_storage()  # no .hypothesis/ in the working directory (state_dirs.py)
     suite = str(Path(__file__).with_name("configured_tests.py"))
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         config.args.append(suite)
