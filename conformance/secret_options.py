@@ -90,14 +90,19 @@ def secret_name(name: str) -> bool:
 
 
 def secret_value(value: str) -> bool:
-    """Whether a value is shaped like a credential: a known key prefix or a long random string."""
+    """Whether a value is shaped like a credential: a known key prefix, or a long random run of
+    letters and digits (not a dated model name like `claude-3-5-sonnet-20241022`)."""
     if value.startswith(_SECRET_PREFIXES) and len(value) >= 12:
         return True
     if "://" in value or not _TOKEN_SHAPE.fullmatch(value):
         return False
-    has_digit = any(c.isdigit() for c in value)
-    has_letter = any(c.isalpha() for c in value)
-    return has_digit and has_letter and len(set(value)) >= 10
+    return any(_random_looking(part) for part in re.split(r"[-_./:~]+", value))
+
+
+def _random_looking(part: str) -> bool:
+    has_digit = any(c.isdigit() for c in part)
+    has_letter = any(c.isalpha() for c in part)
+    return len(part) >= 16 and has_digit and has_letter and len(set(part)) >= 10
 
 
 def is_secret(name: str, value: object) -> bool:

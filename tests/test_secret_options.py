@@ -43,6 +43,7 @@ def test_ordinary_names_are_not(name: str) -> None:
         "sk-proj-abcdefghijklmnop",
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
         "Z3kF9qL2mN8pR4tV7wX1yA6bC0dE5",
+        "proj_4f9c2a7eb81d0e6a5c3f",
     ],
 )
 def test_credential_shaped_values_are_secret(value: str) -> None:
@@ -51,7 +52,14 @@ def test_credential_shaped_values_are_secret(value: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["reference_providers.types", "https://example.com/v1/abc123def456", "gpt-4o-mini", "10"],
+    [
+        "reference_providers.types",
+        "https://example.com/v1/abc123def456",
+        "gpt-4o-mini",
+        "claude-3-5-sonnet-20241022",
+        "123e4567-e89b-12d3-a456-426614174000",
+        "10",
+    ],
 )
 def test_ordinary_values_are_not(value: str) -> None:
     assert not secret_value(value)
