@@ -132,7 +132,7 @@ def _entry_point_spec(
         dialect=named_dialect or str(getattr(target, "conformance_dialect", "") or dialect),
         profile=named_profile or str(getattr(target, "conformance_profile", "") or profile),
         label=label.strip(),
-        options={**own_options, **options},
+        options=resolve_options({**own_options, **options}, where),
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from conformance.capabilities.run import provider_arguments
 from conformance.errors import UsageError
 from conformance.profiles.base import ProviderSpec
-from conformance.provider_files import load_providers_file
+from conformance.provider_files import load_entry_point_providers, load_providers_file
 from conformance.redaction import REDACTED_SECRET, redact_known
 from conformance.secret_options import (
     redact_arguments,
@@ -145,3 +145,26 @@ def test_a_providers_file_option_may_come_from_the_environment(
     monkeypatch.delenv("CONFORMANCE_TEST_FILE_TOKEN")
     with pytest.raises(UsageError, match=r"providers\.yaml: /providers/0 token="):
         load_providers_file(path)
+
+
+def test_a_published_provider_may_take_its_credential_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "acme_secret_llm.py").write_text(
+        "from reference_providers.openai_compatible import OpenAICompatibleProvider\n\n\n"
+        "class Published(OpenAICompatibleProvider):\n"
+        '    conformance_dialect = "openai-chat"\n'
+        '    conformance_options = {"token": "env:CONFORMANCE_TEST_EP_TOKEN"}\n',
+        encoding="utf-8",
+    )
+    dist = tmp_path / "acme_secret_llm-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-secret-llm\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[acme.secret_providers]\npublished = acme_secret_llm:Published\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("CONFORMANCE_TEST_EP_TOKEN", "ep-token-value-5150")
+    (spec,) = load_entry_point_providers("acme.secret_providers")
+    assert spec.options == {"token": "ep-token-value-5150"}
+    assert "token=env:CONFORMANCE_TEST_EP_TOKEN" in provider_arguments(spec)
