@@ -4,17 +4,19 @@ The runner redacts what it writes itself, but pytest also keeps what the provide
 stdout and stderr, the log lines of each phase, the failure text and the warnings, and prints them
 in the terminal summary and the JUnit file. This plugin (registered by conformance.pytest_plugin)
 redacts each test report as it is made, before any reporter, JUnit or pytest-xdist sees it, and
-each warning as it is recorded, with `conformance.redaction.redact_known`: every harness key by
-its shape and every secret registered in this process, in any encoded form.
+each warning as it is recorded (and, under `pytest -s`, stdout and stderr themselves), with
+`conformance.redaction.redact_known`: every harness key by its shape and every secret registered
+in this process, in any encoded form.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import sys
 import warnings
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Generator, Iterable
+from typing import Any, TextIO
 
 import pytest
 
@@ -90,12 +92,46 @@ def redact_warning(message: warnings.WarningMessage) -> None:
         message.message = clean
 
 
+class RedactingStream:
+    """A text stream that writes through `redact_known`: stdout and stderr under `pytest -s`,
+    where pytest captures nothing and a provider's print would reach the terminal as is."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.wrapped = stream
+
+    def write(self, text: str) -> int:
+        self.wrapped.write(redact_known(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
 class RedactionPlugin:
     """The hooks; one instance per session."""
+
+    def __init__(self) -> None:
+        self._streams: tuple[TextIO, TextIO] | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         install_log_redaction()
+        if config.getoption("capture", None) == "no" and self._streams is None:
+            self._streams = (sys.stdout, sys.stderr)
+            sys.stdout = RedactingStream(sys.stdout)
+            sys.stderr = RedactingStream(sys.stderr)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self._streams is not None:
+            if isinstance(sys.stdout, RedactingStream):
+                sys.stdout = self._streams[0]
+            if isinstance(sys.stderr, RedactingStream):
+                sys.stderr = self._streams[1]
+            self._streams = None
 
     # tryfirst: the outermost wrapper, so it runs after the conformance plugin attached the outcome.
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)

@@ -72,6 +72,37 @@ def broken():
 """
 
 
+def _run_spilling_tests(folder: Path, *options: str) -> str:
+    """stdout and stderr of a pytest session over SPILLING_TESTS, the plugin loaded as usual."""
+    (folder / "test_spill.py").write_text(SPILLING_TESTS, encoding="utf-8")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTEST_ADDOPTS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "test_spill.py",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(folder),
+            "-p",
+            "no:cacheprovider",
+            *options,
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.stdout + result.stderr
+
+
 def _forms(secret: str) -> list[str]:
     raw = secret.encode()
     return [
@@ -87,39 +118,10 @@ def test_captured_sections_failures_warnings_and_junit_are_redacted(
     tmp_path: Path, workers: list[str]
 ) -> None:
     """With a pytest-xdist worker the reports travel to the controller: redacted before."""
-    (tmp_path / "test_spill.py").write_text(SPILLING_TESTS, encoding="utf-8")
     junit = tmp_path / "junit.xml"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("PYTEST_ADDOPTS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "test_spill.py",
-            "-c",
-            os.devnull,
-            "--rootdir",
-            str(tmp_path),
-            "-p",
-            "no:cacheprovider",
-            "-rA",
-            "--showlocals",
-            "-o",
-            "junit_logging=all",
-            f"--junitxml={junit}",
-            *workers,
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    output = _run_spilling_tests(
+        tmp_path, "-rA", "--showlocals", "-o", "junit_logging=all", f"--junitxml={junit}", *workers
     )
-    output = result.stdout + result.stderr
     assert "1 failed" in output and "1 skipped" in output and "1 error" in output, output
     for section in ("Captured stdout setup", "Captured stderr call", "Captured log teardown"):
         assert section in output, section
@@ -130,3 +132,13 @@ def test_captured_sections_failures_warnings_and_junit_are_redacted(
         for secret in (KEY, SECRET):
             for form in _forms(secret):
                 assert form not in text, (where, form)
+
+
+def test_with_capture_off_what_the_provider_prints_is_redacted(tmp_path: Path) -> None:
+    """`pytest -s` captures nothing: stdout and stderr themselves write redacted text."""
+    output = _run_spilling_tests(tmp_path, "-s")
+    assert "call out <redacted-api-key> <redacted-api-key>" in output, output
+    assert "1 failed" in output
+    for secret in (KEY, SECRET):
+        for form in _forms(secret):
+            assert form not in output, form
