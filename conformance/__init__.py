@@ -1,7 +1,8 @@
 """provider-conformance: contract tests and a conformance harness for LLM provider clients.
 
-The public API: the subclassable suite, the fake server, scenarios, the seams (Dialect, Profile)
-and the clause catalogue. Everything else is internal and may change.
+The public API: the subclassable suite, the fake server, scenarios, the seams (Dialect, Profile),
+the clause catalogue, and the redaction a custom profile applies to what it writes. Everything
+else is internal and may change.
 """
 
 from conformance.canonical import ChatMessage, ExpectedError, ToolCall, ToolSpec, Usage
@@ -10,6 +11,7 @@ from conformance.dialects import CanonicalRequest, Dialect, Endpoint, get_dialec
 from conformance.errors import ScenarioError, UsageError
 from conformance.observation import Observation, ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
+from conformance.redaction import redact, register_secret
 from conformance.runner import Case, CaseOutcome, ProviderUnderTest, run_case, run_identity
 from conformance.scenarios import (
     ErrorReply,
@@ -68,6 +70,8 @@ __all__ = [
     "get_profile",
     "json_response",
     "load_scenarios",
+    "redact",
+    "register_secret",
     "run_case",
     "run_identity",
 ]

@@ -26,6 +26,7 @@ import yaml
 from conformance.data_files import fixtures_dir, schema_path
 from conformance.errors import UsageError
 from conformance.profiles.base import ProviderSpec
+from conformance.secret_options import resolve_options
 
 
 def reference_providers_file() -> Path:
@@ -84,7 +85,9 @@ def load_providers_file(path: Path) -> list[ProviderSpec]:
                 dialect=entry["dialect"],
                 profile=entry.get("profile", "native"),
                 label=entry.get("id", ""),
-                options=entry.get("options", {}),
+                options=resolve_options(
+                    entry.get("options", {}), f"--providers-file {path}: /providers/{number}"
+                ),
                 factory=factory,
             )
         )
@@ -129,7 +132,7 @@ def _entry_point_spec(
         dialect=named_dialect or str(getattr(target, "conformance_dialect", "") or dialect),
         profile=named_profile or str(getattr(target, "conformance_profile", "") or profile),
         label=label.strip(),
-        options={**own_options, **options},
+        options=resolve_options({**own_options, **options}, where),
     )
 
 

@@ -27,6 +27,7 @@ from conformance.provider_files import (
     load_entry_point_providers,
     load_providers_file,
 )
+from conformance.pytest_redaction import RedactionPlugin
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.writers import verdict_lines, write_reports
 from conformance.resilience import RESILIENCE_CHECKS, ResilienceCheck, run_resilience_check
@@ -39,7 +40,9 @@ from conformance.runner import (
 )
 from conformance.scenarios import Scenario, bundled_scenarios, load_file, load_scenarios
 from conformance.scenarios.recordings import recorded_scenarios
+from conformance.secret_options import redact_arguments, resolve_options
 from conformance.server import FakeServer
+from conformance.state_dirs import use_private_storage
 
 _OUTCOME = pytest.StashKey[dict[str, Any]]()
 #: Resilience checks are chosen with --scenario too (their names are not scenarios).
@@ -153,7 +156,7 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
         if not sep or not key:
             raise UsageError(f"--profile-option {pair}: expected KEY=VALUE")
         options[key.strip()] = value
-    return options
+    return resolve_options(options, "--profile-option")
 
 
 def configured_specs(config: pytest.Config) -> list[ProviderSpec]:
@@ -344,6 +347,7 @@ def _state(config: pytest.Config) -> ConformanceState:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance: a provider-conformance check")
     check_pytest_options(config)  # bad timeouts, corpus or report folder: one line, exit 4
+    config.pluginmanager.register(RedactionPlugin(), "provider-conformance-redaction")
     try:
         state = ConformanceState(config)
     except UsageError as exc:
@@ -355,6 +359,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if not state.configured:
         return
+    use_private_storage()  # no .hypothesis/ in the working directory (state_dirs.py)
     suite = str(Path(__file__).with_name("configured_tests.py"))
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         config.args.append(suite)
@@ -457,7 +462,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     cli = Path(sys.argv[0]).stem in ("provider-conformance", "cli")
     program = "provider-conformance" if cli else "pytest"
-    command = " ".join([program, *sys.argv[1:]])
+    command = " ".join([program, *redact_arguments(sys.argv[1:])])
     report, written = write_reports(
         state.report_dir, state.outcomes, command=command, shard=run.shard, baseline=run.baseline
     )

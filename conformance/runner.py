@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import secrets
 import socket
 import threading
 import time
 import warnings
-from collections.abc import Callable, Coroutine, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -31,8 +29,11 @@ from conformance.judge import (
     not_applicable,
 )
 from conformance.judge.secrets import judge_secrets
+from conformance.log_collection import collect_logs as _collect_logs
+from conformance.log_collection import install as _redact_logs
 from conformance.observation import Observation
 from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
+from conformance.redaction import register_secret
 from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import Scenario
 from conformance.server import FakeServer, redact
@@ -72,8 +73,13 @@ def run_with_deadline(coroutine: Callable[[], Coroutine[Any, Any, None]], timeou
 
 
 def new_api_key() -> str:
-    """An obviously fake key, unique per check, so a leak is traced to the check that leaked it."""
-    return f"sk-conformance-fake-{secrets.token_hex(12)}"
+    """An obviously fake key, unique per check, so a leak is traced to the check that leaked it.
+
+    Registered, so that every output of the process is scrubbed of it (conformance/redaction.py),
+    log records of every logger included, from the first key on (the identity check's too).
+    """
+    _redact_logs()
+    return register_secret(f"sk-conformance-fake-{secrets.token_hex(12)}")
 
 
 @dataclass
@@ -197,44 +203,6 @@ class CaseOutcome:
             "facts": self.facts,
             "incomplete": self.incomplete.as_json() if self.incomplete else None,
         }
-
-
-class _LogCollector(logging.Handler):
-    """Keeps every line for SE-1, then redacts the record for the handlers after it.
-
-    It is installed first on the root logger, so pytest's own log capture (and with it the JUnit
-    file) only ever sees the redacted line.
-    """
-
-    def __init__(self, secrets: tuple[str, ...]) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self._secrets = secrets
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            line = record.getMessage()
-        except Exception:  # a broken log call must not break the check
-            line = str(record.msg)
-        self.lines.append(line)
-        if any(secret in line for secret in self._secrets):
-            record.msg = redact(line, self._secrets)
-            record.args = ()
-
-
-@contextmanager
-def _collect_logs(secrets: tuple[str, ...]) -> Iterator[_LogCollector]:
-    """Every log line the provider writes at any level, for SE-1."""
-    root = logging.getLogger()
-    collector = _LogCollector(secrets)
-    previous = root.level
-    root.handlers.insert(0, collector)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield collector
-    finally:
-        root.removeHandler(collector)
-        root.setLevel(previous)
 
 
 def _closed_port_url(base_url: str) -> str:

@@ -1,30 +1,24 @@
 """What crosses the wire, as plain data: a recorded request and a response to write.
 
 Both render as a transcript, the text a failure message shows so that a provider author sees the
-exact bytes that broke their code. Transcripts redact the session's API key wherever it appears
-(SE-1: not even a report about a leak may repeat the key).
+exact bytes that broke their code. Transcripts redact the session's API key in any
+form it takes (conformance/redaction.py; SE-1: not even a report about a leak may repeat the key).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance.fragmentation import describe_pieces
+from conformance.redaction import REDACTED as REDACTED  # the old import place
+from conformance.redaction import redact as redact
 
-REDACTED = "<redacted-api-key>"
 _TRANSCRIPT_BODY_LIMIT = 6000
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 def _printable(body: bytes) -> str:

@@ -15,7 +15,6 @@ check than the one that failed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from conformance.runner import (
     run_with_deadline,
 )
 from conformance.scenarios.model import Scenario
+from conformance.secret_options import shown_value
 from conformance.server import FakeServer, redact
 
 
@@ -103,8 +103,8 @@ def provider_arguments(spec: ProviderSpec) -> list[str]:
     arguments = ["--provider", spec.target, "--dialect", spec.dialect, "--profile", spec.profile]
     for key, value in spec.options.items():
         # --profile-option carries text; other values are written as JSON, the closest text.
-        shown = value if isinstance(value, str) else json.dumps(value)
-        arguments += ["--profile-option", f"{key}={shown}"]
+        # A credential is shown as its env:NAME reference, or as <redacted> (secret_options.py).
+        arguments += ["--profile-option", f"{key}={shown_value(key, value)}"]
     return arguments
 
 

@@ -38,6 +38,7 @@ from conformance.runner import (
 from conformance.scenarios.dump import scenario_document, write_scenario
 from conformance.scenarios.model import Scenario
 from conformance.server import FakeServer
+from conformance.state_dirs import regressions_dir
 
 
 @dataclass
@@ -212,7 +213,7 @@ def _failure(
         f"(profile {profile.name}, seed {seed}); shrunk to this minimal example.\n"
         f"Broken: {', '.join(sorted({v.clause for v in minimal.failures if v.clause in clauses}))}"
     )
-    directory = save_dir or Path(".provider-conformance") / "regressions"
+    directory = save_dir or regressions_dir()
     path = write_scenario(
         saved, directory / f"{_file_name(put.spec.id)}-{name}.yaml", comment=comment
     )

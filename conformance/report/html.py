@@ -15,8 +15,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from conformance.clauses import GROUPS, clause_sort_key
+from conformance.redaction import REDACTED_SECRET
 from conformance.report.capabilities import declared_text, observed_text
 from conformance.report.model import FAILING, NOT_RUN, VERDICTS
+from conformance.secret_options import HOW_TO_SUPPLY
 
 #: Verdict -> (symbol, word, CSS class). The symbol sits in a shape of its own per verdict.
 MARKS: dict[str, tuple[str, str, str]] = {
@@ -475,6 +477,7 @@ def _failing_check(failure: Mapping[str, Any], clause_id: str) -> str:
         for m in messages
     )
     command = failure["reproduce"]
+    note = f'<p class="label">{text(HOW_TO_SUPPLY)}</p>' if REDACTED_SECRET in command else ""
     return (
         '<div class="check">'
         f"<h4>{text(failure['check'])}</h4>"
@@ -482,6 +485,7 @@ def _failing_check(failure: Mapping[str, Any], clause_id: str) -> str:
         '<p class="repro"><span class="label">Reproduce</span>'
         f"<code>{text(command)}</code>"
         f'<button type="button" class="copy js-only" data-copy="{attr(command)}">Copy</button></p>'
+        f"{note}"
         '<p class="label">Wire transcript</p>'
         f'<pre class="transcript">{text(failure["transcript"])}</pre>'
         "</div>"

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from conformance.clauses import clause_sort_key
+from conformance.redaction import REDACTED_SECRET
 from conformance.report.capabilities import declared_text, observed_text
+from conformance.secret_options import HOW_TO_SUPPLY
 
 #: Symbol and word for each verdict: never colour alone.
 MARKS = {
@@ -121,6 +123,8 @@ def _provider_details(p: Mapping[str, Any]) -> list[str]:
         lines.append(f"- ❌ **{md_text(failure['check'])}** — {', '.join(failure['clauses'])}")
         lines += [f"  - {md_text(message)}" for message in failure["messages"]]
         lines.append(f"  - reproduce: {md_code(failure['reproduce'])}")
+        if REDACTED_SECRET in failure["reproduce"]:
+            lines.append(f"  - {md_text(HOW_TO_SUPPLY)}")
     hidden = len(p["failures"]) - MAX_FAILURES
     if hidden > 0:
         lines.append(f"- … and {hidden} more failing checks: see compatibility.html")
