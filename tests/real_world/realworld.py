@@ -261,6 +261,7 @@ def write_expected(document: Mapping[str, Any]) -> Path:
         "# Expected verdicts of a real class (tests/real_world/realworld.py). Every failing\n"
         "# clause says why: the true bug and its evidence (or the known harness bug). Regenerate:\n"
         "#   python tests/real_world/realworld.py update <package>\n"
+        "# `checks` lists the failing checks when it was written (evidence, not compared).\n"
     )
     body = yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=100)
     path.write_text(header + body, encoding="utf-8")
