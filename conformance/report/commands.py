@@ -28,7 +28,7 @@ from conformance.report.merge import (
 )
 from conformance.report.writers import verdict_lines, write_report_files
 
-EXIT_OK, EXIT_FAIL = 0, 1
+from conformance.report.exit_codes import EXIT_FAIL, EXIT_OK, report_exit_code
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -92,8 +92,8 @@ def merge_command(args: argparse.Namespace) -> int:
         print(line)
     if baseline is not None:
         print("\n".join(gate_lines(report["gate"])))
-        return EXIT_OK if report["gate"]["passed"] else EXIT_FAIL
-    return EXIT_OK if all(p["conforms"] for p in report["providers"]) else EXIT_FAIL
+    # As `run` exits: 1 a clause failed (or the gate), 3 incomplete with no clause failed, 0 conforms.
+    return report_exit_code(report)
 
 
 def diff_command(args: argparse.Namespace) -> int:
