@@ -242,3 +242,96 @@ def test_a_judge_that_raises_leaves_a_visible_counted_check_and_exit_3(tmp_path:
     failures = [f.get("message", "") + (f.text or "") for f in junit.iter("failure")]
     assert len(failures) == 2
     assert all("harness error (not a provider failure)" in f for f in failures)
+
+
+# -- end to end: an interrupted run, a crashed worker under pytest-xdist -----------------------
+
+_INTERRUPT_AFTER_ONE_CHECK = """
+import sys
+import conformance.runner
+
+judge = conformance.runner.judge_case
+judged = []
+
+def judge_then_interrupt(record):
+    if judged:
+        raise KeyboardInterrupt  # as Ctrl-C would, in the harness's own thread
+    judged.append(record)
+    return judge(record)
+
+conformance.runner.judge_case = judge_then_interrupt
+from conformance.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+_CRASHING_PROVIDER = """
+import os
+from reference_providers.openai_compatible import OpenAICompatibleProvider
+
+
+class CrashingProvider(OpenAICompatibleProvider):
+    async def stream(self, *args, **kwargs):
+        os._exit(13)
+        yield  # an async generator, as stream() is
+"""
+
+
+def _run_script(tmp_path: Path, source: str, *args: str) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "script.py"
+    script.write_text(source, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), str(tmp_path)])},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_an_interrupted_run_writes_reports_that_say_so_and_exits_3(tmp_path: Path) -> None:
+    result = _run_script(tmp_path, _INTERRUPT_AFTER_ONE_CHECK, "run", *_ARGS)
+    output = result.stdout + result.stderr
+    assert result.returncode == 3, output
+    assert "RUN INCOMPLETE (interrupted)" in result.stdout
+    out = tmp_path / "out"
+    report = json.loads((out / "compatibility.json").read_text(encoding="utf-8"))
+    assert report["run"]["status"] == "interrupted"
+    assert report["run"]["planned"] == 3  # identity and text_plain in both modes
+    assert report["run"]["judged"] == 2  # identity (no judge_case) and the first scenario
+    provider = report["providers"][0]
+    assert provider["conforms"] is False
+    assert {e["kind"] for e in provider["incomplete"]} == {"interrupted"}
+    assert "ST-1" in provider["clauses"] and provider["clauses"]["ST-1"] == "incomplete"
+    assert "was interrupted" in (out / "compatibility.md").read_text(encoding="utf-8")
+    assert "interrupted" in (out / "compatibility.html").read_text(encoding="utf-8")
+    junit = ET.parse(out / "junit.xml").getroot()
+    properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert properties["conformance_run_status"] == "interrupted"
+    missing = [c for c in junit.iter("testcase") if c.find("failure") is not None]
+    assert len(missing) == 1
+    assert all("interrupted" in (c.find("failure").get("message") or "") for c in missing)  # type: ignore[union-attr]
+
+
+def test_a_crashed_worker_leaves_a_crashed_check_and_the_plan_is_known_under_xdist(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "crashing.py").write_text(_CRASHING_PROVIDER, encoding="utf-8")
+    args = ["--provider", "crashing:CrashingProvider", "--scenario", "text_plain"]
+    args += ["--no-properties", "-n", "2", "--report-dir", "out", "--no-provider-coverage"]
+    result = _run_script(
+        tmp_path,
+        "import sys\nfrom conformance.cli import main\nsys.exit(main(sys.argv[1:]))\n",
+        "run",
+        *args,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 3, output
+    report = json.loads((tmp_path / "out" / "compatibility.json").read_text(encoding="utf-8"))
+    provider = report["providers"][0]
+    assert provider["planned"] == 3
+    assert [(e["check"], e["kind"]) for e in provider["incomplete"]] == [
+        ("text_plain[stream]", "crashed")
+    ]
+    assert report["run"]["status"] == "crashed"
+    assert provider["conforms"] is False

@@ -19,6 +19,7 @@ from conformance.gating import (
     known_failures_document,
     load_baseline,
 )
+from conformance.report.exit_codes import EXIT_FAIL, EXIT_OK, report_exit_code
 from conformance.report.merge import (
     load_report,
     merge_coverage,
@@ -27,8 +28,6 @@ from conformance.report.merge import (
     report_path,
 )
 from conformance.report.writers import verdict_lines, write_report_files
-
-from conformance.report.exit_codes import EXIT_FAIL, EXIT_OK, report_exit_code
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -92,7 +91,7 @@ def merge_command(args: argparse.Namespace) -> int:
         print(line)
     if baseline is not None:
         print("\n".join(gate_lines(report["gate"])))
-    # As `run` exits: 1 a clause failed (or the gate), 3 incomplete with no clause failed, 0 conforms.
+    # As `run` exits: 1 a clause (or the gate) failed, 3 incomplete with none failed, 0 conforms.
     return report_exit_code(report)
 
 
