@@ -48,6 +48,7 @@ from conformance.resilience import RESILIENCE_CHECKS, ResilienceCheck, run_resil
 from conformance.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
+    BuildError,
     Case,
     CaseOutcome,
     Incomplete,
@@ -245,15 +246,19 @@ class ConformanceState:
         self.stop_reason: str | None = None
         #: Provider id -> why it could not be built (a many-provider run goes on without it).
         self.build_errors: dict[str, str] = {}
+        self.unbuildable: list[ProviderSpec] = []
 
     @property
     def is_worker(self) -> bool:
         return hasattr(self.config, "workerinput")
 
     def provider(self, spec: ProviderSpec) -> ProviderUnderTest:
+        """The spec loaded and warmed (built once) in this process; raises BuildError."""
         key = f"{spec.id}|{spec.target}"
         if key not in self._providers:
-            self._providers[key] = ProviderUnderTest.load(spec)
+            put = ProviderUnderTest.load(spec)
+            put.warm(f"{self.server.root_url}/c/warm{put.dialect.base_path}")
+            self._providers[key] = put
         return self._providers[key]
 
     def recorded(self, spec: ProviderSpec) -> dict[str, Scenario]:
@@ -457,6 +462,8 @@ class ConformanceChecks:
     ) -> None:
         try:
             outcome = run()
+        except BuildError as exc:  # a suite class's provider that cannot be built: not a verdict
+            outcome = CaseOutcome(spec.id, scenario, mode, facts=spec_facts(spec), error=str(exc))
         except Exception as exc:  # the harness's own fault: the check still gets an outcome
             outcome = CaseOutcome(
                 spec.id,
@@ -569,12 +576,34 @@ def pytest_configure(config: pytest.Config) -> None:
             state.coverage = ProviderCoverage(state.report_dir, modules, worker=state.is_worker)
             state.coverage.start()
     try:  # after coverage has started, so the provider's module-level code is measured too
-        for spec in state.configured:
-            state.provider(spec)
+        _load_configured(state)
     except UsageError as exc:
         if state.coverage is not None:
             state.coverage.discard()
         raise pytest.UsageError(str(exc)) from None
+
+
+def _load_configured(state: ConformanceState) -> None:
+    """Import and build every provider once; set aside those that cannot be built.
+
+    With one provider, one that cannot be built is a usage error. In a run of many the others
+    are still judged; its report entry says why it was not (`build_error`), and none of its checks
+    is planned, so it neither passes nor fails a clause.
+    """
+    errors: dict[str, str] = {}
+    for spec in state.configured:
+        try:
+            state.provider(spec)
+        except BuildError as exc:
+            errors[spec.id] = str(exc)
+    if not errors:
+        return
+    if len(errors) == len(state.configured):
+        more = f" (and {len(errors) - 1} more provider(s) that cannot be built)"
+        raise UsageError(next(iter(errors.values())) + (more if len(errors) > 1 else ""))
+    state.build_errors = errors
+    state.unbuildable = [s for s in state.configured if s.id in errors]
+    state.configured = [s for s in state.configured if s.id not in errors]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -663,7 +692,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         stop_reason=_stop_reason(state, exitstatus),
         providers=[
             spec_info(spec)
-            for spec in state.configured
+            for spec in [*state.configured, *state.unbuildable]
             if spec.id in state.build_errors
             or (state.plan is not None and spec.id in state.plan.providers)
         ],
