@@ -335,3 +335,14 @@ def test_a_crashed_worker_leaves_a_crashed_check_and_the_plan_is_known_under_xdi
     ]
     assert report["run"]["status"] == "crashed"
     assert provider["conforms"] is False
+
+
+def test_the_progress_line_counts_a_check_without_a_verdict_never_as_a_pass() -> None:
+    from conformance.progress import Tally
+
+    tally = Tally(expected=2)
+    tally.add(_outcome("a", [("CH-1", "pass")]))
+    tally.add(_harness_error())
+    line = tally.line("p")
+    assert line.startswith("⚠ p: 2/2 checks")
+    assert "incomplete: 1 check(s) without a verdict" in line
