@@ -710,6 +710,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.written = written
 
 
+def stop_run(config: pytest.Config, reason: str) -> None:
+    """Say why the run ends before its checks do ("deadline", "interrupted").
+
+    For whatever ends a run early (the overall deadline): at session finish every planned check
+    without an outcome is reported incomplete with this kind, and the run's status is this.
+    """
+    state: ConformanceState | None = config.pluginmanager.getplugin(_PLUGIN_NAME)
+    if state is not None:
+        state.stop_reason = reason
+
+
 def run_exit_code(config: pytest.Config) -> int | None:
     """0 conforms, 1 a clause failed (or the gate did), 3 the run is incomplete; None: no report.
 

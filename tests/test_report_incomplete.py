@@ -346,3 +346,63 @@ def test_the_progress_line_counts_a_check_without_a_verdict_never_as_a_pass() ->
     line = tally.line("p")
     assert line.startswith("⚠ p: 2/2 checks")
     assert "incomplete: 1 check(s) without a verdict" in line
+
+
+_INCONCLUSIVE_JUDGE = """
+import sys
+import conformance.runner
+from conformance.judge.verdict import inconclusive
+
+judge = conformance.runner.judge_case
+
+def unsure_judge(record):
+    return [*judge(record), inconclusive("ER-4", "the harness was starved; not confirmed")]
+
+conformance.runner.judge_case = unsure_judge
+from conformance.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_an_inconclusive_verdict_fails_its_test_as_no_provider_failure_and_exits_3(
+    tmp_path: Path,
+) -> None:
+    result = _run_script(tmp_path, _INCONCLUSIVE_JUDGE, "run", *_ARGS)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "inconclusive (not a provider failure)" in result.stdout
+    report = json.loads((tmp_path / "out" / "compatibility.json").read_text(encoding="utf-8"))
+    provider = report["providers"][0]
+    assert provider["clauses"]["ER-4"] == "inconclusive"
+    assert provider["conforms"] is False
+    assert report["run"]["status"] == "complete"
+
+
+_DEADLINE_AFTER_ONE_CHECK = """
+import sys
+import pytest
+from conformance.pytest_plugin import stop_run
+
+
+class Deadline:
+    def pytest_sessionstart(self, session):
+        self.session = session
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            stop_run(self.session.config, "deadline")
+            self.session.shouldstop = "the run's deadline"
+
+
+sys.exit(pytest.main(sys.argv[1:], plugins=[Deadline()]))
+"""
+
+
+def test_a_deadline_named_by_stop_run_is_the_kind_of_every_check_left(tmp_path: Path) -> None:
+    args = [a for a in _ARGS if a not in ("-n", "1")]
+    result = _run_script(tmp_path, _DEADLINE_AFTER_ONE_CHECK, "-p", "no:cacheprovider", *args)
+    report = json.loads((tmp_path / "out" / "compatibility.json").read_text(encoding="utf-8"))
+    assert report["run"]["status"] == "deadline", result.stdout + result.stderr
+    assert report["run"]["judged"] == 1
+    kinds = [entry["kind"] for entry in report["providers"][0]["incomplete"]]
+    assert kinds == ["deadline", "deadline"]
