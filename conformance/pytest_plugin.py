@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.compat import ascii_escaped
 
 from conformance import matrix
 from conformance.canonical import MODES, Mode
@@ -319,11 +320,14 @@ class ConformanceState:
         except UsageError:  # a scenario source that fails now failed the collection already
             whole = fingerprint([], {"collected": sorted(nodeids)})
         plan = Plan(fingerprint=whole)
+        # pytest escapes non-ASCII characters in test ids; outcomes carry the names themselves.
+        names = [spec.id for spec in self.configured] + list(self.scenarios)
+        unescape = {ascii_escaped(name): name for name in names}
         for nodeid in nodeids:
             parsed = parse_test_id(nodeid)
             if parsed is None:
                 continue
-            provider, scenario, mode = parsed
+            provider, scenario, mode = (unescape.get(part, part) for part in parsed)
             planned = PlannedCheck(provider, scenario, mode, self.clauses_of(scenario, mode))
             plan.add(planned, nodeid)
         self.plan = plan
@@ -677,7 +681,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = matrix.settings(session.config)
     if state.is_worker:
         return
-    if state.report_dir is None and run.baseline is None and not (state.outcomes or state.plan):
+    if state.report_dir is None and run.baseline is None and not state.outcomes:
         return
     cli = Path(sys.argv[0]).stem in ("provider-conformance", "cli")
     program = "provider-conformance" if cli else "pytest"
