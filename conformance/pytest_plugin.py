@@ -232,6 +232,7 @@ class ConformanceState:
         self.run_properties = not option.no_properties and not self.scenario_files
         self.report_dir = Path(option.report_dir) if option.report_dir else None
         self._providers: dict[str, ProviderUnderTest] = {}
+        self._unbuilt: dict[str, BuildError] = {}
         self._server: FakeServer | None = None
         self.outcomes: list[dict[str, Any]] = []
         self.coverage: ProviderCoverage | None = None
@@ -256,9 +257,15 @@ class ConformanceState:
     def provider(self, spec: ProviderSpec) -> ProviderUnderTest:
         """The spec loaded and warmed (built once) in this process; raises BuildError."""
         key = f"{spec.id}|{spec.target}"
+        if key in self._unbuilt:
+            raise self._unbuilt[key]  # tried once in this process: no second wait for it
         if key not in self._providers:
             put = ProviderUnderTest.load(spec)
-            put.warm(f"{self.server.root_url}/c/warm{put.dialect.base_path}")
+            try:
+                put.warm(f"{self.server.root_url}/c/warm{put.dialect.base_path}")
+            except BuildError as exc:
+                self._unbuilt[key] = exc
+                raise
             self._providers[key] = put
         return self._providers[key]
 

@@ -131,3 +131,51 @@ def test_warm_names_the_constructor_error_and_what_to_do() -> None:
     put = ProviderUnderTest.load(spec)
     with pytest.raises(BuildError, match=r"cannot be built \(TypeError: .*'endpoint'\).*--profile"):
         put.warm("http://127.0.0.1:9/v1")
+
+
+SUITE = """
+from pathlib import Path
+
+from conformance import ProviderConformanceSuite
+
+
+def failing_factory(**kwargs):
+    with Path("builds.txt").open("a") as log:
+        log.write("build\\n")
+    raise ValueError("endpoint is required")
+
+
+class TestUnbuildable(ProviderConformanceSuite):
+    provider_class = failing_factory
+    scenarios = ["text_plain"]
+    properties = []
+"""
+
+
+_PYTEST_OPTIONS = [
+    "-p",
+    "no:cacheprovider",
+    "-q",
+    "-p",
+    "no:randomly",
+    "-k",
+    "identity or scenario",
+]
+
+
+def test_a_suite_class_whose_provider_cannot_be_built_tries_once_per_process(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "test_unbuildable.py").write_text(SUITE, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "test_unbuildable.py", *_PYTEST_OPTIONS],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "3 failed" in result.stdout
+    assert "endpoint is required" in result.stdout
+    assert (tmp_path / "builds.txt").read_text(encoding="utf-8").count("build") == 1
