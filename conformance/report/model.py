@@ -1,8 +1,11 @@
 """From check outcomes to one verdict per clause and provider: the compatibility report's model.
 
 A clause's verdict for a provider is `fail` if any check of it failed (`declared-but-broken` when
-the clause exercises a capability the provider declares), `pass` if at least one check passed and
-none failed, and `not-applicable` if every check of it was. A clause with no check at all is not in
+the clause exercises a capability the provider declares); else `incomplete` if a check of it never
+completed (harness error, crash, interrupt, deadline, not run), `inconclusive` if a verdict of it
+could not be confirmed; else `pass` if at least one check passed, and `not-applicable` if every
+check of it was. A provider conforms only when every planned check was judged and no clause is
+failing, incomplete or inconclusive. A clause with no check at all is not in
 the map: it is listed under `not_checked`, so "passed" never hides "not run".
 
 Verdicts are always derived from the counts, never stored as facts of their own: that is what lets
