@@ -2,7 +2,8 @@
 
 `run` runs the very suite the pytest plugin runs (in-process pytest), so the CLI and
 `pytest --provider ...` can never disagree. Exit codes: 0 conforms, 1 a clause failed, 2 usage
-error (bad option, target, dialect, scenario or file).
+error (bad option, target, dialect, scenario or file), 3 the run is incomplete (a check without a
+verdict: harness error, crash, interrupt, deadline; an inconclusive verdict) and no clause failed.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
 from conformance.scenarios import bundled_scenarios, load_file, load_scenarios
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 def _default_workers() -> str:
@@ -311,14 +312,41 @@ def _run(args: argparse.Namespace) -> int:
     for reference in args.registry:
         pytest_args += ["--registry", reference]
     usage_errors = _PytestUsageErrors()
-    code = int(pytest.main(pytest_args, plugins=[usage_errors]))
+    result = _RunResult()
+    code = int(pytest.main(pytest_args, plugins=[usage_errors, result]))
     if usage_errors.message is not None:
         raise UsageError(usage_errors.message)
-    if code == pytest.ExitCode.OK:
+    return run_exit_code(code, result.report_code)
+
+
+class _RunResult:
+    """Catches the exit status the run's report implies, before pytest tears the session down."""
+
+    report_code: int | None = None
+
+    def pytest_unconfigure(self, config: object) -> None:
+        from conformance.pytest_plugin import run_exit_code as from_report
+
+        self.report_code = from_report(config)  # type: ignore[arg-type]
+
+
+def run_exit_code(pytest_code: int, report_code: int | None) -> int:
+    """0 conforms, 1 a clause failed, 2 usage error, 3 the run is incomplete (no clause failed).
+
+    A run that produced a report is judged by it: an interrupt or a crash after some checks is an
+    incomplete run (3) unless a clause already failed (1). Without a report the run never began.
+    """
+    import pytest
+
+    if pytest_code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return EXIT_USAGE
+    if report_code is not None:
+        return report_code
+    if pytest_code == pytest.ExitCode.OK:
         return EXIT_OK
-    if code == pytest.ExitCode.TESTS_FAILED:
+    if pytest_code == pytest.ExitCode.TESTS_FAILED:
         return EXIT_FAIL
-    return EXIT_USAGE
+    return EXIT_INCOMPLETE
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -41,9 +41,14 @@ class Tally:
     #: Clause group -> outcome ("pass", "fail", "not-applicable") -> verdict count.
     groups: dict[str, dict[str, int]] = field(default_factory=dict)
     failing: set[str] = field(default_factory=set)
+    #: Checks without verdicts of their own (harness error, crash ...): never a pass.
+    incomplete: int = 0
 
     def add(self, outcome: Mapping[str, Any]) -> None:
         self.done += 1
+        if outcome.get("incomplete"):
+            self.incomplete += 1
+            return
         if outcome.get("error") or any(v["outcome"] == "fail" for v in outcome["verdicts"]):
             self.failed_checks += 1
         for verdict in outcome["verdicts"]:
@@ -63,17 +68,19 @@ class Tally:
             counts = self.groups.get(group)
             if not counts:
                 continue
-            marks = (("pass", "✓"), ("fail", "✗"), ("not-applicable", "–"))
+            marks = (("pass", "✓"), ("fail", "✗"), ("inconclusive", "~"), ("not-applicable", "–"))
             shown = [f"{counts[key]}{mark}" for key, mark in marks if counts.get(key)]
             parts.append(" ".join([group, *shown]))
         return "  ".join(parts)
 
     def line(self, provider: str) -> str:
         total = f"/{self.expected}" if self.expected is not None else ""
-        state = "✗" if self.failing or self.failed_checks else "✓"
+        state = "✗" if self.failing or self.failed_checks else "⚠" if self.incomplete else "✓"
         line = f"{state} {provider}: {self.done}{total} checks  {self.group_text()}"
         if self.failing:
             line += "  failing: " + ", ".join(sorted(self.failing, key=clause_sort_key))
+        if self.incomplete:
+            line += f"  incomplete: {self.incomplete} check(s) without a verdict"
         return line
 
 
@@ -184,7 +191,7 @@ class ProgressPlugin:
             return
         terminalreporter.write_sep("-", "provider-conformance progress")
         terminalreporter.write_line(
-            "verdicts per clause group: ✓ pass, ✗ fail, – not applicable "
+            "verdicts per clause group: ✓ pass, ✗ fail, ~ inconclusive, – not applicable "
             "(counted over checks; compatibility.md has the clause matrix)"
         )
         for pid in sorted(tallies):

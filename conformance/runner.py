@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from conformance.canonical import Mode
 from conformance.dialects import Dialect, get_dialect
+from conformance.errors import UsageError
 from conformance.judge import (
     CaseRecord,
     Verdict,
@@ -82,6 +83,25 @@ def new_api_key() -> str:
     return register_secret(f"sk-conformance-fake-{secrets.token_hex(12)}")
 
 
+#: How long building a provider once, before any check, may take: a package that imports lazily
+#: on a loaded machine can take many seconds, which no check's clock should pay for.
+WARM_TIMEOUT = 60.0
+
+
+class BuildError(UsageError):
+    """The provider's target does not import, or cannot be built: no check of it can run.
+
+    With one provider that is a usage error; in a run of many, only that provider's report entry
+    says so (`build_error`) and the others are judged.
+    """
+
+
+_BUILD_HINT = (
+    "give a factory that builds it (--provider module:function, or `factory:` in a providers "
+    "file), or pass what its constructor needs with --profile-option KEY=VALUE"
+)
+
+
 @dataclass
 class ProviderUnderTest:
     """A provider spec resolved once: its class or factory, profile and dialect."""
@@ -93,11 +113,42 @@ class ProviderUnderTest:
 
     @classmethod
     def load(cls, spec: ProviderSpec) -> ProviderUnderTest:
+        """Raises UsageError for a bad dialect or profile, BuildError for a bad target."""
         dialect = get_dialect(spec.dialect)
         profile = get_profile(spec.profile, spec.options)
-        target = resolve_target(spec)
-        profile.check_target(target, spec)
+        try:
+            target = resolve_target(spec)
+            profile.check_target(target, spec)
+        except UsageError as exc:
+            raise BuildError(str(exc)) from None
         return cls(spec, target, profile, dialect)
+
+    def warm(self, base_url: str, timeout: float = WARM_TIMEOUT) -> None:
+        """Build the provider once and close it, before any check and off every check's clock.
+
+        The first build imports what the target imports lazily (a registry's create function),
+        so the first check of each process is not the one to pay for it; and a target that cannot
+        be built is found here, once, instead of as a clause failure in every check.
+        """
+        api_key = new_api_key()
+        connection = Connection(base_url, api_key, DEFAULT_PROVIDER_TIMEOUT)
+
+        async def probe() -> None:
+            provider = self.profile.build(self.target, self.spec, connection)
+            await self.profile.close(provider)
+
+        try:
+            run_with_deadline(probe, timeout)
+        except TimeoutError:
+            raise BuildError(
+                f"--provider {self.spec.target}: building it did not finish within "
+                f"{timeout:g} s; {_BUILD_HINT}"
+            ) from None
+        except Exception as exc:
+            error = redact(" ".join(f"{type(exc).__name__}: {exc}".split()), (api_key,))
+            raise BuildError(
+                f"--provider {self.spec.target}: cannot be built ({error}); {_BUILD_HINT}"
+            ) from None
 
     def facts(self) -> dict[str, Any]:
         return {

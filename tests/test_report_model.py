@@ -40,6 +40,8 @@ def test_one_failing_check_fails_the_clause() -> None:
         "passed": 1,
         "failed": 1,
         "not_applicable": 0,
+        "inconclusive": 0,
+        "incomplete": 0,
         "reasons": [],
     }
     assert provider["conforms"] is False
@@ -100,7 +102,7 @@ def test_cells_that_fail_say_how_many_of_their_checks_failed_and_not_run_is_show
         "| **CH-1** content equals the text the server sent | ❌ fail (1 of 2) | · not run |"
         in (text)
     )
-    assert "| `p` | openai-chat | native | ❌ does not conform | 2 | 1 of 36 |" in text
+    assert "| `p` | openai-chat | native | ❌ does not conform | 2 of 2 | 1 of 36 |" in text
 
 
 def test_markdown_shows_messages_literally() -> None:
@@ -167,6 +169,8 @@ def test_clause_counts_add_up_to_the_catalogue() -> None:
         "fail": 0,
         "declared-but-broken": 1,
         "not-applicable": 1,
+        "inconclusive": 0,
+        "incomplete": 0,
         "not-run": 33,
     }
     assert sum(counts.values()) == len(report["clauses"])

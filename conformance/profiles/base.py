@@ -110,7 +110,7 @@ def check_buildable(
         names = ", ".join(required)
         raise UsageError(
             f"--provider {spec.target}: cannot be built with {names} ({exc}); give a factory "
-            "that takes them, or subclass ProviderConformanceSuite and override build_provider"
+            "that takes them, or pass what else it needs with --profile-option KEY=VALUE"
         ) from None
 
 

@@ -19,6 +19,7 @@ from conformance.gating import (
     known_failures_document,
     load_baseline,
 )
+from conformance.report.exit_codes import EXIT_FAIL, EXIT_OK, report_exit_code
 from conformance.report.merge import (
     load_report,
     merge_coverage,
@@ -27,8 +28,6 @@ from conformance.report.merge import (
     report_path,
 )
 from conformance.report.writers import verdict_lines, write_report_files
-
-EXIT_OK, EXIT_FAIL = 0, 1
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -92,8 +91,8 @@ def merge_command(args: argparse.Namespace) -> int:
         print(line)
     if baseline is not None:
         print("\n".join(gate_lines(report["gate"])))
-        return EXIT_OK if report["gate"]["passed"] else EXIT_FAIL
-    return EXIT_OK if all(p["conforms"] for p in report["providers"]) else EXIT_FAIL
+    # As `run` exits: 1 a clause (or the gate) failed, 3 incomplete with none failed, 0 conforms.
+    return report_exit_code(report)
 
 
 def diff_command(args: argparse.Namespace) -> int:

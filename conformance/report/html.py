@@ -17,6 +17,7 @@ from typing import Any
 from conformance.clauses import GROUPS, clause_sort_key
 from conformance.redaction import REDACTED_SECRET
 from conformance.report.capabilities import declared_text, observed_text
+from conformance.report.markdown import INCOMPLETE_WORDS, provider_state, run_lines
 from conformance.report.model import FAILING, NOT_RUN, VERDICTS
 from conformance.secret_options import HOW_TO_SUPPLY
 
@@ -26,6 +27,8 @@ MARKS: dict[str, tuple[str, str, str]] = {
     "fail": ("✗", "fail", "fail"),
     "declared-but-broken": ("!", "declared but broken", "dbb"),
     "not-applicable": ("–", "not applicable", "na"),
+    "inconclusive": ("~", "inconclusive", "inc"),
+    "incomplete": ("⚠", "incomplete", "icp"),
     NOT_RUN: ("?", "not run", "nr"),
 }
 
@@ -42,6 +45,8 @@ _SHORT = {
     "fail": "fail",
     "declared-but-broken": "broken",
     "not-applicable": "n/a",
+    "inconclusive": "inconclusive",
+    "incomplete": "incomplete",
     NOT_RUN: "not run",
 }
 
@@ -123,6 +128,10 @@ def _cell_title(verdict: str, detail: Mapping[str, Any] | None) -> str:
     parts = [f"{detail['checks']} check(s): {detail['passed']} passed, {detail['failed']} failed"]
     if detail["not_applicable"]:
         parts.append(f"{detail['not_applicable']} not applicable")
+    if detail.get("inconclusive"):
+        parts.append(f"{detail['inconclusive']} inconclusive")
+    if detail.get("incomplete"):
+        parts.append(f"{detail['incomplete']} never completed")
     title = ", ".join(parts)
     if detail.get("reasons"):
         title += " — " + "; ".join(detail["reasons"])
@@ -167,6 +176,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         "</header>",
         "<main>",
     ]
+    parts += _run_banner(report)
     if report.get("gate"):
         parts.append(_gate(report["gate"]))
     parts.append(_cards(providers, len(clauses)))
@@ -175,6 +185,18 @@ def render_html(report: Mapping[str, Any]) -> str:
     parts.append(_failures(providers, clauses))
     parts += ["</main>", f"<script>{_JS}</script>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
+
+
+def _run_banner(report: Mapping[str, Any]) -> list[str]:
+    lines = run_lines(report)
+    if not lines:
+        return []
+    run = report["run"]
+    return [
+        f'<p class="run-incomplete" role="alert">{_mark("incomplete", word="Run incomplete")} '
+        f"status <b>{text(run['status'])}</b>: {run['judged']} of {run['planned']} planned "
+        "checks were judged. A check without a verdict is never a pass.</p>"
+    ]
 
 
 def _gate(gate: Mapping[str, Any]) -> str:
@@ -245,13 +267,26 @@ def _cards(providers: Sequence[Mapping[str, Any]], total: int) -> str:
         )
         judged = total - len(p["not_checked"])
         extra = []
+        if p.get("build_error"):
+            extra.append(f'<p class="note errors">could not be built: {text(p["build_error"])}</p>')
+        if p.get("incomplete"):
+            extra.append(
+                f'<p class="note errors">{len(p["incomplete"])} planned check(s) without a '
+                "verdict (incomplete)</p>"
+            )
         if p["errors"]:
             extra.append(f'<p class="note errors">{len(p["errors"])} check(s) could not run</p>')
         if p["skipped"]:
             extra.append(f'<p class="note">{len(p["skipped"])} check(s) not applicable</p>')
         if p.get("capabilities"):
             extra.append(_capability_note(p["capabilities"], index))
-        badge = _mark("pass", word="Conforms") if ok else _mark("fail", word="Does not conform")
+        state = provider_state(p)
+        if ok:
+            badge = _mark("pass", word="Conforms")
+        elif state.startswith("❌"):
+            badge = _mark("fail", word="Does not conform")
+        else:
+            badge = _mark("incomplete", word=state.split(" ", 1)[1].capitalize())
         cards.append(
             f'<article class="card {"ok" if ok else "bad"}" id="p-{index}">'
             f'<h3 class="pid">{text(p["id"])}</h3>'
@@ -261,7 +296,9 @@ def _cards(providers: Sequence[Mapping[str, Any]], total: int) -> str:
             f"<dt>dialect</dt><dd>{text(p['dialect'])}</dd>"
             f"<dt>profile</dt><dd>{text(p['profile'])}</dd>"
             f"<dt>name</dt><dd>{text(p.get('name') or '—')}</dd>"
-            f"<dt>checks</dt><dd>{p['checks']}, judging {judged} of {total} clauses</dd>"
+            f"<dt>checks</dt><dd>{p.get('judged', p['checks'])} of "
+            f"{p.get('planned', p['checks'])} planned judged, covering {judged} of {total} "
+            "clauses</dd>"
             "</dl>"
             f'<ul class="counts" aria-label="clauses by verdict">{chips}</ul>'
             f'<p class="label">Declared capabilities</p><ul class="caps">{declared}</ul>'
@@ -288,7 +325,9 @@ def _grid(providers: Sequence[Mapping[str, Any]], clauses: Mapping[str, Mapping[
         for i, p in enumerate(providers)
     )
     legend = "".join(f"<li>{_mark(v)}</li>" for v in ("pass", "fail", "declared-but-broken"))
-    legend += f"<li>{_mark('not-applicable')}</li><li>{_mark(NOT_RUN)}</li>"
+    legend += "".join(
+        f"<li>{_mark(v)}</li>" for v in ("not-applicable", "inconclusive", "incomplete", NOT_RUN)
+    )
     rows = []
     columns = len(providers) + 1
     current_group = None
@@ -433,9 +472,20 @@ def _failures(
     sections = []
     for index, p in enumerate(providers):
         failing = [c for c, v in p["clauses"].items() if v in FAILING]
-        if not (failing or p["errors"] or p["skipped"]):
+        incomplete = p.get("incomplete", [])
+        if not (failing or p["errors"] or p["skipped"] or incomplete or p.get("build_error")):
             continue
         blocks = [f'<h3><a href="#p-{index}">{text(p["id"])}</a></h3>']
+        if p.get("build_error"):
+            blocks.append(
+                f'<p class="error">{_mark("incomplete", word="could not be built")} '
+                f"{text(p['build_error'])}</p>"
+            )
+        for entry in incomplete:
+            blocks.append(
+                f'<p class="error">{_mark("incomplete")} <b>{text(entry["check"])}</b>: '
+                f"{text(INCOMPLETE_WORDS[entry['kind']])}: {text(entry['reason'])}</p>"
+            )
         for error in p["errors"]:
             blocks.append(
                 f'<p class="error">{_mark("fail")} <b>{text(error["check"])}</b> could not run: '
@@ -521,6 +571,9 @@ font-size:12px;font-weight:700;line-height:1;flex:none}
 padding-top:5px;font-size:11px}
 .m-na .sym{border:2px solid var(--na);color:var(--na);border-radius:6px;height:14px;width:20px}
 .m-nr .sym{border:2px dashed var(--nr);color:var(--nr);border-radius:50%}
+.m-inc .sym{border:2px dotted var(--dbb);color:var(--dbb);border-radius:3px}
+.m-icp .sym{background:#fff3cd;color:#7a4d00;border:2px solid #7a4d00;border-radius:3px}
+.run-incomplete{border:2px solid #7a4d00;background:#fff3cd;padding:8px 12px;border-radius:6px}
 .m-wbu .sym{border:2px solid var(--wbu);color:var(--wbu);border-radius:9px 2px;font-size:14px}
 .word{font-size:12.5px}
 .n{color:var(--muted);font-size:11.5px;font-variant-numeric:tabular-nums}

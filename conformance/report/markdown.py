@@ -22,7 +22,17 @@ MARKS = {
     "fail": "❌ fail",
     "declared-but-broken": "💥 declared-but-broken",
     "not-applicable": "➖ n/a",
+    "inconclusive": "❔ inconclusive",
+    "incomplete": "⚠️ incomplete",
     "not-run": "· not run",
+}
+#: Words for a check that never got verdicts of its own (the report's `incomplete` kinds).
+INCOMPLETE_WORDS = {
+    "harness-error": "harness error (not a provider failure)",
+    "crashed": "crashed",
+    "interrupted": "interrupted",
+    "deadline": "stopped by the run's deadline",
+    "not-run": "not run",
 }
 MAX_FAILURES = 25
 
@@ -68,15 +78,16 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f"Generated {report['generated_at']}."
     )
     lines.append("")
+    lines += run_lines(report)
     total = len(report["clauses"])
-    lines.append("| Provider | Dialect | Profile | Verdict | Checks | Clauses judged |")
+    lines.append("| Provider | Dialect | Profile | Verdict | Checks judged | Clauses judged |")
     lines.append("|---|---|---|---|---|---|")
     for p in providers:
-        verdict = "✅ conforms" if p["conforms"] else "❌ does not conform"
         judged = total - len(p["not_checked"])
+        checks = f"{p.get('judged', p['checks'])} of {p.get('planned', p['checks'])}"
         lines.append(
             f"| {md_code(p['id'])} | {md_text(p['dialect'])} | {md_text(p['profile'])} "
-            f"| {verdict} | {p['checks']} | {judged} of {total} |"
+            f"| {provider_state(p)} | {checks} | {judged} of {total} |"
         )
     clause_ids = sorted({cid for p in providers for cid in p["clauses"]}, key=clause_sort_key)
     lines += ["", "## Clauses", ""]
@@ -113,10 +124,47 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def provider_state(p: Mapping[str, Any]) -> str:
+    """Conforms, fails a clause, could not be built, or was not fully judged: never blurred."""
+    if p["conforms"]:
+        return "✅ conforms"
+    if p.get("build_error"):
+        return "⛔ could not be built"
+    if any(v in ("fail", "declared-but-broken") for v in p["clauses"].values()) or p["errors"]:
+        return "❌ does not conform"
+    return "⚠️ not fully judged: does not conform"
+
+
+def run_lines(report: Mapping[str, Any]) -> list[str]:
+    """A run that did not complete says so above everything else."""
+    run = report.get("run")
+    if not run or run["status"] == "complete":
+        return []
+    status = {
+        "interrupted": "was interrupted",
+        "deadline": "was ended by its overall deadline",
+        "crashed": "lost checks to a crash",
+        "incomplete": "is incomplete",
+    }[run["status"]]
+    return [
+        f"**⚠️ Run incomplete: this run {status}; {run['judged']} of {run['planned']} planned "
+        "checks were judged.** A check without a verdict is never a pass.",
+        "",
+    ]
+
+
 def _provider_details(p: Mapping[str, Any]) -> list[str]:
-    if not (p["failures"] or p["skipped"] or p["errors"]):
+    incomplete = p.get("incomplete", [])
+    if not (p["failures"] or p["skipped"] or p["errors"] or incomplete or p.get("build_error")):
         return []
     lines = ["", f"## {md_code(p['id'])}", "", f"Target: {md_code(p['target'])}", ""]
+    if p.get("build_error"):
+        lines.append(f"- ⛔ **could not be built**: {md_text(p['build_error'])}")
+    for entry in incomplete:
+        lines.append(
+            f"- ⚠️ **{md_text(entry['check'])}**: {INCOMPLETE_WORDS[entry['kind']]}: "
+            f"{md_text(entry['reason'])}"
+        )
     for error in p["errors"]:
         lines.append(f"- **error** in {md_text(error['check'])}: {md_text(error['error'])}")
     for failure in p["failures"][:MAX_FAILURES]:

@@ -9,6 +9,7 @@ beside the parts' reports are merged as well.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ import coverage
 import jsonschema
 
 from conformance.errors import UsageError
-from conformance.report.model import ProviderReport, assemble_report
+from conformance.report.model import RUN_STATUSES, ProviderReport, assemble_report
 from conformance.report.writers import validate_report
 
 
@@ -45,6 +46,45 @@ def load_report(given: Path) -> dict[str, Any]:
             f"{path}: not a compatibility report: invalid at {pointer}: {exc.message}"
         ) from None
     return report
+
+
+def _fingerprint(part: Mapping[str, Any]) -> str:
+    run = part.get("run") or {}
+    return str(run.get("fingerprint", ""))
+
+
+def _check_runs(parts: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    """Shards must come from one run (one plan fingerprint); whole runs must differ. Returns the
+    merged report's fingerprint: the run's own, or one naming the set of runs joined."""
+    sharded = [(where, part) for where, part in parts if part.get("shard") is not None]
+    if sharded:
+        first_where, first = sharded[0]
+        for where, part in sharded[1:]:
+            if _fingerprint(part) != _fingerprint(first):
+                raise UsageError(
+                    f"{where}: a shard of a different run than {first_where} (plan fingerprints "
+                    f"{_fingerprint(part) or 'none'} and {_fingerprint(first) or 'none'}); merge "
+                    "the shards of one run, run with the same providers, scenarios and options"
+                )
+        return _fingerprint(first)
+    seen: dict[str, str] = {}
+    for where, part in parts:
+        print_ = _fingerprint(part)
+        if print_ and print_ in seen:
+            raise UsageError(
+                f"{where}: the same run as {seen[print_]} (plan fingerprint {print_}); "
+                "merge each report once"
+            )
+        seen[print_] = where
+    prints = sorted(seen)
+    if len(prints) == 1:
+        return prints[0]
+    return hashlib.sha256("|".join(prints).encode("ascii")).hexdigest()[:32]
+
+
+def _stop_reason(parts: Sequence[tuple[str, Mapping[str, Any]]]) -> str | None:
+    statuses = {(part.get("run") or {}).get("status") for _, part in parts}
+    return next((s for s in RUN_STATUSES if s in statuses and s != "complete"), None)
 
 
 def _check_shards(parts: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
@@ -85,6 +125,7 @@ def merge_reports(
     if not parts:
         raise UsageError("merge: no reports given")
     _check_shards(parts)
+    fingerprint = _check_runs(parts)
     providers: dict[str, ProviderReport] = {}
     for where, part in parts:
         for data in part["providers"]:
@@ -93,7 +134,13 @@ def merge_reports(
                 providers[provider.id].absorb(provider, where)
             else:
                 providers[provider.id] = provider
-    return assemble_report(providers.values(), command=command, started=started)
+    return assemble_report(
+        providers.values(),
+        command=command,
+        started=started,
+        stop_reason=_stop_reason(parts),
+        fingerprint=fingerprint,
+    )
 
 
 def merge_junit(sources: Sequence[Path], destination: Path) -> Path | None:

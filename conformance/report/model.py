@@ -1,8 +1,11 @@
 """From check outcomes to one verdict per clause and provider: the compatibility report's model.
 
 A clause's verdict for a provider is `fail` if any check of it failed (`declared-but-broken` when
-the clause exercises a capability the provider declares), `pass` if at least one check passed and
-none failed, and `not-applicable` if every check of it was. A clause with no check at all is not in
+the clause exercises a capability the provider declares); else `incomplete` if a check of it never
+completed (harness error, crash, interrupt, deadline, not run), `inconclusive` if a verdict of it
+could not be confirmed; else `pass` if at least one check passed, and `not-applicable` if every
+check of it was. A provider conforms only when every planned check was judged and no clause is
+failing, incomplete or inconclusive. A clause with no check at all is not in
 the map: it is listed under `not_checked`, so "passed" never hides "not run".
 
 Verdicts are always derived from the counts, never stored as facts of their own: that is what lets
@@ -27,9 +30,19 @@ from typing import Any
 from conformance.clauses import CLAUSES, clause_sort_key
 from conformance.errors import UsageError
 from conformance.report.capabilities import CapabilityBlock
+from conformance.report.plan import MISSING_REASONS, Plan, check_id, missing_outcome
 
-VERDICTS = ("pass", "fail", "not-applicable", "declared-but-broken")
+VERDICTS = (
+    "pass",
+    "fail",
+    "not-applicable",
+    "declared-but-broken",
+    "inconclusive",
+    "incomplete",
+)
 FAILING = frozenset({"fail", "declared-but-broken"})
+#: Neither pass nor failure: a provider with a clause in one of these does not conform.
+UNSETTLED = frozenset({"inconclusive", "incomplete"})
 #: Not a verdict: how reports show a clause a provider had no check for.
 NOT_RUN = "not-run"
 
@@ -55,10 +68,24 @@ def normalise(text: str) -> str:
     return text
 
 
-def clause_verdict(clause_id: str, failed: int, passed: int, declared: Iterable[str]) -> str:
+def clause_verdict(
+    clause_id: str,
+    failed: int,
+    passed: int,
+    declared: Iterable[str],
+    *,
+    inconclusive: int = 0,
+    incomplete: int = 0,
+) -> str:
+    """Failure first; then a check that never completed or could not be confirmed, which keeps
+    the clause from reading `pass` however many other checks passed it."""
     if failed:
         capability = CLAUSES[clause_id].capability if clause_id in CLAUSES else None
         return "declared-but-broken" if capability and capability in declared else "fail"
+    if incomplete:
+        return "incomplete"
+    if inconclusive:
+        return "inconclusive"
     return "pass" if passed else "not-applicable"
 
 
@@ -68,6 +95,10 @@ class ClauseSummary:
     passed: int = 0
     failed: int = 0
     not_applicable: int = 0
+    #: Judged, but a timing failure could not be confirmed while the harness was starved.
+    inconclusive: int = 0
+    #: Checks of this clause that never completed (harness error, crash, interrupt, not run).
+    incomplete: int = 0
     reasons: set[str] = field(default_factory=set)
 
     def count(self, outcome: str, message: str) -> None:
@@ -76,6 +107,8 @@ class ClauseSummary:
             self.passed += 1
         elif outcome == "fail":
             self.failed += 1
+        elif outcome == "inconclusive":
+            self.inconclusive += 1
         else:
             self.not_applicable += 1
             if message:
@@ -86,6 +119,8 @@ class ClauseSummary:
         self.passed += other.passed
         self.failed += other.failed
         self.not_applicable += other.not_applicable
+        self.inconclusive += other.inconclusive
+        self.incomplete += other.incomplete
         self.reasons |= other.reasons
 
     def as_json(self, verdict: str) -> dict[str, Any]:
@@ -95,6 +130,8 @@ class ClauseSummary:
             "passed": self.passed,
             "failed": self.failed,
             "not_applicable": self.not_applicable,
+            "inconclusive": self.inconclusive,
+            "incomplete": self.incomplete,
             "reasons": sorted(self.reasons),
         }
 
@@ -105,6 +142,8 @@ class ClauseSummary:
             passed=data["passed"],
             failed=data["failed"],
             not_applicable=data["not_applicable"],
+            inconclusive=data.get("inconclusive", 0),
+            incomplete=data.get("incomplete", 0),
             reasons=set(data.get("reasons", ())),
         )
 
@@ -122,7 +161,13 @@ class ProviderReport:
     failures: dict[str, dict[str, Any]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    #: Checks without verdicts of their own (INCOMPLETE_KINDS): check id -> {kind, reason}.
+    incomplete: dict[str, dict[str, str]] = field(default_factory=dict)
     checks: int = 0
+    #: How many checks the run planned for this provider; None: as many as arrived.
+    planned: int | None = None
+    #: Why the provider could not be built at all; it then has no checks and no verdicts.
+    build_error: str | None = None
     capabilities: CapabilityBlock = field(default_factory=CapabilityBlock)
     #: The arguments after `provider-conformance run` that rebuild the provider as the run did
     #: (the outcomes' `facts["reproduce"]`); empty when no outcome recorded them.
@@ -132,11 +177,35 @@ class ProviderReport:
         summary = self.clauses.get(clause_id)
         if summary is None:
             return NOT_RUN
-        return clause_verdict(clause_id, summary.failed, summary.passed, self.declared_capabilities)
+        return clause_verdict(
+            clause_id,
+            summary.failed,
+            summary.passed,
+            self.declared_capabilities,
+            inconclusive=summary.inconclusive,
+            incomplete=summary.incomplete,
+        )
+
+    @property
+    def planned_checks(self) -> int:
+        return self.checks if self.planned is None else self.planned
+
+    @property
+    def judged(self) -> int:
+        """Checks that ran to verdicts of their own."""
+        return self.checks - len(self.incomplete)
 
     @property
     def conforms(self) -> bool:
-        return not self.errors and all(self.verdict(c) not in FAILING for c in self.clauses)
+        """Only when every planned check ran, was judged, and no clause failed or stayed open."""
+        return (
+            self.build_error is None
+            and self.planned_checks > 0
+            and not self.errors
+            and not self.incomplete
+            and self.judged >= self.planned_checks
+            and all(self.verdict(c) not in FAILING | UNSETTLED for c in self.clauses)
+        )
 
     @property
     def not_checked(self) -> list[str]:
@@ -145,6 +214,19 @@ class ProviderReport:
     def add_outcome(self, outcome: Mapping[str, Any]) -> None:
         self.checks += 1
         check_id = f"{outcome['scenario']}[{outcome['mode']}]"
+        incomplete = outcome.get("incomplete")
+        if incomplete:
+            # Its verdicts (if any) count for nothing; the clauses it was planned to judge, if
+            # known, count it, so none of them reads "pass" for want of this check.
+            self.incomplete[check_id] = {
+                "kind": incomplete["kind"],
+                "reason": normalise(incomplete["reason"]),
+            }
+            for clause_id in outcome.get("clauses", ()):
+                summary = self.clauses.setdefault(clause_id, ClauseSummary())
+                summary.checks += 1
+                summary.incomplete += 1
+            return
         if outcome.get("error"):
             self.errors[check_id] = normalise(outcome["error"])
         if outcome.get("not_applicable"):
@@ -189,6 +271,7 @@ class ProviderReport:
             (set(self.failures) & set(other.failures))
             | (set(self.skipped) & set(other.skipped))
             | (set(self.errors) & set(other.errors))
+            | (set(self.incomplete) & set(other.incomplete))
         )
         if twice:
             raise UsageError(
@@ -198,6 +281,10 @@ class ProviderReport:
         self.name = self.name or other.name
         self.declared_capabilities |= other.declared_capabilities
         self.checks += other.checks
+        if self.planned is not None or other.planned is not None:
+            self.planned = self.planned_checks + other.planned_checks
+        self.build_error = self.build_error or other.build_error
+        self.incomplete.update(other.incomplete)
         for clause_id, summary in other.clauses.items():
             self.clauses.setdefault(clause_id, ClauseSummary()).add(summary)
         self.failures.update(other.failures)
@@ -222,6 +309,9 @@ class ProviderReport:
             "declared_capabilities": sorted(self.declared_capabilities),
             "conforms": self.conforms,
             "checks": self.checks,
+            "planned": self.planned_checks,
+            "judged": self.judged,
+            "build_error": self.build_error,
             "clauses": {cid: self.verdict(cid) for cid in ordered},
             "clause_details": {
                 cid: self.clauses[cid].as_json(self.verdict(cid)) for cid in ordered
@@ -231,6 +321,7 @@ class ProviderReport:
             "failures": [self.failures[k] for k in sorted(self.failures)],
             "skipped": [{"check": k, "reason": self.skipped[k]} for k in sorted(self.skipped)],
             "errors": [{"check": k, "error": self.errors[k]} for k in sorted(self.errors)],
+            "incomplete": [{"check": k, **self.incomplete[k]} for k in sorted(self.incomplete)],
         }
         if not self.capabilities.empty:
             data["capabilities"] = self.capabilities.as_json(self.declared_capabilities)
@@ -253,7 +344,13 @@ class ProviderReport:
             failures={f["check"]: dict(f) for f in data["failures"]},
             skipped={s["check"]: s["reason"] for s in data["skipped"]},
             errors={e["check"]: e["error"] for e in data["errors"]},
+            incomplete={
+                i["check"]: {"kind": i["kind"], "reason": i["reason"]}
+                for i in data.get("incomplete", ())
+            },
             checks=data["checks"],
+            planned=data.get("planned"),
+            build_error=data.get("build_error"),
             capabilities=CapabilityBlock.from_json(data.get("capabilities")),
         )
 
@@ -269,6 +366,10 @@ class ProviderInfo:
     reproduce_arguments: tuple[str, ...] = ()
 
 
+#: Run statuses, most telling first: a run is reported by the first that applies.
+RUN_STATUSES = ("interrupted", "deadline", "crashed", "incomplete", "complete")
+
+
 def build_report(
     providers: Sequence[ProviderInfo],
     outcomes: Iterable[Mapping[str, Any]],
@@ -276,8 +377,16 @@ def build_report(
     command: str = "",
     started: datetime | None = None,
     shard: tuple[int, int] | None = None,
+    plan: Plan | None = None,
+    stop_reason: str | None = None,
+    build_errors: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The compatibility report as JSON-ready data (the shape of schemas/report.schema.json)."""
+    """The compatibility report as JSON-ready data (the shape of schemas/report.schema.json).
+
+    With a `plan`, every planned check that has no outcome is reported incomplete: of kind
+    `stop_reason` (interrupted, deadline) when the session ended early, else "not-run".
+    `build_errors` (provider id -> error) are providers that could not be built: no checks.
+    """
     reports = {
         info.id: ProviderReport(
             id=info.id,
@@ -287,14 +396,41 @@ def build_report(
             name=info.name,
             declared_capabilities=set(info.declared_capabilities),
             reproduce_arguments=info.reproduce_arguments,
+            build_error=(build_errors or {}).get(info.id),
         )
         for info in providers
     }
+    arrived: set[tuple[str, str]] = set()
     for outcome in outcomes:
+        arrived.add((outcome["provider"], check_id(outcome["scenario"], outcome["mode"])))
         report = reports.get(outcome["provider"])
         if report is not None:
             report.add_outcome(outcome)
-    return assemble_report(reports.values(), command=command, started=started, shard=shard)
+    if plan is not None:
+        kind = stop_reason if stop_reason in MISSING_REASONS else "not-run"
+        for (pid, check), planned in sorted(plan.checks.items()):
+            report = reports.setdefault(pid, ProviderReport(pid, "", "", ""))
+            report.planned = (report.planned or 0) + 1
+            if (pid, check) not in arrived:
+                report.add_outcome(missing_outcome(planned, kind, MISSING_REASONS[kind]))
+    return assemble_report(
+        reports.values(),
+        command=command,
+        started=started,
+        shard=shard,
+        stop_reason=stop_reason,
+        fingerprint=plan.fingerprint if plan is not None else "",
+    )
+
+
+def run_status(rows: Iterable[ProviderReport], stop_reason: str | None = None) -> str:
+    kinds = {entry["kind"] for row in rows for entry in row.incomplete.values()}
+    if stop_reason in RUN_STATUSES:
+        kinds.add(stop_reason)
+    for status in RUN_STATUSES[:3]:
+        if status in kinds:
+            return status
+    return "incomplete" if kinds else "complete"
 
 
 def assemble_report(
@@ -303,8 +439,10 @@ def assemble_report(
     command: str = "",
     started: datetime | None = None,
     shard: tuple[int, int] | None = None,
+    stop_reason: str | None = None,
+    fingerprint: str = "",
 ) -> dict[str, Any]:
-    """The report around provider rows: catalogue, summary, providers ordered by id."""
+    """The report around provider rows: catalogue, summary, run, providers ordered by id."""
     rows = sorted(providers, key=lambda p: p.id)
     report: dict[str, Any] = {
         "schema_version": "1",
@@ -321,6 +459,12 @@ def assemble_report(
             "conforming": sum(1 for r in rows if r.conforms),
             "failing": sum(1 for r in rows if not r.conforms),
             "checks": sum(r.checks for r in rows),
+        },
+        "run": {
+            "status": run_status(rows, stop_reason),
+            "planned": sum(r.planned_checks for r in rows),
+            "judged": sum(r.judged for r in rows),
+            "fingerprint": fingerprint,
         },
     }
     if shard is not None:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
 from conformance.data_files import schema_path
+from conformance.profiles.base import ProviderSpec
 from conformance.report.html import render_html
 from conformance.report.markdown import render_markdown
 from conformance.report.model import ProviderInfo, build_report
+from conformance.report.plan import Plan
 
 if TYPE_CHECKING:
     from conformance.gating import Baseline
@@ -20,14 +23,25 @@ if TYPE_CHECKING:
 REPORT_FILES = ("compatibility.json", "compatibility.md", "compatibility.html")
 
 
-def providers_from_outcomes(outcomes: Iterable[Mapping[str, Any]]) -> list[ProviderInfo]:
-    """Provider rows with the facts the checks recorded (the identity check adds name, declared)."""
+def spec_info(spec: ProviderSpec) -> ProviderInfo:
+    """A provider row before any check reported: what the run was told about it."""
+    return ProviderInfo(id=spec.id, target=spec.target, dialect=spec.dialect, profile=spec.profile)
+
+
+def providers_from_outcomes(
+    outcomes: Iterable[Mapping[str, Any]], known: Iterable[ProviderInfo] = ()
+) -> list[ProviderInfo]:
+    """Provider rows with the facts the checks recorded (the identity check adds name, declared).
+
+    `known` rows (the run's providers) fill in what no outcome said, so a provider none of whose
+    checks reported still has its row.
+    """
     seen: dict[str, dict[str, Any]] = {}
     for outcome in outcomes:
         facts = seen.setdefault(outcome["provider"], {})
         for key, value in outcome.get("facts", {}).items():
             facts.setdefault(key, value)
-    return [
+    found = [
         ProviderInfo(
             id=pid,
             target=facts.get("target", ""),
@@ -39,6 +53,19 @@ def providers_from_outcomes(outcomes: Iterable[Mapping[str, Any]]) -> list[Provi
         )
         for pid, facts in seen.items()
     ]
+    rows = {info.id: info for info in found}
+    for info in known:
+        row = rows.get(info.id)
+        if row is None:
+            rows[info.id] = info
+        else:
+            rows[info.id] = replace(
+                row,
+                target=row.target or info.target,
+                dialect=row.dialect or info.dialect,
+                profile=row.profile or info.profile,
+            )
+    return list(rows.values())
 
 
 def validate_report(report: Mapping[str, Any]) -> None:
@@ -69,11 +96,23 @@ def write_reports(
     command: str = "",
     shard: tuple[int, int] | None = None,
     baseline: Baseline | None = None,
+    plan: Plan | None = None,
+    stop_reason: str | None = None,
+    providers: Iterable[ProviderInfo] = (),
+    build_errors: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[Path]]:
     """Build the run's report (gated on `baseline` if given) and write it to `directory` if any."""
     from conformance.gating import evaluate_gate
 
-    report = build_report(providers_from_outcomes(outcomes), outcomes, command=command, shard=shard)
+    report = build_report(
+        providers_from_outcomes(outcomes, providers),
+        outcomes,
+        command=command,
+        shard=shard,
+        plan=plan,
+        stop_reason=stop_reason,
+        build_errors=build_errors,
+    )
     if baseline is not None:
         report["gate"] = evaluate_gate(report, baseline, partial=shard is not None)
     if directory is None:
@@ -83,22 +122,46 @@ def write_reports(
 
 
 def verdict_lines(report: Mapping[str, Any]) -> list[str]:
-    """One line per provider for a terminal: its verdict and what failed."""
+    """One line per provider for a terminal: its verdict, what failed and what was not judged."""
     lines = []
+    run = report.get("run")
+    if run and run["status"] != "complete":
+        lines.append(
+            f"RUN INCOMPLETE ({run['status']}): {run['judged']} of {run['planned']} planned "
+            "checks judged; a check without a verdict is never a pass"
+        )
     for provider in report["providers"]:
+        head = f"{provider['id']} ({provider['dialect']}, {provider['profile']})"
+        if provider.get("build_error"):
+            lines.append(f"{head}: COULD NOT BE BUILT: {provider['build_error']}")
+            continue
         verdicts = list(provider["clauses"].values())
         counts = ", ".join(
             f"{verdicts.count(v)} {v}"
-            for v in ("pass", "fail", "declared-but-broken", "not-applicable")
+            for v in (
+                "pass",
+                "fail",
+                "declared-but-broken",
+                "inconclusive",
+                "incomplete",
+                "not-applicable",
+            )
             if verdicts.count(v)
         )
         state = "conforms" if provider["conforms"] else "DOES NOT CONFORM"
-        line = f"{provider['id']} ({provider['dialect']}, {provider['profile']}): {state}"
+        line = f"{head}: {state}"
         line += f" [{counts}; {len(provider['not_checked'])} clauses not checked yet]"
         failing = [
             c for c, v in provider["clauses"].items() if v in ("fail", "declared-but-broken")
         ]
         if failing:
             line += f" failing: {', '.join(failing)}"
+        incomplete = provider.get("incomplete", [])
+        if incomplete:
+            kinds = sorted({entry["kind"] for entry in incomplete})
+            line += (
+                f" incomplete: {len(incomplete)} of {provider.get('planned', 0)} planned "
+                f"checks without a verdict ({', '.join(kinds)})"
+            )
         lines.append(line)
     return lines
