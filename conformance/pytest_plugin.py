@@ -7,6 +7,8 @@ into the compatibility report at the end of the session.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -615,11 +617,14 @@ def _load_configured(state: ConformanceState) -> None:
     is planned, so it neither passes nor fails a clause.
     """
     errors: dict[str, str] = {}
-    for spec in state.configured:
-        try:
-            state.provider(spec)
-        except BuildError as exc:
-            errors[spec.id] = str(exc)
+    # Importing and building run before pytest captures any test's output: what a provider prints
+    # here would reach the terminal unredacted, so it is not shown at all.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        for spec in state.configured:
+            try:
+                state.provider(spec)
+            except BuildError as exc:
+                errors[spec.id] = str(exc)
     if not errors:
         return
     if len(errors) == len(state.configured):

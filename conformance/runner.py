@@ -38,7 +38,7 @@ from conformance.redaction import register_secret
 from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import Scenario
 from conformance.server import FakeServer, redact
-from conformance.targets import resolve_target
+from conformance.targets import check_target_syntax, resolve_target
 
 DEFAULT_CHECK_TIMEOUT = 10.0
 DEFAULT_PROVIDER_TIMEOUT = 3.0
@@ -116,6 +116,7 @@ class ProviderUnderTest:
         """Raises UsageError for a bad dialect or profile, BuildError for a bad target."""
         dialect = get_dialect(spec.dialect)
         profile = get_profile(spec.profile, spec.options)
+        check_target_syntax(spec)
         try:
             target = resolve_target(spec)
             profile.check_target(target, spec)

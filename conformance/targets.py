@@ -10,15 +10,24 @@ from conformance.errors import UsageError
 from conformance.profiles.base import ProviderSpec
 
 
-def resolve_target(spec: ProviderSpec) -> Callable[..., Any]:
+def check_target_syntax(spec: ProviderSpec) -> None:
+    """A target that is not even written as `module:attr` is a typo: always a usage error, even
+    in a run of many providers (where a target that does not import or build is only reported)."""
     if spec.factory is not None:
-        return spec.factory
+        return
     module_name, sep, attribute = spec.target.partition(":")
     if not sep or not module_name or not attribute:
         raise UsageError(
             f"--provider {spec.target}: expected 'package.module:ClassName' "
             "(for example mypkg.llm:MyProvider)"
         )
+
+
+def resolve_target(spec: ProviderSpec) -> Callable[..., Any]:
+    if spec.factory is not None:
+        return spec.factory
+    check_target_syntax(spec)
+    module_name, _, attribute = spec.target.partition(":")
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # any import-time failure is the user's to see, in one line
