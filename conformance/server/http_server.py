@@ -31,6 +31,7 @@ from conformance.dialects.base import Dialect, Endpoint
 from conformance.fragmentation import cut_body
 from conformance.scenarios.model import Fault, Scenario
 from conformance.server.session import Exchange, Session
+from conformance.server.wire_log import WireLog
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
 _MAX_HEAD = 64 * 1024
@@ -357,37 +358,77 @@ class FakeServer:
         response: WireResponse,
         exchange: Exchange | None = None,
     ) -> bool:
-        """Write the response as its fault says; False when the connection must not be reused."""
+        """Write the response as its fault says; False when the connection must not be reused.
+
+        Every byte is logged as it is handed to the socket (`Exchange.wire`), with a note where
+        the server stopped, cut, reset, stalled or held: the transcript is the wire.
+        """
+        log = exchange.wire if exchange is not None else WireLog()
+        try:
+            return await self._write_pieces(reader, writer, response, exchange, log)
+        except ConnectionError:
+            log.note("the client closed the connection here; the server could not write the rest")
+            raise
+        finally:
+            log.finished = True
+
+    async def _write_pieces(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        response: WireResponse,
+        exchange: Exchange | None,
+        log: WireLog,
+    ) -> bool:
         fault: Fault = response.meta.get("fault", Fault())
         times = exchange.written_at if exchange is not None else []
+        for text in _fault_notes(fault):
+            log.note(text)
         if fault.stall_before_headers:
-            await _until_client_leaves(reader, _STALL_LIMIT)
+            log.note("the server took the request and never answered (fault stall_before_headers)")
+            log.note(await _stalled(reader))
             return False
-        head = response.head_bytes()
+        head: bytes | None = response.head_bytes()
         pieces = response.pieces or [b""]
         marker: bytes | None = response.meta.get("hold_marker")
+        log.fragmented = response.meta.get("cut_pause") is not None
         for index, piece in enumerate(pieces):
             if index == fault.stall_after_pieces:
-                await _until_client_leaves(reader, _STALL_LIMIT)
+                log.note(
+                    "the server stopped sending here and kept the connection open "
+                    f"(fault stall_after_pieces={index})"
+                )
+                log.note(await _stalled(reader))
                 return False
             if index == fault.reset_after_pieces:
                 _reset(writer)
+                log.note(
+                    "connection reset (TCP RST) by the server here "
+                    f"(fault reset_after_pieces={index})"
+                )
                 return False
             if index == fault.cut_after_pieces:
-                break
+                return await self._cut(writer, response, head, index, log)
             if index and fault.drip_seconds:
                 await asyncio.sleep(fault.drip_seconds)
-            data = _frame(piece, response.chunked)
-            writer.write(head + data if index == 0 else data)
-            await writer.drain()
+            await _send(writer, head, piece, response.chunked, log)
+            head = None
             times.append(time.perf_counter())
             if marker is not None and marker in piece:
                 marker = None
                 if exchange is not None:
                     exchange.held_after_piece = index
+                log.note(
+                    f"the server held the stream here for up to {fault.hold_after_first_text:g} s "
+                    "(fault hold_after_first_text)"
+                )
                 if await _until_client_leaves(reader, fault.hold_after_first_text):
                     if exchange is not None:
                         exchange.client_closed_early = True
+                    log.note(
+                        "the client closed the connection while the server held the stream; "
+                        "the rest was never sent"
+                    )
                     return False
             elif len(pieces) > 1:
                 # Let the piece leave on its own so the client's reads end where the piece does.
@@ -396,8 +437,33 @@ class FakeServer:
             writer.write(b"0\r\n\r\n")
             await writer.drain()
         if exchange is not None:
-            exchange.completed = fault.cut_after_pieces is None
+            exchange.completed = True
         return True
+
+    async def _cut(
+        self,
+        writer: asyncio.StreamWriter,
+        response: WireResponse,
+        head: bytes | None,
+        index: int,
+        log: WireLog,
+    ) -> bool:
+        """End the body before its end: cleanly when chunked, by closing the connection if not."""
+        if head is not None:
+            await _send(writer, head, b"", response.chunked, log)
+        if response.chunked:
+            log.note(
+                "the server ended the body here, cleanly, and never sent the rest of the "
+                f"response (fault cut_after_pieces={index})"
+            )
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+            return True
+        log.note(
+            "connection cut by the server here, short of its Content-Length "
+            f"(fault cut_after_pieces={index})"
+        )
+        return False
 
     def open_connections(self, session: Session) -> set[int]:
         """Connections that served the session and are still open (RS-1)."""
@@ -424,6 +490,39 @@ async def _until_client_leaves(reader: asyncio.StreamReader, seconds: float) -> 
     except ConnectionError:
         return True
     return data == b""
+
+
+async def _send(
+    writer: asyncio.StreamWriter, head: bytes | None, piece: bytes, chunked: bool, log: WireLog
+) -> None:
+    """One send: the head (with the first piece, so they leave together) or a piece alone."""
+    data = _frame(piece, chunked)
+    writer.write(head + data if head is not None else data)
+    log.wrote(head, piece)
+    await writer.drain()
+
+
+async def _stalled(reader: asyncio.StreamReader) -> str:
+    """Hold the connection until the client leaves (or the stall limit); say which happened."""
+    started = time.perf_counter()
+    if await _until_client_leaves(reader, _STALL_LIMIT):
+        return f"the client closed the connection {time.perf_counter() - started:.2f} s later"
+    return f"the server gave up waiting after {_STALL_LIMIT:g} s and closed the connection"
+
+
+def _fault_notes(fault: Fault) -> list[str]:
+    """Faults that shaped the bytes before they were written, said once above the body."""
+    notes = []
+    if fault.malformed:
+        notes.append("fault malformed: the JSON below was truncated on purpose")
+    if fault.wrong_shape:
+        notes.append("fault wrong_shape: the body below is a shape this API never sends")
+    if fault.drip_seconds:
+        notes.append(
+            f"fault drip_seconds: each piece below was written {fault.drip_seconds:g} s after "
+            "the one before"
+        )
+    return notes
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:

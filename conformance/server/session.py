@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from conformance.dialects.base import Dialect
 from conformance.scenarios.model import Scenario
+from conformance.server.wire_log import WireLog
 from conformance.wire import RecordedRequest, WireResponse
 
 
@@ -34,6 +35,8 @@ class Exchange:
     held_after_piece: int | None = None
     #: The server is finished with this exchange (written, stalled out, reset or abandoned).
     done: bool = False
+    #: What really left for the client, and where the server stopped: the transcript's source.
+    wire: WireLog = field(default_factory=WireLog)
 
 
 @dataclass
@@ -95,5 +98,6 @@ class Session:
         parts = []
         for number, exchange in enumerate(self.snapshot(), start=1):
             parts.append(f"--- request {number} ---\n{exchange.request.transcript(self.secrets)}")
-            parts.append(f"--- response {number} ---\n{exchange.response.transcript(self.secrets)}")
+            written = exchange.wire.transcript(self.secrets)
+            parts.append(f"--- response {number} ---\n{written}")
         return "\n".join(parts) if parts else "(the server received no request)"
