@@ -29,7 +29,7 @@ from typing import Self
 
 from conformance.dialects.base import Dialect, Endpoint
 from conformance.fragmentation import cut_body
-from conformance.scenarios.model import Fault, Scenario
+from conformance.scenarios.model import ErrorReply, Fault, Reply, Scenario
 from conformance.server.session import Exchange, Session
 from conformance.server.wire_log import WireLog
 from conformance.wire import RecordedRequest, WireResponse, json_response
@@ -285,11 +285,13 @@ class FakeServer:
             response = dialect.unknown_endpoint(request.method, path)
         elif not dialect.credentials_ok(request, session.api_key):
             response = dialect.auth_failure()
-        elif endpoint.kind != "chat":
-            response = dialect.render_endpoint(endpoint, request, session.scenario)
-        else:
+        elif endpoint.plays_turn:
             turn, attempt = session.next_turn()
             response = self._render(session, turn, attempt, request, endpoint)
+        elif endpoint.shares_faults:
+            response = self._render_side(session, request, endpoint)
+        else:
+            response = dialect.render_endpoint(endpoint, request, session.scenario)
         exchange = Exchange(
             request,
             response,
@@ -311,25 +313,47 @@ class FakeServer:
         request: RecordedRequest,
         endpoint: Endpoint,
     ) -> WireResponse:
+        """A turn endpoint's answer: the turn's reply, in the shape of the endpoint asked."""
         reply = session.scenario.turns[turn].replies[attempt]
         dialect = session.dialect
         error = reply.error
         if error is not None and error.body is not None:
-            response = WireResponse(
-                status=error.status,
-                headers=[("Content-Type", error.content_type), *error.headers.items()],
-                pieces=[error.body.encode("utf-8")],
-            )
+            response = _verbatim_error(error)
         elif reply.recorded is not None:
             response = dialect.render_recorded(reply.recorded)
             response.meta["usage_sent"] = reply.usage is not None
         else:
-            response = dialect.render_reply(
+            response = dialect.render_turn(
+                endpoint,
                 session.scenario_for(turn, attempt),
                 turn,
                 request,
                 stream=dialect.is_stream(request, endpoint),
             )
+        self._misbehave(session, reply, response)
+        if reply.fault.hold_after_first_text and reply.text_parts:
+            response.meta["hold_marker"] = json.dumps(reply.text_parts[0])[1:-1].encode()
+        return response
+
+    def _render_side(
+        self, session: Session, request: RecordedRequest, endpoint: Endpoint
+    ) -> WireResponse:
+        """A side endpoint (model list, health, token count): its own answer, unless the reply
+        the next turn request would get is an error; the reply's fault applies either way."""
+        reply = session.current_reply()
+        error = reply.error
+        if error is None:
+            response = session.dialect.render_endpoint(endpoint, request, session.scenario)
+        elif error.body is not None:
+            response = _verbatim_error(error)
+        else:
+            response = session.dialect.render_error(error)
+        self._misbehave(session, reply, response)
+        return response
+
+    def _misbehave(self, session: Session, reply: Reply, response: WireResponse) -> None:
+        """Apply what the reply and the scenario's wire options ask beyond the rendered bytes."""
+        error = reply.error
         if error is not None and error.retry_after is not None:
             response.headers.append(_retry_after_header(error.retry_after, error.retry_after_form))
         fault = reply.fault
@@ -347,9 +371,6 @@ class FakeServer:
             # Generated fragmentation: exactly these writes, each given time to arrive alone.
             response.pieces = cut_body(response.body, cuts)
             response.meta["cut_pause"] = _CUT_PAUSE
-        if fault.hold_after_first_text and reply.text_parts:
-            response.meta["hold_marker"] = json.dumps(reply.text_parts[0])[1:-1].encode()
-        return response
 
     async def _write(
         self,
@@ -548,6 +569,16 @@ def _malform(response: WireResponse) -> None:
     response.pieces[index] = prefix + payload[: len(payload) // 2] + trailer
     if not response.chunked:
         response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-length"]
+
+
+def _verbatim_error(error: ErrorReply) -> WireResponse:
+    """An error body written as the scenario gives it (e.g. a proxy's HTML page)."""
+    assert error.body is not None
+    return WireResponse(
+        status=error.status,
+        headers=[("Content-Type", error.content_type), *error.headers.items()],
+        pieces=[error.body.encode("utf-8")],
+    )
 
 
 def _retry_after_header(seconds: float, form: str) -> tuple[str, str]:

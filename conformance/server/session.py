@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field, replace
 
 from conformance.dialects.base import Dialect
-from conformance.scenarios.model import Scenario
+from conformance.scenarios.model import Reply, Scenario
 from conformance.server.wire_log import WireLog
 from conformance.wire import RecordedRequest, WireResponse
 
@@ -57,20 +57,30 @@ class Session:
         return self.root_url + self.dialect.base_path
 
     def next_turn(self) -> tuple[int, int]:
-        """(turn, attempt) for the next chat request.
+        """(turn, attempt) for the next request to a turn endpoint (chat, generate).
 
         Each turn's replies (its attempts, then its reply) are played to successive requests;
         requests beyond the last reply replay the last one.
         """
         with self._lock:
-            order = [
-                (index, attempt)
-                for index, turn in enumerate(self.scenario.turns)
-                for attempt in range(len(turn.replies))
-            ]
-            position = min(self._chat_requests, len(order) - 1)
+            played = self._upcoming()
             self._chat_requests += 1
-            return order[position]
+            return played
+
+    def current_reply(self) -> Reply:
+        """The reply the next turn request would get: what side endpoints share (its error and
+        fault), without using it up."""
+        with self._lock:
+            turn, attempt = self._upcoming()
+        return self.scenario.turns[turn].replies[attempt]
+
+    def _upcoming(self) -> tuple[int, int]:
+        order = [
+            (index, attempt)
+            for index, turn in enumerate(self.scenario.turns)
+            for attempt in range(len(turn.replies))
+        ]
+        return order[min(self._chat_requests, len(order) - 1)]
 
     def scenario_for(self, turn: int, attempt: int) -> Scenario:
         """The scenario as the dialect should render it for this request (an attempt's reply)."""
