@@ -35,6 +35,8 @@ from conformance.server.wire_log import WireLog
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
 _MAX_HEAD = 64 * 1024
+#: How many exchanges the default session (`serve`) keeps: enough to inspect recent traffic.
+DEFAULT_SESSION_WINDOW = 200
 _SESSION_PREFIX = "/c/"
 
 
@@ -64,6 +66,9 @@ class FakeServer:
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> Self:
+        """Listen (once: a server already started is returned as it is, on its one port)."""
+        if self._thread is not None:
+            return self
         ready = threading.Event()
         failure: list[BaseException] = []
 
@@ -88,6 +93,8 @@ class FakeServer:
         self._thread.start()
         ready.wait()
         if failure:
+            self._thread.join()
+            self._thread = None
             raise failure[0]
         return self
 
@@ -141,10 +148,25 @@ class FakeServer:
             self._sessions[token] = session
         return session
 
-    def play_default(self, scenario: Scenario, dialect: Dialect, api_key: str) -> Session:
-        """Answer un-prefixed paths with this scenario (for `provider-conformance serve`)."""
+    def play_default(
+        self,
+        scenario: Scenario,
+        dialect: Dialect,
+        api_key: str,
+        *,
+        window: int | None = DEFAULT_SESSION_WINDOW,
+    ) -> Session:
+        """Answer un-prefixed paths with this scenario (for `provider-conformance serve`).
+
+        It may answer for hours: only the last `window` exchanges are kept.
+        """
         session = Session(
-            token="", scenario=scenario, dialect=dialect, api_key=api_key, root_url=self.root_url
+            token="",
+            scenario=scenario,
+            dialect=dialect,
+            api_key=api_key,
+            root_url=self.root_url,
+            window=window,
         )
         with self._lock:
             self._default = session
@@ -207,6 +229,7 @@ class FakeServer:
         finally:
             with self._lock:
                 self._open.discard(connection_id)
+                self._connection_sessions.pop(connection_id, None)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()

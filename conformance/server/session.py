@@ -47,7 +47,11 @@ class Session:
     api_key: str
     root_url: str
     exchanges: list[Exchange] = field(default_factory=list)
-    connections: set[int] = field(default_factory=set)
+    #: Keep only the last `window` exchanges (None: all). A check's session keeps everything it
+    #: judges; `serve`'s default session answers for hours and must not grow with every request.
+    window: int | None = None
+    #: Every request the session answered, including those no longer kept.
+    received: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _chat_requests: int = 0
 
@@ -93,8 +97,15 @@ class Session:
 
     def record(self, exchange: Exchange) -> None:
         with self._lock:
+            self.received += 1
             self.exchanges.append(exchange)
-            self.connections.add(exchange.request.connection_id)
+            if self.window is not None and len(self.exchanges) > self.window:
+                del self.exchanges[: len(self.exchanges) - self.window]
+
+    @property
+    def connections(self) -> set[int]:
+        """The connections the kept exchanges arrived on."""
+        return {exchange.request.connection_id for exchange in self.snapshot()}
 
     def snapshot(self) -> list[Exchange]:
         with self._lock:
@@ -106,6 +117,9 @@ class Session:
 
     def transcript(self) -> str:
         parts = []
+        dropped = self.received - len(self.snapshot())
+        if dropped > 0:
+            parts.append(f"({dropped} earlier exchange(s) are no longer kept)")
         for number, exchange in enumerate(self.snapshot(), start=1):
             parts.append(f"--- request {number} ---\n{exchange.request.transcript(self.secrets)}")
             written = exchange.wire.transcript(self.secrets)
