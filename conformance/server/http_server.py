@@ -389,11 +389,14 @@ class FakeServer:
             response.headers = [("Content-Type", "application/json")]
             response.chunked = False
         response.meta["fault"] = fault
-        cuts = session.scenario.wire.cuts
-        if cuts:
+        wire = session.scenario.wire
+        if wire.cuts:
             # Generated fragmentation: exactly these writes, each given time to arrive alone.
-            response.pieces = cut_body(response.body, cuts)
+            response.pieces = cut_body(response.body, wire.cuts)
             response.meta["cut_pause"] = _CUT_PAUSE
+        response.meta["boundaries"] = bool(
+            wire.cuts or wire.split_bytes or fault.drip_seconds or fault.hold_after_first_text
+        )
 
     async def _write(
         self,
@@ -436,7 +439,11 @@ class FakeServer:
         pieces = response.pieces or [b""]
         marker: bytes | None = response.meta.get("hold_marker")
         log.fragmented = response.meta.get("cut_pause") is not None
-        for index, piece in enumerate(pieces):
+        # Pieces are written one per send only where the scenario asks for read boundaries
+        # (fragmentation, a drip, a hold); otherwise as few sends as the bytes allow.
+        batched = not response.meta.get("boundaries", True)
+        index = 0
+        while index < len(pieces):
             if index == fault.stall_after_pieces:
                 log.note(
                     "the server stopped sending here and kept the connection open "
@@ -455,9 +462,11 @@ class FakeServer:
                 return await self._cut(writer, response, head, index, log)
             if index and fault.drip_seconds:
                 await asyncio.sleep(fault.drip_seconds)
+            end = _batch_end(pieces, index, fault) if batched else index + 1
+            piece = pieces[index] if end == index + 1 else b"".join(pieces[index:end])
             await _send(writer, head, piece, response.chunked, log)
             head = None
-            times.append(time.perf_counter())
+            times.extend([time.perf_counter()] * (end - index))
             if marker is not None and marker in piece:
                 marker = None
                 if exchange is not None:
@@ -474,9 +483,10 @@ class FakeServer:
                         "the rest was never sent"
                     )
                     return False
-            elif len(pieces) > 1:
+            elif len(pieces) > 1 and not batched:
                 # Let the piece leave on its own so the client's reads end where the piece does.
                 await asyncio.sleep(response.meta.get("cut_pause", 0))
+            index = end
         if response.chunked:
             writer.write(b"0\r\n\r\n")
             await writer.drain()
@@ -520,6 +530,8 @@ class FakeServer:
 
 
 _STALL_LIMIT = 120.0
+#: The most a coalesced send carries (pieces are joined until it is reached).
+_BATCH_BYTES = 64 * 1024
 #: Between the writes of a cut body: long enough for a client thread blocked in recv() to take
 #: the piece before the next one arrives (so its read ends at the cut), short enough to be cheap.
 _CUT_PAUSE = 0.002
@@ -534,6 +546,22 @@ async def _until_client_leaves(reader: asyncio.StreamReader, seconds: float) -> 
     except ConnectionError:
         return True
     return data == b""
+
+
+def _batch_end(pieces: list[bytes], start: int, fault: Fault) -> int:
+    """Where a send that begins at piece `start` ends: before the next piece a fault acts at,
+    and once it carries _BATCH_BYTES."""
+    stops = [
+        at
+        for at in (fault.stall_after_pieces, fault.reset_after_pieces, fault.cut_after_pieces)
+        if at is not None and at > start
+    ]
+    limit = min([len(pieces), *stops])
+    end, size = start + 1, len(pieces[start])
+    while end < limit and size < _BATCH_BYTES:
+        size += len(pieces[end])
+        end += 1
+    return end
 
 
 async def _send(
