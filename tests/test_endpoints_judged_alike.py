@@ -101,3 +101,34 @@ def test_gemini_model_listing_shares_the_error(server: FakeServer) -> None:
         fine = httpx.get(f"{session.base_url}/v1beta/models", headers={"x-goog-api-key": KEY})
     assert listed.status_code == 503
     assert fine.status_code == 200
+
+
+def test_openai_and_anthropic_list_the_scenario_model(server: FakeServer) -> None:
+    scenario = bundled_scenarios()["text_plain"]
+    model = scenario.request.model
+    openai_auth = {"Authorization": f"Bearer {KEY}"}
+    anthropic_auth = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+    with server.session(scenario, get_dialect("openai-chat"), KEY) as session:
+        listed = httpx.get(f"{session.base_url}/models", headers=openai_auth)
+        one = httpx.get(f"{session.base_url}/models/{model}", headers=openai_auth)
+        other = httpx.get(f"{session.base_url}/models/no-such-model", headers=openai_auth)
+    assert [m["id"] for m in listed.json()["data"]] == [model]
+    assert one.json()["id"] == model
+    assert other.status_code == 404 and other.json()["error"]["code"] == "model_not_found"
+    with server.session(scenario, get_dialect("anthropic-messages"), KEY) as session:
+        listed = httpx.get(f"{session.base_url}/v1/models", headers=anthropic_auth)
+        counted = httpx.post(
+            f"{session.base_url}/v1/messages/count_tokens",
+            json={"model": model, "messages": [{"role": "user", "content": "hi"}]},
+            headers=anthropic_auth,
+        )
+    assert [m["id"] for m in listed.json()["data"]] == [model]
+    assert isinstance(counted.json()["input_tokens"], int)
+
+
+def test_openai_model_listing_shares_a_stall(server: FakeServer) -> None:
+    scenario = scripted("stalled", [stall()], clause="RE-4")
+    openai = get_dialect("openai-chat")
+    auth = {"Authorization": f"Bearer {KEY}"}
+    with server.session(scenario, openai, KEY) as session, pytest.raises(httpx.ReadTimeout):
+        httpx.get(f"{session.base_url}/models", headers=auth, timeout=0.1)
