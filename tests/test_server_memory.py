@@ -62,7 +62,7 @@ def test_closed_connections_are_forgotten(server: FakeServer) -> None:
     for _ in range(50):
         with httpx.Client() as client:
             client.post(f"{server.root_url}/v1/chat/completions", content=BODY, headers=headers)
-    for _ in itertools.repeat(None, 200):  # the handler's finally runs just after the reply
+    for _ in itertools.repeat(None, 2000):  # the handler's finally runs just after the reply
         if len(server._connection_sessions) <= 1:
             break
         time.sleep(0.005)

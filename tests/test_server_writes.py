@@ -83,7 +83,7 @@ def test_a_fault_still_acts_at_exactly_its_piece(server: FakeServer, fault: Faul
                 f"{session.base_url}/chat/completions",
                 json=BODY,
                 headers=AUTH,
-                timeout=0.3,
+                timeout=1.0,  # ends the stalled case: the silence after the last piece
             ) as response,
         ):
             for chunk in response.iter_raw():

@@ -25,9 +25,9 @@ def server() -> Iterator[FakeServer]:
         yield running
 
 
-def _raw_exchange(session: Session, *, read_timeout: float = 0.3) -> bytes:
+def _raw_exchange(session: Session, *, read_timeout: float = 0.05) -> bytes:
     """Send one streamed chat request on a raw socket; everything received until the server
-    closes, resets, or goes quiet for `read_timeout` (a stall, a hold)."""
+    closes or resets, or (a stall) has stopped writing and the socket has gone quiet."""
     body = json.dumps(BODY).encode()
     path = session.base_url.removeprefix(session.root_url.split("/c/")[0]) + "/chat/completions"
     request = (
@@ -40,17 +40,30 @@ def _raw_exchange(session: Session, *, read_timeout: float = 0.3) -> bytes:
     with socket.create_connection((host, int(port))) as sock:
         sock.settimeout(read_timeout)
         sock.sendall(request)
-        while True:
+        stalling = False
+        for _ in range(400):  # a bound, not a wait: each round ends at data or a quiet socket
             try:
                 data = sock.recv(65536)
             except TimeoutError:
-                break
+                if stalling:
+                    break  # quiet once more after the server stopped: everything has arrived
+                stalling = _server_is_stalling(session)
+                continue
             except ConnectionResetError:
                 break
             if not data:
                 break
             received += data
     return bytes(received)
+
+
+def _server_is_stalling(session: Session) -> bool:
+    """The server wrote all it will write and now holds the connection (so the socket, once
+    quiet, holds everything that was sent)."""
+    for exchange in session.snapshot():
+        if any("stopped sending" in t or "never answered" in t for _, t in exchange.wire.notes):
+            return True
+    return False
 
 
 def _body(raw: bytes) -> bytes:
@@ -147,7 +160,7 @@ def test_a_stall_before_headers_says_nothing_was_written(server: FakeServer) -> 
     dialect = get_dialect("openai-chat")
     scenario = _with_fault(Fault(stall_before_headers=True))
     with server.session(scenario, dialect, KEY) as session:
-        assert _raw_exchange(session, read_timeout=0.05) == b""
+        assert _raw_exchange(session) == b""
         [exchange] = session.snapshot()
         assert _wait_done(exchange)
         transcript = session.transcript()
