@@ -108,6 +108,9 @@ def test_openai_and_anthropic_list_the_scenario_model(server: FakeServer) -> Non
     model = scenario.request.model
     openai_auth = {"Authorization": f"Bearer {KEY}"}
     anthropic_auth = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+    with server.session(scenario, get_dialect("openai-responses"), KEY) as session:
+        responses_listed = httpx.get(f"{session.base_url}/models", headers=openai_auth)
+    assert [m["id"] for m in responses_listed.json()["data"]] == [model]
     with server.session(scenario, get_dialect("openai-chat"), KEY) as session:
         listed = httpx.get(f"{session.base_url}/models", headers=openai_auth)
         one = httpx.get(f"{session.base_url}/models/{model}", headers=openai_auth)
