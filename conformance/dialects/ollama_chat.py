@@ -53,6 +53,11 @@ _METRICS_ORDER = (
 )
 _CONTEXT = [128006, 882, 128007, 271, 9906, 128009]
 
+
+#: One compact encoder, built once: json.dumps with options builds a new encoder per call, which
+#: is a large share of rendering a long stream.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 #: Go's encoder escapes these inside strings (HTML safety, and JavaScript line separators).
 _GO_ESCAPES = {
     "<": "\\u003c",
@@ -543,7 +548,7 @@ def _created_at(position: int) -> str:
 
 
 def _encode(payload: Any) -> str:
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    text = _COMPACT.encode(payload)
     return _GO_ESCAPE_PATTERN.sub(lambda match: _GO_ESCAPES[match.group()], text)
 
 
