@@ -17,10 +17,12 @@ import json
 import os
 import platform
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ from conformance.canonical import ChatMessage, Usage
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.scenarios import Reply, RequestSpec, Scenario, Turn
 from conformance.server import FakeServer
+from conformance.wire import RecordedRequest
 from reference_providers.contract import Message
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 
@@ -254,11 +257,66 @@ def read_httpx_raw(base_url: str, scenario: Scenario) -> Reading:
     return Reading(elapsed, 0, "")
 
 
+class PlainServer:
+    """A plain threaded HTTP server that answers every request with the same bytes, written in
+    16 KiB pieces: the yardstick for the fake server's own cost on a long stream."""
+
+    PIECE = 16 * 1024
+
+    def __init__(self, head: bytes, body: bytes) -> None:
+        self._head, self._body = head, body
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> PlainServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._listener.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            reader = connection.makefile("rb")
+            while True:
+                length = 0
+                line = reader.readline()
+                if not line:
+                    return
+                while line not in (b"\r\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value)
+                    line = reader.readline()
+                reader.read(length)
+                connection.sendall(self._head)
+                for start in range(0, len(self._body), self.PIECE):
+                    piece = self._body[start : start + self.PIECE]
+                    connection.sendall(f"{len(piece):X}\r\n".encode() + piece + b"\r\n")
+                connection.sendall(b"0\r\n\r\n")
+
+
 @dataclass
 class Throughput:
     label: str
     reader: Reader
     checks_text: bool = True
+    #: Read from the plain server instead of the fake one.
+    plain: bool = False
     seconds: list[float] = field(default_factory=list)
     chunks: int = 0
     skipped: str | None = None
@@ -274,6 +332,12 @@ def _readers() -> list[Throughput]:
         Throughput("fake server + official `openai` (AsyncOpenAI)", read_openai_async),
         Throughput("fake server + plain httpx + json.loads (baseline)", read_httpx_json),
         Throughput("fake server alone (httpx raw bytes, no parsing)", read_httpx_raw, False),
+        Throughput(
+            "plain threaded server, same bytes in 16 KiB writes (httpx raw bytes)",
+            read_httpx_raw,
+            False,
+            plain=True,
+        ),
     ]
     try:
         import openai  # noqa: F401
@@ -292,10 +356,15 @@ def measure_streams(parts: int, rounds: int) -> tuple[int, list[Throughput]]:
     readers = _readers()
     dialect = OpenAIChatDialect()
     events = 0
-    with FakeServer() as server:
+    with FakeServer() as server, _plain_server(server, scenario) as plain:
         for round_number in range(rounds + 1):  # round 0 warms imports, caches and the server
             for reader in readers:
                 if reader.skipped:
+                    continue
+                if reader.plain:
+                    reading = reader.reader(plain.base_url, scenario)
+                    if round_number:
+                        reader.seconds.append(reading.seconds)
                     continue
                 with server.session(scenario, dialect, API_KEY) as session:
                     reading = reader.reader(session.base_url, scenario)
@@ -310,6 +379,32 @@ def measure_streams(parts: int, rounds: int) -> tuple[int, list[Throughput]]:
                 if round_number:
                     reader.seconds.append(reading.seconds)
     return events, readers
+
+
+def time_rendering(parts: int, rounds: int) -> float:
+    """The median time the dialect takes to render the long stream, without any socket."""
+    scenario = long_scenario(parts)
+    body = json.dumps(_body(scenario)).encode()
+    path = "/v1/chat/completions"
+    request = RecordedRequest("POST", path, path, (), body, 1, 1)
+    dialect = OpenAIChatDialect()
+    seconds = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        dialect.render_reply(scenario, 0, request, stream=True)
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
+
+
+def _plain_server(server: FakeServer, scenario: Scenario) -> PlainServer:
+    """A plain server answering with exactly the bytes the fake server writes for `scenario`."""
+    with server.session(scenario, OpenAIChatDialect(), API_KEY) as session:
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        url = f"{session.base_url}/chat/completions"
+        httpx.post(url, json=_body(scenario), headers=headers, timeout=60.0)
+        [exchange] = session.snapshot()
+    assert exchange.wire.head is not None
+    return PlainServer(exchange.wire.head, bytes(exchange.wire.body))
 
 
 # -- report --------------------------------------------------------------------------------------
@@ -332,6 +427,7 @@ def render(
     rounds: int,
     events: int,
     readers: list[Throughput],
+    rendering: float | None = None,
 ) -> str:
     mode = "`python benchmarks/run.py --quick`" if quick else "`python benchmarks/run.py`"
     lines = [
@@ -342,17 +438,20 @@ def render(
         "| Machine | |",
         "|---|---|",
         *(f"| {key} | {value} |" for key, value in machine_facts()),
-        "",
-        "## Suite wall time, all bundled scenarios and checks",
-        "",
-        "`provider-conformance run --report-dir <tmp> …` as a subprocess, interpreter start-up "
-        f"included; median of {len(suite[0].seconds)} run(s). The per-provider target is the "
-        "first rows (the suite for one provider); the last rows judge every bundled reference "
-        "provider in one run.",
-        "",
-        "| Command | Median | Runs | Exit codes |",
-        "|---|---:|---|---|",
     ]
+    if suite:
+        lines += [
+            "",
+            "## Suite wall time, all bundled scenarios and checks",
+            "",
+            "`provider-conformance run --report-dir <tmp> …` as a subprocess, interpreter start-up "
+            f"included; median of {len(suite[0].seconds)} run(s). The per-provider target is the "
+            "first rows (the suite for one provider); the last rows judge every bundled reference "
+            "provider in one run.",
+            "",
+            "| Command | Median | Runs | Exit codes |",
+            "|---|---:|---|---|",
+        ]
     for timing in suite:
         runs = ", ".join(f"{s:.2f}" for s in timing.seconds)
         codes = ", ".join(str(c) for c in timing.exit_codes)
@@ -386,6 +485,21 @@ def render(
             f"| {reader.label} | {chunks} | {_seconds(statistics.median(reader.seconds))} "
             f"| {_rate(median)} | {_rate(min(rates))}–{_rate(max(rates))} | {ratio} |"
         )
+    alone = next((r for r in readers if "fake server alone" in r.label and r.seconds), None)
+    plain = next((r for r in readers if r.plain and r.seconds), None)
+    if alone is not None and plain is not None:
+        speed = statistics.median(plain.seconds) / statistics.median(alone.seconds)
+        lines += [
+            "",
+            f"The fake server alone against the plain server on the same bytes: {speed:.2f}× "
+            "its events/s (target: at least 0.5×, for a stream without fragmentation options).",
+        ]
+        if rendering is not None:
+            lines.append(
+                f"Of the fake server's {_seconds(statistics.median(alone.seconds))}, rendering "
+                f"the stream (the dialect, no socket) takes {_seconds(rendering)}; the plain "
+                "server writes bytes rendered once."
+            )
     lines.append("")
     return "\n".join(lines)
 
@@ -395,19 +509,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one suite run, fewer stream rounds")
     parser.add_argument("--parts", type=int, default=5000, help="text deltas in the long stream")
     parser.add_argument("--output", type=Path, default=RESULTS, help="default: %(default)s")
+    parser.add_argument(
+        "--streams-only", action="store_true", help="only the stream throughput (no suite runs)"
+    )
     args = parser.parse_args(argv)
 
     suite_runs, rounds = (1, 2) if args.quick else (3, 5)
     started = time.perf_counter()
     one = ["--provider", ONE_PROVIDER, "--dialect", "openai-chat"]
-    suite = [
-        time_suite(
-            "one provider, one process: `run --provider … -n 1`", [*one, "-n", "1"], suite_runs
-        ),
-        time_suite("one provider: `run --provider …` (a worker per CPU)", one, suite_runs),
-        time_suite("every bundled reference provider: `run`", [], suite_runs),
-    ]
+    suite = (
+        []
+        if args.streams_only
+        else [
+            time_suite(
+                "one provider, one process: `run --provider … -n 1`", [*one, "-n", "1"], suite_runs
+            ),
+            time_suite("one provider: `run --provider …` (a worker per CPU)", one, suite_runs),
+            time_suite("every bundled reference provider: `run`", [], suite_runs),
+        ]
+    )
     events, readers = measure_streams(args.parts, rounds)
+    rendering = time_rendering(args.parts, rounds)
     report = render(
         date=datetime.date.today().isoformat(),
         quick=args.quick,
@@ -416,6 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rounds=rounds,
         events=events,
         readers=readers,
+        rendering=rendering,
     )
     print(report)
     args.output.write_text(report, encoding="utf-8")

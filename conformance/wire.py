@@ -21,7 +21,8 @@ from conformance.redaction import redact as redact
 _TRANSCRIPT_BODY_LIMIT = 6000
 
 
-def _printable(body: bytes) -> str:
+def printable_body(body: bytes) -> str:
+    """A body as transcript text: UTF-8 with undecodable bytes escaped, long bodies shortened."""
     text = body.decode("utf-8", errors="backslashreplace")
     if len(text) > _TRANSCRIPT_BODY_LIMIT:
         omitted = len(text) - _TRANSCRIPT_BODY_LIMIT
@@ -66,7 +67,7 @@ class RecordedRequest:
         body = self.body
         parsed = self.json()
         text = json.dumps(parsed, indent=2, ensure_ascii=False) if parsed is not None else None
-        lines += ["", text if text is not None else _printable(body)]
+        lines += ["", text if text is not None else printable_body(body)]
         return redact("\n".join(lines), secrets)
 
 
@@ -113,7 +114,7 @@ class WireResponse:
 
     def transcript(self, secrets: Sequence[str] = ()) -> str:
         head = self.head_bytes().decode("latin-1").rstrip("\r\n").replace("\r\n", "\n")
-        text = f"{head}\n\n{_printable(self.body)}"
+        text = f"{head}\n\n{printable_body(self.body)}"
         if self.meta.get("cut_pause") is not None and len(self.pieces) > 1:
             text += "\n\n" + describe_pieces(self.pieces)
         return redact(text, secrets)

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.dialects.call_schedule import argument_pieces
+from conformance.dialects.model_lists import anthropic_side, anthropic_side_endpoint
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_event, sse_json, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
@@ -98,7 +99,14 @@ class AnthropicMessagesDialect(Dialect):
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         if method == "POST" and path.rstrip("/") == "/v1/messages":
             return Endpoint("chat")
-        return None
+        return anthropic_side_endpoint(method, path)
+
+    def render_endpoint(
+        self, endpoint: Endpoint, request: RecordedRequest, scenario: Scenario
+    ) -> WireResponse:
+        if endpoint.kind in ("models", "count_tokens"):
+            return anthropic_side(endpoint, request, scenario, self.render_error)
+        return self.unknown_endpoint(request.method, request.path)
 
     def is_stream(self, request: RecordedRequest, endpoint: Endpoint) -> bool:
         body = request.json()

@@ -55,6 +55,20 @@ class AutoDialect(Dialect):
     ) -> WireResponse:
         return self._for(request).render_reply(scenario, turn, request, stream=stream)
 
+    def render_turn(
+        self,
+        endpoint: Endpoint,
+        scenario: Scenario,
+        turn: int,
+        request: RecordedRequest,
+        *,
+        stream: bool,
+    ) -> WireResponse:
+        return self._for(request).render_turn(endpoint, scenario, turn, request, stream=stream)
+
+    def request_schema_for(self, request: RecordedRequest) -> str:
+        return self._for(request).request_schema_for(request)
+
     def render_endpoint(
         self, endpoint: Endpoint, request: RecordedRequest, scenario: Scenario
     ) -> WireResponse:

@@ -36,12 +36,33 @@ class CanonicalRequest:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+#: Endpoint kinds that answer a call with the model's answer (chat, Ollama's generate): each
+#: request plays the scenario's next reply, is counted, and is judged as a turn.
+TURN_KINDS = frozenset({"chat", "generate"})
+#: Endpoint kinds that answer by rules of their own (an OAuth token endpoint), not the scenario's.
+OWN_RULE_KINDS = frozenset({"token"})
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    """What a request path means in this dialect."""
+    """What a request path means in this dialect.
+
+    Every endpoint is judged alike: a turn endpoint plays the scenario's reply; any other
+    (a model list, a health check, a token count) gives its own answer, but shares the reply's
+    error and fault, as a real API that is down or broken answers every path alike.
+    """
 
     kind: str  # "chat" for the completion endpoint; dialects may add others (health, models)
     stream: bool | None = None  # when the path itself says (Gemini); None: the body says
+
+    @property
+    def plays_turn(self) -> bool:
+        return self.kind in TURN_KINDS
+
+    @property
+    def shares_faults(self) -> bool:
+        """Whether the scenario's current error and fault apply here too."""
+        return self.kind not in TURN_KINDS and self.kind not in OWN_RULE_KINDS
 
 
 class Dialect(ABC):
@@ -94,6 +115,25 @@ class Dialect(ABC):
     @abstractmethod
     def parse_request(self, request: RecordedRequest) -> CanonicalRequest:
         """Read a chat request back into canonical form."""
+
+    def request_schema_for(self, request: RecordedRequest) -> str:
+        """The request schema a turn request's body must validate against (RQ-1).
+
+        One per dialect, unless the dialect has more than one turn endpoint (Ollama's generate).
+        """
+        return self.request_schema
+
+    def render_turn(
+        self,
+        endpoint: Endpoint,
+        scenario: Scenario,
+        turn: int,
+        request: RecordedRequest,
+        *,
+        stream: bool,
+    ) -> WireResponse:
+        """The scenario's turn in the shape of the endpoint that was asked (chat by default)."""
+        return self.render_reply(scenario, turn, request, stream=stream)
 
     def tool_call_key(self, call: ToolCall) -> str:
         """What pairs a tool result with its call on this wire: the id, or the name."""

@@ -234,3 +234,17 @@ def _retry_after_header(seconds: float, form: str) -> tuple[str, str]:
         when = datetime.now(UTC) + timedelta(seconds=seconds)
         return ("Retry-After", email.utils.format_datetime(when, usegmt=True))
     return ("Retry-After", f"{seconds:g}")
+
+    def render_turn(
+        self,
+        endpoint: Endpoint,
+        scenario: Scenario,
+        turn: int,
+        request: RecordedRequest,
+        *,
+        stream: bool,
+    ) -> WireResponse:
+        return self.inner.render_turn(endpoint, scenario, turn, request, stream=stream)
+
+    def request_schema_for(self, request: RecordedRequest) -> str:
+        return self.inner.request_schema_for(request)

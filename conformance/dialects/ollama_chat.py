@@ -12,7 +12,9 @@ framing, so of the scenario's wire options only `split_bytes` (lines cut across 
 line ending (which NDJSON allows before the newline) apply.
 
 Ollama-based providers also use `/api/generate` for plain text and `/api/tags`, `/api/version` or
-`GET /` as a health check; those are answered too, from the same scenario.
+`GET /` as a health check; those are answered too, from the same scenario. `/api/generate` plays
+the scenario's turns exactly as `/api/chat` does (its text in the `response` field), so it is
+judged alike; the health paths give their own answer, but share the scenario's errors and faults.
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ _METRICS_ORDER = (
 )
 _CONTEXT = [128006, 882, 128007, 271, 9906, 128009]
 
+
+#: One compact encoder, built once: json.dumps with options builds a new encoder per call, which
+#: is a large share of rendering a long stream.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 #: Go's encoder escapes these inside strings (HTML safety, and JavaScript line separators).
 _GO_ESCAPES = {
     "<": "\\u003c",
@@ -71,6 +78,8 @@ _ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/version"): "version",
     ("GET", "/"): "root",
 }
+
+_GENERATE_SCHEMA = "ollama-generate.request.schema.json"
 
 #: A recorded body cut after each newline, the last piece as it is.
 _LINE_PIECES = re.compile(rb"[^\n]*\n|[^\n]+")
@@ -179,12 +188,28 @@ class OllamaChatDialect(Dialect):
         response.headers += list(error.headers.items())
         return response
 
+    def render_turn(
+        self,
+        endpoint: Endpoint,
+        scenario: Scenario,
+        turn: int,
+        request: RecordedRequest,
+        *,
+        stream: bool,
+    ) -> WireResponse:
+        if endpoint.kind == "generate":
+            return self._generate(request, scenario, turn, stream=stream)
+        return self.render_reply(scenario, turn, request, stream=stream)
+
+    def request_schema_for(self, request: RecordedRequest) -> str:
+        if self.endpoint(request.method, request.path) == Endpoint("generate"):
+            return _GENERATE_SCHEMA
+        return self.request_schema
+
     def render_endpoint(
         self, endpoint: Endpoint, request: RecordedRequest, scenario: Scenario
     ) -> WireResponse:
         model = scenario.request.model
-        if endpoint.kind == "generate":
-            return self._generate(request, scenario)
         if endpoint.kind == "tags":
             return _json_response(200, {"models": [_model_entry(model)]})
         if endpoint.kind == "version":
@@ -197,28 +222,42 @@ class OllamaChatDialect(Dialect):
             )
         return self.unknown_endpoint(request.method, request.path)
 
-    def _generate(self, request: RecordedRequest, scenario: Scenario) -> WireResponse:
-        """/api/generate has no tools and no turns: it answers with the scenario's final text."""
-        reply = scenario.final_reply
-        if reply.error is not None:
-            return self.render_error(reply.error)
+    def _generate(
+        self, request: RecordedRequest, scenario: Scenario, turn: int, *, stream: bool
+    ) -> WireResponse:
+        """/api/generate plays the turn as plain text: the same reply, in the `response` field.
+
+        It has no tool calls to carry: a provider that answers a tool turn through it loses them,
+        and the judge sees that.
+        """
+        reply = scenario.turns[turn].reply
         model = _requested_model(request) or scenario.request.model
-        if not self.is_stream(request, Endpoint("generate")):
+        if reply.error is not None:
+            if stream and reply.error.in_stream and reply.error.status == 500:
+                lines = self._generate_text_lines(model, reply)
+                lines.append({"error": reply.error.message})
+                return _ndjson_response(lines, scenario.wire)
+            return self.render_error(reply.error)
+        if not stream:
             line = {"model": model, "created_at": _created_at(0), "response": reply.text}
             line.update(self._generate_done(reply))
             response = _json_response(200, line)
             response.meta["usage_sent"] = reply.usage is not None
             return response
-        lines: list[dict[str, Any]] = [
-            {"model": model, "created_at": _created_at(n), "response": part, "done": False}
-            for n, part in enumerate(p for p in reply.text_parts if p)
-        ]
+        lines = self._generate_text_lines(model, reply)
         last = {"model": model, "created_at": _created_at(len(lines)), "response": ""}
         last.update(self._generate_done(reply))
         lines.append(last)
         response = _ndjson_response(lines, scenario.wire)
         response.meta["usage_sent"] = reply.usage is not None
         return response
+
+    def _generate_text_lines(self, model: str, reply: Reply) -> list[dict[str, Any]]:
+        parts = [part for part in reply.text_parts if part]
+        return [
+            {"model": model, "created_at": _created_at(n), "response": part, "done": False}
+            for n, part in enumerate(parts)
+        ]
 
     def _generate_done(self, reply: Reply) -> dict[str, Any]:
         return {
@@ -326,6 +365,8 @@ class OllamaChatDialect(Dialect):
         elif not isinstance(options, dict):
             problems.append(("RQ-1", "'options' is not an object"))
             options = {}
+        if self.endpoint(request.method, request.path) == Endpoint("generate"):
+            return _generate_request(body, options, problems)
         raw_messages = body.get("messages")
         if not isinstance(raw_messages, list):
             raw_messages = []
@@ -367,6 +408,33 @@ class OllamaChatDialect(Dialect):
                 ),
             },
         )
+
+
+def _generate_request(
+    body: Mapping[str, Any], options: Mapping[str, Any], problems: list[tuple[str, str]]
+) -> CanonicalRequest:
+    """A /api/generate body: one prompt, the system prompt in its top-level `system` field."""
+    prompt = body.get("prompt")
+    system = body.get("system")
+    stream = body.get("stream", True)
+    if stream is None:
+        stream = True
+    return CanonicalRequest(
+        model=body.get("model"),
+        temperature=options.get("temperature"),
+        max_tokens=options.get("num_predict"),
+        stream=stream if isinstance(stream, bool) else None,
+        system=system if isinstance(system, str) else None,
+        messages=(ChatMessage("user", prompt),) if isinstance(prompt, str) else (),
+        tools=(),
+        problems=tuple(problems),
+        extras={
+            "options": dict(options),
+            "ignored_top_level": sorted(
+                key for key in ("temperature", "max_tokens", "num_predict") if key in body
+            ),
+        },
+    )
 
 
 def _messages(
@@ -480,7 +548,7 @@ def _created_at(position: int) -> str:
 
 
 def _encode(payload: Any) -> str:
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    text = _COMPACT.encode(payload)
     return _GO_ESCAPE_PATTERN.sub(lambda match: _GO_ESCAPES[match.group()], text)
 
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.dialects.call_schedule import call_schedule
+from conformance.dialects.model_lists import models_endpoint, openai_models
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_event, sse_json, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
@@ -54,7 +55,14 @@ class OpenAIChatDialect(Dialect):
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         if method == "POST" and path.rstrip("/") == "/v1/chat/completions":
             return Endpoint("chat")
-        return None
+        return models_endpoint(method, path)
+
+    def render_endpoint(
+        self, endpoint: Endpoint, request: RecordedRequest, scenario: Scenario
+    ) -> WireResponse:
+        if endpoint.kind == "models":
+            return openai_models(request, scenario, self.render_error)
+        return self.unknown_endpoint(request.method, request.path)
 
     def is_stream(self, request: RecordedRequest, endpoint: Endpoint) -> bool:
         body = request.json()

@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Literal
 from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.dialects.call_schedule import argument_pieces
+from conformance.dialects.model_lists import models_endpoint, openai_models
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_json, sse_response
@@ -98,7 +99,14 @@ class OpenAIResponsesDialect(Dialect):
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         if method == "POST" and path.rstrip("/") == "/v1/responses":
             return Endpoint("chat")
-        return None
+        return models_endpoint(method, path)
+
+    def render_endpoint(
+        self, endpoint: Endpoint, request: RecordedRequest, scenario: Scenario
+    ) -> WireResponse:
+        if endpoint.kind == "models":
+            return openai_models(request, scenario, self.render_error)
+        return self.unknown_endpoint(request.method, request.path)
 
     def is_stream(self, request: RecordedRequest, endpoint: Endpoint) -> bool:
         body = request.json()

@@ -8,6 +8,10 @@ from typing import Any
 from conformance.scenarios.model import WireOptions
 from conformance.wire import WireResponse
 
+#: One compact encoder, built once: json.dumps with options builds a new encoder per call, which
+#: is a large share of rendering a long stream.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 
 def sse_event(
     data: str, wire: WireOptions, *, event: str | None = None, comment: str | None = None
@@ -33,7 +37,7 @@ def sse_event(
 def sse_json(payload: Any, wire: WireOptions, *, event: str | None = None) -> bytes:
     comment = "keep-alive" if wire.comments else None
     return sse_event(
-        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        _COMPACT.encode(payload),
         wire,
         event=event,
         comment=comment,

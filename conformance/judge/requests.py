@@ -80,12 +80,13 @@ def _rq1(case: CaseRecord) -> Verdict:
         if body is None:
             problems.append(f"{label}: the body is not JSON: {request.body[:80]!r}")
             continue
-        errors = sorted(_validator(dialect.request_schema).iter_errors(body), key=str)
+        schema = dialect.request_schema_for(request)
+        errors = sorted(_validator(schema).iter_errors(body), key=str)
         if errors:
             best = jsonschema.exceptions.best_match(errors)
             problems.append(
                 f"{label}: body at {_pointer(best.absolute_path)}: {best.message} "
-                f"({_shown(dialect.request_schema)})"
+                f"({_shown(schema)})"
             )
         problems += [
             text for clause, text in dialect.parse_request(request).problems if clause == "RQ-1"

@@ -30,11 +30,20 @@ from typing import Self
 from conformance.dialects.base import Dialect, Endpoint
 from conformance.errors import ScenarioRenderError
 from conformance.fragmentation import cut_body
-from conformance.scenarios.model import Fault, Scenario, check_fault_reachable
+from conformance.scenarios.model import (
+    ErrorReply,
+    Fault,
+    Reply,
+    Scenario,
+    check_fault_reachable,
+)
 from conformance.server.session import Exchange, Session
+from conformance.server.wire_log import WireLog
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
 _MAX_HEAD = 64 * 1024
+#: How many exchanges the default session (`serve`) keeps: enough to inspect recent traffic.
+DEFAULT_SESSION_WINDOW = 200
 _SESSION_PREFIX = "/c/"
 
 
@@ -64,6 +73,9 @@ class FakeServer:
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> Self:
+        """Listen (once: a server already started is returned as it is, on its one port)."""
+        if self._thread is not None:
+            return self
         ready = threading.Event()
         failure: list[BaseException] = []
 
@@ -88,6 +100,8 @@ class FakeServer:
         self._thread.start()
         ready.wait()
         if failure:
+            self._thread.join()
+            self._thread = None
             raise failure[0]
         return self
 
@@ -141,10 +155,25 @@ class FakeServer:
             self._sessions[token] = session
         return session
 
-    def play_default(self, scenario: Scenario, dialect: Dialect, api_key: str) -> Session:
-        """Answer un-prefixed paths with this scenario (for `provider-conformance serve`)."""
+    def play_default(
+        self,
+        scenario: Scenario,
+        dialect: Dialect,
+        api_key: str,
+        *,
+        window: int | None = DEFAULT_SESSION_WINDOW,
+    ) -> Session:
+        """Answer un-prefixed paths with this scenario (for `provider-conformance serve`).
+
+        It may answer for hours: only the last `window` exchanges are kept.
+        """
         session = Session(
-            token="", scenario=scenario, dialect=dialect, api_key=api_key, root_url=self.root_url
+            token="",
+            scenario=scenario,
+            dialect=dialect,
+            api_key=api_key,
+            root_url=self.root_url,
+            window=window,
         )
         with self._lock:
             self._default = session
@@ -207,6 +236,7 @@ class FakeServer:
         finally:
             with self._lock:
                 self._open.discard(connection_id)
+                self._connection_sessions.pop(connection_id, None)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -285,15 +315,17 @@ class FakeServer:
             response = dialect.unknown_endpoint(request.method, path)
         elif not dialect.credentials_ok(request, session.api_key):
             response = dialect.auth_failure()
-        elif endpoint.kind != "chat":
-            response = dialect.render_endpoint(endpoint, request, session.scenario)
-        else:
+        elif endpoint.plays_turn:
             turn, attempt = session.next_turn()
             try:
                 response = self._render(session, turn, attempt, request, endpoint)
             except ScenarioRenderError as exc:  # the runner reports the check as a harness error
                 session.harness_error = str(exc)
                 response = json_response(500, {"error": {"message": str(exc), "type": "harness"}})
+        elif endpoint.shares_faults:
+            response = self._render_side(session, request, endpoint)
+        else:
+            response = dialect.render_endpoint(endpoint, request, session.scenario)
         exchange = Exchange(
             request,
             response,
@@ -315,25 +347,49 @@ class FakeServer:
         request: RecordedRequest,
         endpoint: Endpoint,
     ) -> WireResponse:
+        """A turn endpoint's answer: the turn's reply, in the shape of the endpoint asked."""
         reply = session.scenario.turns[turn].replies[attempt]
         dialect = session.dialect
         error = reply.error
         if error is not None and error.body is not None:
-            response = WireResponse(
-                status=error.status,
-                headers=[("Content-Type", error.content_type), *error.headers.items()],
-                pieces=[error.body.encode("utf-8")],
-            )
+            response = _verbatim_error(error)
         elif reply.recorded is not None:
             response = dialect.render_recorded(reply.recorded)
             response.meta["usage_sent"] = reply.usage is not None
         else:
-            response = dialect.render_reply(
+            response = dialect.render_turn(
+                endpoint,
                 session.scenario_for(turn, attempt),
                 turn,
                 request,
                 stream=dialect.is_stream(request, endpoint),
             )
+        self._misbehave(session, reply, response)
+        if reply.fault.hold_after_first_text and reply.text_parts:
+            response.meta["hold_marker"] = json.dumps(reply.text_parts[0])[1:-1].encode()
+        pieces = len(response.pieces) or 1
+        check_fault_reachable(session.scenario, turn, reply.fault, pieces, dialect.name)
+        return response
+
+    def _render_side(
+        self, session: Session, request: RecordedRequest, endpoint: Endpoint
+    ) -> WireResponse:
+        """A side endpoint (model list, health, token count): its own answer, unless the reply
+        the next turn request would get is an error; the reply's fault applies either way."""
+        reply = session.current_reply()
+        error = reply.error
+        if error is None:
+            response = session.dialect.render_endpoint(endpoint, request, session.scenario)
+        elif error.body is not None:
+            response = _verbatim_error(error)
+        else:
+            response = session.dialect.render_error(error)
+        self._misbehave(session, reply, response)
+        return response
+
+    def _misbehave(self, session: Session, reply: Reply, response: WireResponse) -> None:
+        """Apply what the reply and the scenario's wire options ask beyond the rendered bytes."""
+        error = reply.error
         if error is not None and error.retry_after is not None:
             response.headers.append(_retry_after_header(error.retry_after, error.retry_after_form))
         fault = reply.fault
@@ -346,16 +402,14 @@ class FakeServer:
             response.headers = [("Content-Type", "application/json")]
             response.chunked = False
         response.meta["fault"] = fault
-        cuts = session.scenario.wire.cuts
-        if cuts:
+        wire = session.scenario.wire
+        if wire.cuts:
             # Generated fragmentation: exactly these writes, each given time to arrive alone.
-            response.pieces = cut_body(response.body, cuts)
+            response.pieces = cut_body(response.body, wire.cuts)
             response.meta["cut_pause"] = _CUT_PAUSE
-        if fault.hold_after_first_text and reply.text_parts:
-            response.meta["hold_marker"] = json.dumps(reply.text_parts[0])[1:-1].encode()
-        pieces = len(response.pieces) or 1
-        check_fault_reachable(session.scenario, turn, fault, pieces, dialect.name)
-        return response
+        response.meta["boundaries"] = bool(
+            wire.cuts or wire.split_bytes or fault.drip_seconds or fault.hold_after_first_text
+        )
 
     async def _write(
         self,
@@ -364,47 +418,119 @@ class FakeServer:
         response: WireResponse,
         exchange: Exchange | None = None,
     ) -> bool:
-        """Write the response as its fault says; False when the connection must not be reused."""
+        """Write the response as its fault says; False when the connection must not be reused.
+
+        Every byte is logged as it is handed to the socket (`Exchange.wire`), with a note where
+        the server stopped, cut, reset, stalled or held: the transcript is the wire.
+        """
+        log = exchange.wire if exchange is not None else WireLog()
+        try:
+            return await self._write_pieces(reader, writer, response, exchange, log)
+        except ConnectionError:
+            log.note("the client closed the connection here; the server could not write the rest")
+            raise
+        finally:
+            log.finished = True
+
+    async def _write_pieces(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        response: WireResponse,
+        exchange: Exchange | None,
+        log: WireLog,
+    ) -> bool:
         fault: Fault = response.meta.get("fault", Fault())
         times = exchange.written_at if exchange is not None else []
+        for text in _fault_notes(fault):
+            log.note(text)
         if fault.stall_before_headers:
-            await _until_client_leaves(reader, _STALL_LIMIT)
+            log.note("the server took the request and never answered (fault stall_before_headers)")
+            log.note(await _stalled(reader))
             return False
-        head = response.head_bytes()
+        head: bytes | None = response.head_bytes()
         pieces = response.pieces or [b""]
         marker: bytes | None = response.meta.get("hold_marker")
-        for index, piece in enumerate(pieces):
+        log.fragmented = response.meta.get("cut_pause") is not None
+        # Pieces are written one per send only where the scenario asks for read boundaries
+        # (fragmentation, a drip, a hold); otherwise as few sends as the bytes allow.
+        batched = not response.meta.get("boundaries", True)
+        index = 0
+        while index < len(pieces):
             if index == fault.stall_after_pieces:
-                await _until_client_leaves(reader, _STALL_LIMIT)
+                log.note(
+                    "the server stopped sending here and kept the connection open "
+                    f"(fault stall_after_pieces={index})"
+                )
+                log.note(await _stalled(reader))
                 return False
             if index == fault.reset_after_pieces:
                 _reset(writer)
+                log.note(
+                    "connection reset (TCP RST) by the server here "
+                    f"(fault reset_after_pieces={index})"
+                )
                 return False
             if index == fault.cut_after_pieces:
-                break
+                return await self._cut(writer, response, head, index, log)
             if index and fault.drip_seconds:
                 await asyncio.sleep(fault.drip_seconds)
-            data = _frame(piece, response.chunked)
-            writer.write(head + data if index == 0 else data)
-            await writer.drain()
-            times.append(time.perf_counter())
+            end = _batch_end(pieces, index, fault) if batched else index + 1
+            piece = pieces[index] if end == index + 1 else b"".join(pieces[index:end])
+            await _send(writer, head, piece, response.chunked, log)
+            head = None
+            times.extend([time.perf_counter()] * (end - index))
             if marker is not None and marker in piece:
                 marker = None
                 if exchange is not None:
                     exchange.held_after_piece = index
+                log.note(
+                    f"the server held the stream here for up to {fault.hold_after_first_text:g} s "
+                    "(fault hold_after_first_text)"
+                )
                 if await _until_client_leaves(reader, fault.hold_after_first_text):
                     if exchange is not None:
                         exchange.client_closed_early = True
+                    log.note(
+                        "the client closed the connection while the server held the stream; "
+                        "the rest was never sent"
+                    )
                     return False
-            elif len(pieces) > 1:
+            elif len(pieces) > 1 and not batched:
                 # Let the piece leave on its own so the client's reads end where the piece does.
                 await asyncio.sleep(response.meta.get("cut_pause", 0))
+            index = end
         if response.chunked:
             writer.write(b"0\r\n\r\n")
             await writer.drain()
         if exchange is not None:
-            exchange.completed = fault.cut_after_pieces is None
+            exchange.completed = True
         return True
+
+    async def _cut(
+        self,
+        writer: asyncio.StreamWriter,
+        response: WireResponse,
+        head: bytes | None,
+        index: int,
+        log: WireLog,
+    ) -> bool:
+        """End the body before its end: cleanly when chunked, by closing the connection if not."""
+        if head is not None:
+            await _send(writer, head, b"", response.chunked, log)
+        if response.chunked:
+            log.note(
+                "the server ended the body here, cleanly, and never sent the rest of the "
+                f"response (fault cut_after_pieces={index})"
+            )
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+            return True
+        log.note(
+            "connection cut by the server here, short of its Content-Length "
+            f"(fault cut_after_pieces={index})"
+        )
+        return False
 
     def open_connections(self, session: Session) -> set[int]:
         """Connections that served the session and are still open (RS-1)."""
@@ -417,6 +543,8 @@ class FakeServer:
 
 
 _STALL_LIMIT = 120.0
+#: The most a coalesced send carries (pieces are joined until it is reached).
+_BATCH_BYTES = 64 * 1024
 #: Between the writes of a cut body: long enough for a client thread blocked in recv() to take
 #: the piece before the next one arrives (so its read ends at the cut), short enough to be cheap.
 _CUT_PAUSE = 0.002
@@ -431,6 +559,55 @@ async def _until_client_leaves(reader: asyncio.StreamReader, seconds: float) -> 
     except ConnectionError:
         return True
     return data == b""
+
+
+def _batch_end(pieces: list[bytes], start: int, fault: Fault) -> int:
+    """Where a send that begins at piece `start` ends: before the next piece a fault acts at,
+    and once it carries _BATCH_BYTES."""
+    stops = [
+        at
+        for at in (fault.stall_after_pieces, fault.reset_after_pieces, fault.cut_after_pieces)
+        if at is not None and at > start
+    ]
+    limit = min([len(pieces), *stops])
+    end, size = start + 1, len(pieces[start])
+    while end < limit and size < _BATCH_BYTES:
+        size += len(pieces[end])
+        end += 1
+    return end
+
+
+async def _send(
+    writer: asyncio.StreamWriter, head: bytes | None, piece: bytes, chunked: bool, log: WireLog
+) -> None:
+    """One send: the head (with the first piece, so they leave together) or a piece alone."""
+    data = _frame(piece, chunked)
+    writer.write(head + data if head is not None else data)
+    log.wrote(head, piece)
+    await writer.drain()
+
+
+async def _stalled(reader: asyncio.StreamReader) -> str:
+    """Hold the connection until the client leaves (or the stall limit); say which happened."""
+    started = time.perf_counter()
+    if await _until_client_leaves(reader, _STALL_LIMIT):
+        return f"the client closed the connection {time.perf_counter() - started:.2f} s later"
+    return f"the server gave up waiting after {_STALL_LIMIT:g} s and closed the connection"
+
+
+def _fault_notes(fault: Fault) -> list[str]:
+    """Faults that shaped the bytes before they were written, said once above the body."""
+    notes = []
+    if fault.malformed:
+        notes.append("fault malformed: the JSON below was truncated on purpose")
+    if fault.wrong_shape:
+        notes.append("fault wrong_shape: the body below is a shape this API never sends")
+    if fault.drip_seconds:
+        notes.append(
+            f"fault drip_seconds: each piece below was written {fault.drip_seconds:g} s after "
+            "the one before"
+        )
+    return notes
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:
@@ -456,6 +633,16 @@ def _malform(response: WireResponse) -> None:
     response.pieces[index] = prefix + payload[: len(payload) // 2] + trailer
     if not response.chunked:
         response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-length"]
+
+
+def _verbatim_error(error: ErrorReply) -> WireResponse:
+    """An error body written as the scenario gives it (e.g. a proxy's HTML page)."""
+    assert error.body is not None
+    return WireResponse(
+        status=error.status,
+        headers=[("Content-Type", error.content_type), *error.headers.items()],
+        pieces=[error.body.encode("utf-8")],
+    )
 
 
 def _retry_after_header(seconds: float, form: str) -> tuple[str, str]:

@@ -10,7 +10,8 @@ import threading
 from dataclasses import dataclass, field, replace
 
 from conformance.dialects.base import Dialect
-from conformance.scenarios.model import Scenario
+from conformance.scenarios.model import Reply, Scenario
+from conformance.server.wire_log import WireLog
 from conformance.wire import RecordedRequest, WireResponse
 
 
@@ -34,6 +35,8 @@ class Exchange:
     held_after_piece: int | None = None
     #: The server is finished with this exchange (written, stalled out, reset or abandoned).
     done: bool = False
+    #: What really left for the client, and where the server stopped: the transcript's source.
+    wire: WireLog = field(default_factory=WireLog)
 
 
 @dataclass
@@ -44,7 +47,11 @@ class Session:
     api_key: str
     root_url: str
     exchanges: list[Exchange] = field(default_factory=list)
-    connections: set[int] = field(default_factory=set)
+    #: Keep only the last `window` exchanges (None: all). A check's session keeps everything it
+    #: judges; `serve`'s default session answers for hours and must not grow with every request.
+    window: int | None = None
+    #: Every request the session answered, including those no longer kept.
+    received: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _chat_requests: int = 0
     #: The scenario could not be played as written (ScenarioRenderError): a harness error.
@@ -56,20 +63,30 @@ class Session:
         return self.root_url + self.dialect.base_path
 
     def next_turn(self) -> tuple[int, int]:
-        """(turn, attempt) for the next chat request.
+        """(turn, attempt) for the next request to a turn endpoint (chat, generate).
 
         Each turn's replies (its attempts, then its reply) are played to successive requests;
         requests beyond the last reply replay the last one.
         """
         with self._lock:
-            order = [
-                (index, attempt)
-                for index, turn in enumerate(self.scenario.turns)
-                for attempt in range(len(turn.replies))
-            ]
-            position = min(self._chat_requests, len(order) - 1)
+            played = self._upcoming()
             self._chat_requests += 1
-            return order[position]
+            return played
+
+    def current_reply(self) -> Reply:
+        """The reply the next turn request would get: what side endpoints share (its error and
+        fault), without using it up."""
+        with self._lock:
+            turn, attempt = self._upcoming()
+        return self.scenario.turns[turn].replies[attempt]
+
+    def _upcoming(self) -> tuple[int, int]:
+        order = [
+            (index, attempt)
+            for index, turn in enumerate(self.scenario.turns)
+            for attempt in range(len(turn.replies))
+        ]
+        return order[min(self._chat_requests, len(order) - 1)]
 
     def scenario_for(self, turn: int, attempt: int) -> Scenario:
         """The scenario as the dialect should render it for this request (an attempt's reply)."""
@@ -82,8 +99,15 @@ class Session:
 
     def record(self, exchange: Exchange) -> None:
         with self._lock:
+            self.received += 1
             self.exchanges.append(exchange)
-            self.connections.add(exchange.request.connection_id)
+            if self.window is not None and len(self.exchanges) > self.window:
+                del self.exchanges[: len(self.exchanges) - self.window]
+
+    @property
+    def connections(self) -> set[int]:
+        """The connections the kept exchanges arrived on."""
+        return {exchange.request.connection_id for exchange in self.snapshot()}
 
     def snapshot(self) -> list[Exchange]:
         with self._lock:
@@ -95,7 +119,11 @@ class Session:
 
     def transcript(self) -> str:
         parts = []
+        dropped = self.received - len(self.snapshot())
+        if dropped > 0:
+            parts.append(f"({dropped} earlier exchange(s) are no longer kept)")
         for number, exchange in enumerate(self.snapshot(), start=1):
             parts.append(f"--- request {number} ---\n{exchange.request.transcript(self.secrets)}")
-            parts.append(f"--- response {number} ---\n{exchange.response.transcript(self.secrets)}")
+            written = exchange.wire.transcript(self.secrets)
+            parts.append(f"--- response {number} ---\n{written}")
         return "\n".join(parts) if parts else "(the server received no request)"

@@ -26,8 +26,8 @@ from conformance.data_files import schema_path
 from conformance.dialects import get_dialect
 from conformance.dialects.ollama_chat import OllamaChatDialect
 from conformance.scenarios import bundled_scenarios
-from conformance.scenarios.model import ErrorReply, Reply, WireOptions
-from conformance.wire import RecordedRequest
+from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
+from conformance.wire import RecordedRequest, WireResponse
 from reference_providers import (
     AuthError,
     ChatProvider,
@@ -279,18 +279,55 @@ def test_an_error_inside_a_stream_is_a_line_without_status() -> None:
     assert DIALECT.render_reply(scenario, 0, request({}), stream=True).status == 429
 
 
+def _generate(body: dict[str, Any], scenario: Scenario, turn: int = 0) -> WireResponse:
+    generate = DIALECT.endpoint("POST", "/api/generate")
+    assert generate is not None and generate.plays_turn
+    post = RecordedRequest(
+        "POST", "/api/generate", "/api/generate", (), json.dumps(body).encode(), 1, 1
+    )
+    return DIALECT.render_turn(generate, scenario, turn, post, stream=body.get("stream", True))
+
+
 def test_generate_endpoint_answers_the_scenario_text() -> None:
     scenario = SCENARIOS["text_plain"]
-    generate = DIALECT.endpoint("POST", "/api/generate")
-    assert generate is not None
-    streamed = DIALECT.render_endpoint(generate, request({"model": "m", "prompt": "hi"}), scenario)
+    streamed = _generate({"model": "m", "prompt": "hi"}, scenario)
     lines = lines_of(streamed.body)
     assert "".join(line["response"] for line in lines) == "Hello, conformance suite!"
     assert lines[-1]["done"] is True and lines[-1]["context"]
-    whole = DIALECT.render_endpoint(generate, request({"model": "m", "stream": False}), scenario)
+    whole = _generate({"model": "m", "stream": False}, scenario)
     assert json.loads(whole.body)["response"] == "Hello, conformance suite!"
-    failing = DIALECT.render_endpoint(generate, request({"model": "m"}), SCENARIOS["error_503"])
+    failing = _generate({"model": "m"}, SCENARIOS["error_503"])
     assert failing.status == 503
+
+
+def test_generate_plays_each_turn_and_errors_inside_a_stream() -> None:
+    scenario = SCENARIOS["error_in_stream"]
+    lines = lines_of(_generate({"model": "m", "prompt": "hi"}, scenario).body)
+    assert "error" in lines[-1] and all("response" in line for line in lines[:-1])
+    multi = next(s for s in SCENARIOS.values() if len(s.turns) > 1 and s.turns[-1].reply.text)
+    last = len(multi.turns) - 1
+    whole = _generate({"model": "m", "stream": False}, multi, last)
+    assert json.loads(whole.body)["response"] == multi.turns[last].reply.text
+
+
+def test_a_generate_request_is_read_and_validated_as_a_generate_request() -> None:
+    body = {
+        "model": "m",
+        "prompt": "hi",
+        "system": "Be brief.",
+        "options": {"temperature": 0.25, "num_predict": 9},
+    }
+    post = RecordedRequest(
+        "POST", "/api/generate", "/api/generate", (), json.dumps(body).encode(), 1, 1
+    )
+    assert DIALECT.request_schema_for(post) == "ollama-generate.request.schema.json"
+    parsed = DIALECT.parse_request(post)
+    assert parsed.problems == ()  # a top-level `system` is right here, unlike /api/chat
+    assert parsed.system == "Be brief."
+    assert [m.content for m in parsed.messages] == ["hi"]
+    assert (parsed.temperature, parsed.max_tokens, parsed.stream) == (0.25, 9, True)
+    chat = RecordedRequest("POST", "/api/chat", "/api/chat", (), b"{}", 1, 1)
+    assert DIALECT.request_schema_for(chat) == DIALECT.request_schema
 
 
 def test_health_endpoints_list_the_scenario_model() -> None:

@@ -119,7 +119,7 @@ def test_open_breaker_answers_false_without_a_request(server: FakeServer) -> Non
 
 
 def test_http_probe_on_a_listing_endpoint(server: FakeServer) -> None:
-    """Ollama answers GET /api/tags; the fake openai-chat dialect has no GET /v1/models yet."""
+    """Ollama answers GET /api/tags, openai-chat GET /v1/models."""
     scenario = scripted("health_http", [text("pong")], clause="RE-4")
     with server.session(scenario, get_dialect("ollama-chat"), "sk-health") as session:
         assert run(HttpHealthProbe(session.base_url.rstrip("/") + "/api/tags")()) is True
@@ -127,5 +127,5 @@ def test_http_probe_on_a_listing_endpoint(server: FakeServer) -> None:
         probe = HttpHealthProbe(
             session.base_url + "/models", headers={"Authorization": "Bearer sk-health"}
         )
-        assert run(probe()) is False
+        assert run(probe()) is True
         assert "sk-health" not in repr(probe)
