@@ -89,9 +89,14 @@ def test_a_fault_still_acts_at_exactly_its_piece(server: FakeServer, fault: Faul
             for chunk in response.iter_raw():
                 received += chunk
         [exchange] = session.snapshot()
-    assert bytes(received) == b"".join(exchange.response.pieces[:700])
-    assert bytes(exchange.wire.body) == bytes(received)
+    sent = b"".join(exchange.response.pieces[:700])
+    assert bytes(exchange.wire.body) == sent
     assert len(exchange.written_at) == 700
+    if fault.reset_after_pieces is not None:
+        # A reset discards what the client had not read yet: it may have fewer bytes, never others.
+        assert sent.startswith(bytes(received))
+    else:
+        assert bytes(received) == sent
 
 
 def test_a_drip_and_a_hold_keep_one_send_per_piece(server: FakeServer) -> None:
