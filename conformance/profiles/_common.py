@@ -13,6 +13,7 @@ import enum
 import importlib
 import inspect
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from types import ModuleType
@@ -105,13 +106,41 @@ def timeout_value(timeout: float) -> float | int:
 
 
 def call_target(
-    target: Callable[..., Any], options: Mapping[str, Any], *args: Any, **kwargs: Any
+    target: Callable[..., Any],
+    options: Mapping[str, Any],
+    *args: Any,
+    optional: frozenset[str] = frozenset(),
+    **kwargs: Any,
 ) -> Any:
-    """Build through `target`, passing `create_name` first when the target is a create function."""
+    """Build through `target`, passing `create_name` first when the target is a create function.
+
+    `optional` names keywords the harness adds of its own accord (`use_circuit_breaker`, a
+    default `max_retries`). A class that sets one itself (`super().__init__(...,
+    use_circuit_breaker=False, **kwargs)`) fails with "got multiple values for keyword argument"
+    although the user asked for nothing wrong: that keyword is dropped and the call made again,
+    on exactly that error, so the class's own choice stands.
+    """
     name = options.get("create_name")
-    if name is not None:
-        return target(str(name), *args, **kwargs)
-    return target(*args, **kwargs)
+    leading = (str(name), *args) if name is not None else args
+    remaining = dict(kwargs)
+    while True:
+        try:
+            return target(*leading, **remaining)
+        except TypeError as exc:
+            duplicate = duplicate_keyword(exc)
+            if duplicate is None or duplicate not in optional or duplicate not in remaining:
+                raise
+            del remaining[duplicate]
+
+
+_DUPLICATE = re.compile(r"got multiple values for (?:keyword )?argument '(\w+)'")
+
+
+def duplicate_keyword(exc: TypeError) -> str | None:
+    """The keyword a call passed twice ("got multiple values for keyword argument 'x'"), if
+    that is what the TypeError says."""
+    found = _DUPLICATE.search(str(exc))
+    return found.group(1) if found else None
 
 
 def set_attributes(provider: Any, attributes: Mapping[str, Any], connection: Connection) -> None:

@@ -95,6 +95,13 @@ class VictorProfile(Profile):
         )
         return kwargs
 
+    def harness_keywords(self) -> frozenset[str]:
+        """Keywords passed without the user asking: a class that sets one itself keeps its own."""
+        added = {"use_circuit_breaker"}
+        if "max_retries" not in self.options:
+            added.add("max_retries")
+        return frozenset(added)
+
     def check_target(self, target: Callable[..., Any], spec: ProviderSpec) -> None:
         probe = Connection("http://127.0.0.1:1/v1", "k", 1.0)
         common.check_signature(
@@ -103,7 +110,10 @@ class VictorProfile(Profile):
 
     def build(self, target: Callable[..., Any], spec: ProviderSpec, connection: Connection) -> Any:
         provider = common.call_target(
-            target, self._own, **self.constructor_arguments(target, connection)
+            target,
+            self._own,
+            optional=self.harness_keywords(),
+            **self.constructor_arguments(target, connection),
         )
         common.set_attributes(provider, self._attributes, connection)
         return provider

@@ -473,3 +473,12 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(when.timestamp() - time.time(), 0.0)
+
+
+class SelfManagedProvider(OpenAICompatProvider):
+    """Shaped like victor subclasses that settle resilience themselves: the constructor takes
+    **kwargs only and passes its own `use_circuit_breaker` and `max_retries` to the base, so a
+    caller that passes them too gets "multiple values for keyword argument"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(use_circuit_breaker=False, max_retries=0, **kwargs)
