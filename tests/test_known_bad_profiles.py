@@ -123,6 +123,18 @@ ROWS: tuple[Row, ...] = (
         "stream",
         ("httpx.ResponseNotRead",),
     ),
+    # victor: a plain ProviderError with the right status is not the class callers look for.
+    *(
+        Row(
+            Target(victor_style.StatusOnlyErrors, "victor"),
+            "ER-1",
+            scenario,
+            mode,
+            (f"category 'unknown', expected {category!r}", "cannot tell this one apart"),
+        )
+        for scenario, category in (("error_403", "auth"), ("error_404", "not_found"))
+        for mode in ("chat", "stream")
+    ),
     # orchestrator: seed 001's guide maps 401, 429 and 400 only.
     Row(
         Target(orchestrator_style.ForbiddenAsGenericError, "orchestrator"),

@@ -7,6 +7,13 @@ import math
 from conformance.judge.case import CaseRecord
 from conformance.judge.verdict import Verdict, check, failed
 
+#: Why an `unknown` category fails even when the error carries the right status code.
+_CATCH_ALL = (
+    ": {type} is the interface's catch-all, and its callers (its own retry and error "
+    "classification among them) tell failures apart by the interface's types, not by a status "
+    "attribute, so they cannot tell this one apart from any other failure"
+)
+
 
 def judge_errors(case: CaseRecord) -> list[Verdict]:
     verdicts: list[Verdict] = []
@@ -40,9 +47,12 @@ def judge_errors(case: CaseRecord) -> list[Verdict]:
 
         problems: list[str] = []
         if observed.category != expected.category:
+            why = ""
+            if observed.category == "unknown":
+                why = _CATCH_ALL.format(type=observed.type_name)
             problems.append(
                 f"HTTP {status} ({where}) became category "
-                f"{observed.category!r}, expected {expected.category!r}"
+                f"{observed.category!r}, expected {expected.category!r}{why}"
             )
         if observed.retryable is not None and observed.retryable != expected.retryable:
             problems.append(

@@ -10,9 +10,14 @@ dicts `{id, name, arguments}`. Errors are classes: `ProviderAuthError`, `Provide
 
 The harness builds the messages and tool definitions with the provider's own classes, found by
 module name (`types_module`, default `victor.providers.base`), so the real victor package and a
-copy that follows it are judged alike. An exception's category comes from its class; a plain
-`ProviderError` is categorised by its `status_code` through the ER-1 table, and is `unknown`
-without one. victor's errors have no retryable flag, so ER-1 judges their category only.
+copy that follows it are judged alike.
+
+An exception's category comes from its class, as victor's own `classify_error` reads it: that
+function passes any `ProviderError` through unchanged, and its retry strategy and circuit breaker
+act on the class. So a plain `ProviderError` with `status_code=403` is not an auth error to any
+caller: it is `unknown`. The status attribute names a category only where the interface has no
+class for it (5xx server, 400 invalid_request): there the catch-all is the only answer it can give.
+victor's errors have no retryable flag, so ER-1 judges their category only.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ ERROR_CLASSES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("ProviderTimeoutError",), "timeout"),
     (("ProviderConnectionError",), "network"),
     (("ProviderInvalidResponseError",), "invalid_response"),
+    # A missing model: victor 0.9 has ModelNotFoundError; ProviderNotFoundError is accepted too.
+    (("ModelNotFoundError", "ProviderNotFoundError"), "not_found"),
 )
 
 
@@ -196,7 +203,7 @@ class VictorProfile(Profile):
             None,
         )
         if category is None:
-            category = common.status_category(status) or "unknown"
+            category = self.catch_all_category(status)
         return common.observed_error(
             exc,
             category=category,
@@ -204,6 +211,14 @@ class VictorProfile(Profile):
             retry_after=common.number_or_none(getattr(exc, "retry_after", None)),
             provider=_text_or_none(getattr(exc, "provider", None)),
         )
+
+    def catch_all_category(self, status: object) -> str:
+        """A plain `ProviderError`'s category: its status's, only where the interface has no class
+        for that category; `unknown` where it has one (callers tell those apart by class)."""
+        category = common.status_category(status)
+        if category is None or category in self._categories.values():
+            return "unknown"
+        return category
 
     # -- resilience -----------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import httpx
-from victor.providers.base import BaseProvider, ProviderNotFoundError
+from victor.providers.base import BaseProvider, ProviderError, ProviderNotFoundError
 from victor.providers.openai_compat_provider import OpenAICompatProvider
 from victor.providers.registry import ProviderRegistry
 
@@ -27,6 +27,22 @@ class UnreadStreamError(OpenAICompatProvider):
             response.raise_for_status()
         except httpx.HTTPStatusError as e:
             raise self._handle_http_error(e) from e
+
+
+class StatusOnlyErrors(OpenAICompatProvider):
+    """ER-1: 403 and 404 raised as a plain ProviderError that carries the status code.
+
+    victor's own `classify_error` passes any ProviderError through unchanged, and its retry and
+    breaker act on the class: to every caller this is not an auth error (it would be retried and
+    would trip breakers), nor a missing model.
+    """
+
+    def _handle_http_error(self, error: httpx.HTTPStatusError) -> ProviderError:
+        status = error.response.status_code
+        if status in (403, 404):
+            message = f"{self.name}: HTTP {status}: {error.response.text}"
+            return ProviderError(message=message, provider=self.name, status_code=status)
+        return super()._handle_http_error(error)
 
 
 class MisregisteredAliasRegistry:

@@ -48,10 +48,15 @@ def server() -> Iterator[FakeServer]:
         (victor.ProviderTimeoutError("late", provider="x"), "timeout"),
         (victor.ProviderConnectionError("gone", provider="x"), "network"),
         (victor.ProviderInvalidResponseError("garbled", provider="x"), "invalid_response"),
-        # A plain ProviderError is read by its status code, through the ER-1 table.
-        (victor.ProviderError("missing", provider="x", status_code=404), "not_found"),
+        (victor.ModelNotFoundError("missing", provider="x", status_code=404), "not_found"),
+        # A plain ProviderError names a category by its status only where victor has no class
+        # for it (victor's classify_error passes it through unchanged: callers see no auth error).
         (victor.ProviderError("busy", provider="x", status_code=529), "server"),
-        (victor.ProviderError("late", provider="x", status_code=504), "timeout"),
+        (victor.ProviderError("bad", provider="x", status_code=400), "invalid_request"),
+        (victor.ProviderError("denied", provider="x", status_code=403), "unknown"),
+        (victor.ProviderError("missing", provider="x", status_code=404), "unknown"),
+        (victor.ProviderError("slow", provider="x", status_code=429), "unknown"),
+        (victor.ProviderError("late", provider="x", status_code=504), "unknown"),
         (victor.ProviderError("what", provider="x"), "unknown"),
     ],
 )

@@ -87,6 +87,11 @@ class ProviderNotFoundError(ProviderError):
     """Provider not found in the registry."""
 
 
+class ModelNotFoundError(ProviderError):
+    """The requested model is not available on the provider (victor 0.9's class for a 404 that
+    says the model does not exist)."""
+
+
 class ProviderAuthError(ProviderError):
     """Authentication/authorization failures (401, 403)."""
 

@@ -33,6 +33,7 @@ from victor.providers.base import (
     BaseProvider,
     CompletionResponse,
     Message,
+    ModelNotFoundError,
     ProviderAuthError,
     ProviderConnectionError,
     ProviderError,
@@ -335,6 +336,8 @@ class OpenAICompatProvider(BaseProvider):
             )
         if status in (408, 504):
             return ProviderTimeoutError(message=message, provider=self.name, status_code=status)
+        if status == 404:
+            return ModelNotFoundError(message=message, provider=self.name, status_code=status)
         return ProviderError(message=message, provider=self.name, status_code=status)
 
     def _in_stream_error(self, payload: dict[str, Any]) -> ProviderError:
@@ -348,6 +351,8 @@ class OpenAICompatProvider(BaseProvider):
             return ProviderAuthError(message=message, provider=self.name, status_code=status)
         if status == 429:
             return ProviderRateLimitError(message=message, provider=self.name, status_code=status)
+        if status == 404:
+            return ModelNotFoundError(message=message, provider=self.name, status_code=status)
         return ProviderError(message=message, provider=self.name, status_code=status)
 
     async def close(self) -> None:
