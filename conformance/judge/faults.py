@@ -87,7 +87,12 @@ def _hold(case: CaseRecord, index: int) -> list[Verdict]:
     texts = [chunk for chunk in observed.chunks if chunk.text]
     verdicts: list[Verdict] = []
     if not texts:
-        verdicts.append(failed("ST-4", f"turn {index}: no text chunk was yielded at all"))
+        what = (
+            f"none of the {len(observed.chunks)} chunk(s) yielded carried text"
+            if observed.chunks
+            else "no chunk was yielded at all"
+        )
+        verdicts.append(failed("ST-4", f"turn {index}: {what}"))
     elif exchange.client_closed_early or len(exchange.written_at) <= held + 1:
         verdicts.append(check("ST-4", []))
     else:

@@ -342,14 +342,26 @@ async def observe_stream(
     When the scenario says so, leave after a number of chunks and close the iterator, as a caller
     that got what it needed does (ST-7).
     """
-    stop_after = getattr(scenario, "stop_after_chunks", None)
     async for item in stream:
         observed.chunks.append(_stamped(chunk(item)))
-        if stop_after and len(observed.chunks) >= stop_after:
+        if caller_is_done(scenario, observed.chunks):
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:
                 await aclose()
             break
+
+
+def caller_is_done(scenario: Scenario, chunks: list[ObservedChunk]) -> bool:
+    """Whether the scripted early-exit caller (`stop_after_chunks`) has what it came for.
+
+    It counts chunks that carry text: a caller waiting for the answer does not leave on an empty
+    first chunk (Azure sends one, with its content-filter results), and ST-4 then judges text
+    that really arrived.
+    """
+    stop_after = getattr(scenario, "stop_after_chunks", None)
+    if not stop_after:
+        return False
+    return sum(1 for c in chunks if c.text) >= int(stop_after)
 
 
 def _stamped(chunk: ObservedChunk) -> ObservedChunk:
