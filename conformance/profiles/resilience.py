@@ -66,10 +66,22 @@ class FallbackChainTarget(Protocol):
     async def close(self) -> None: ...
 
 
+#: Where an interface keeps a health value on a metrics object (orchestrator's Router answers
+#: `get_metrics()` with `ProviderMetrics` objects whose health is the `health_status` property).
+HEALTH_ATTRIBUTES = ("health_status", "health", "status")
+
+
 def health_word(raw: object) -> str:
-    """An interface's health value (an enum, a string, a dict with 'health') in RE-3's words."""
+    """An interface's health value (an enum, a string, a dict with 'health', an object with
+    `health_status`) in RE-3's words."""
     if isinstance(raw, Mapping):
-        raw = raw.get("health", raw.get("status"))
+        raw = raw.get("health_status", raw.get("health", raw.get("status")))
+    elif not isinstance(raw, str) and getattr(raw, "value", None) is None:
+        for attribute in HEALTH_ATTRIBUTES:
+            found = getattr(raw, attribute, None)
+            if found is not None and not callable(found):
+                raw = found
+                break
     value = getattr(raw, "value", raw)
     word = str(value).lower()
     return word if word in HEALTH_STATES else f"unknown ({word})"
