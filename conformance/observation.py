@@ -37,6 +37,9 @@ class ObservedError:
     message: str
     cause_type: str | None
     representation: str
+    #: Whether the interface's errors have a place for the provider's name (an attribute). Where
+    #: they have none, a missing name is not judged (ER-3); a wrong one still is.
+    names_provider: bool = True
 
     @property
     def is_profile_error(self) -> bool:

@@ -135,6 +135,23 @@ ROWS: tuple[Row, ...] = (
         for scenario, category in (("error_403", "auth"), ("error_404", "not_found"))
         for mode in ("chat", "stream")
     ),
+    # victor: the transport's or decoder's exception is dropped from the error.
+    *(
+        Row(
+            Target(victor_style.CauselessTransportErrors, "victor"),
+            "ER-3",
+            scenario,
+            mode,
+            ("carries no cause",),
+        )
+        # (A refused connection is judged alike, but leaves no request for the row to show.)
+        for scenario in (
+            "fault_connection_reset",
+            "fault_stall_before_headers",
+            "fault_malformed_json",
+        )
+        for mode in SCENARIOS[scenario].modes
+    ),
     # orchestrator: seed 001's guide maps 401, 429 and 400 only.
     Row(
         Target(orchestrator_style.ForbiddenAsGenericError, "orchestrator"),

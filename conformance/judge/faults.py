@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from conformance.judge.case import CaseRecord
 from conformance.judge.verdict import Verdict, check, failed
+from conformance.observation import ObservedError
+from conformance.scenarios.model import Fault
 from conformance.server.session import Exchange
 
 #: How much longer than its configured timeout a provider may take to report a stall (ER-4).
@@ -33,6 +35,9 @@ def judge_faults(case: CaseRecord) -> list[Verdict]:
             verdicts.append(
                 _expected_error(case, index, expected, observed.error, observed.elapsed)
             )
+            error = observed.error
+            if _underlying_exception(fault) and error is not None and error.is_profile_error:
+                verdicts.append(_cause(case, index, error))
         elif fault.hold_after_first_text and case.mode == "stream":
             verdicts += _hold(case, index)
     return verdicts
@@ -72,6 +77,31 @@ def _expected_error(
             f"provider was built with timeout={case.provider_timeout:g} s"
         )
     return check(clause, problems)
+
+
+def _underlying_exception(fault: Fault) -> bool:
+    """Whether the fault reaches the provider as an exception of its transport or decoder:
+    a stall (timeout), a reset or refused connection, a body that is not JSON. A body of the
+    wrong shape or a cut stream may be noticed by the provider's own checks, with no exception."""
+    return bool(
+        fault.stall_before_headers
+        or fault.stall_after_pieces is not None
+        or fault.reset_after_pieces is not None
+        or fault.refuse_connection
+        or fault.malformed
+    )
+
+
+def _cause(case: CaseRecord, index: int, observed: ObservedError) -> Verdict:
+    """ER-3: where an underlying exception existed, the error keeps it as its cause."""
+    if observed.cause_type is not None:
+        return check("ER-3", [])
+    return failed(
+        "ER-3",
+        f"turn {index} ({case.mode}): {observed.type_name} carries no cause, although the "
+        "transport or decoder raised an exception: attach it (raise ... from exc), so that "
+        "callers and logs keep what really failed",
+    )
 
 
 def _exchange(case: CaseRecord, turn: int) -> Exchange | None:

@@ -237,8 +237,12 @@ def observed_error(
     retryable: bool | None = None,
     retry_after: float | None = None,
     provider: str | None = None,
+    names_provider: bool = True,
 ) -> ObservedError:
-    """An exception in canonical terms; category None means "not one of the profile's types"."""
+    """An exception in canonical terms; category None means "not one of the profile's types".
+
+    `names_provider=False` says the interface's errors have no place for the provider's name.
+    """
     cause = cause_of(exc)
     return ObservedError(
         type_name=qualified_name(type(exc)),
@@ -250,6 +254,7 @@ def observed_error(
         message=str(exc),
         cause_type=qualified_name(type(cause)) if cause is not None else None,
         representation=repr(exc),
+        names_provider=names_provider,
     )
 
 

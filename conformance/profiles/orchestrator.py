@@ -247,6 +247,8 @@ class OrchestratorProfile(Profile):
             retryable=flag,
             retry_after=common.number_or_none(getattr(exc, "retry_after", None)),
             provider=provider if isinstance(provider, str) else None,
+            # The package's errors are plain exceptions: no place for a name, only the message.
+            names_provider=isinstance(provider, str),
         )
 
     # -- resilience -----------------------------------------------------------------------

@@ -6,10 +6,19 @@ with one seam overridden, so the suite must flag the clause of the planted bug a
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import httpx
-from victor.providers.base import BaseProvider, ProviderError, ProviderNotFoundError
+from victor.providers.base import (
+    BaseProvider,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderInvalidResponseError,
+    ProviderNotFoundError,
+    ProviderTimeoutError,
+    StreamChunk,
+)
 from victor.providers.openai_compat_provider import OpenAICompatProvider
 from victor.providers.registry import ProviderRegistry
 
@@ -43,6 +52,42 @@ class StatusOnlyErrors(OpenAICompatProvider):
             message = f"{self.name}: HTTP {status}: {error.response.text}"
             return ProviderError(message=message, provider=self.name, status_code=status)
         return super()._handle_http_error(error)
+
+
+#: What the stand-in raises for a transport or decoding failure, each `from` the exception.
+_UNDERLYING = (ProviderConnectionError, ProviderTimeoutError, ProviderInvalidResponseError)
+
+
+def _without_cause(error: BaseException) -> BaseException:
+    error.__cause__ = None
+    error.__context__ = None
+    error.__suppress_context__ = True
+    return error
+
+
+class CauselessTransportErrors(OpenAICompatProvider):
+    """ER-3: a timeout, a reset or refused connection, or a body that is not JSON is raised
+    without the exception that caused it: callers and logs lose what really failed."""
+
+    async def chat(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().chat(*args, **kwargs)
+        except _UNDERLYING as exc:
+            error: BaseException = exc
+        raise _without_cause(error)
+
+    async def stream(self, *args: Any, **kwargs: Any) -> AsyncIterator[StreamChunk]:
+        chunks = super().stream(*args, **kwargs)
+        try:
+            async for chunk in chunks:
+                yield chunk
+        except _UNDERLYING as exc:
+            error: BaseException = exc
+        else:
+            return
+        finally:
+            await chunks.aclose()
+        raise _without_cause(error)
 
 
 class MisregisteredAliasRegistry:

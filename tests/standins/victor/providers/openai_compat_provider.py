@@ -176,10 +176,13 @@ class OpenAICompatProvider(BaseProvider):
             raise ProviderConnectionError(
                 message="Stream ended before its terminal event", provider=self.name
             )
+        calls = state.tool_calls()
         yield StreamChunk(
             content="",
-            tool_calls=state.tool_calls() or None,
-            stop_reason=state.finish_reason,
+            tool_calls=calls or None,
+            # Some OpenAI-compatible APIs (Snowflake Cortex) end with [DONE] and no finish_reason:
+            # a normal end, so the canonical stop reason.
+            stop_reason=state.finish_reason or ("tool_calls" if calls else "stop"),
             usage=state.usage,
             is_final=True,
         )
