@@ -188,21 +188,29 @@ class OrchestratorProfile(Profile):
     async def run_turn(
         self, provider: Any, scenario: Scenario, turn: int, mode: Mode
     ) -> TurnObservation:
-        self._use_model(provider, scenario.request.model)
-        prompt = common.last_user_prompt(scenario, turn)
-        params = self._params_for(scenario)
         observed = TurnObservation(mode=mode)
         try:
-            if mode == "chat":
-                text = await provider.generate(prompt, params)
-                observed.text = text if isinstance(text, str) else None
-            else:
-                await common.observe_stream(
-                    provider.generate_stream(prompt, params), scenario, observed, _chunk
-                )
+            await self.invoke(provider, scenario, turn, mode, observed)
         except Exception as exc:  # every exception is an observation, judged by the ER clauses
             observed.error = self.read_error(exc, scenario, turn, self.provider_name(provider))
         return observed
+
+    async def invoke(
+        self, provider: Any, scenario: Scenario, turn: int, mode: Mode, observed: TurnObservation
+    ) -> None:
+        """One call, filling `observed`; the provider's exception propagates as it was raised (a
+        retry wrapper such as `_retry_with_backoff` decides by its class)."""
+        self._use_model(provider, scenario.request.model)
+        prompt = common.last_user_prompt(scenario, turn)
+        params = self._params_for(scenario)
+        observed.text, observed.chunks = None, []
+        if mode == "chat":
+            text = await provider.generate(prompt, params)
+            observed.text = text if isinstance(text, str) else None
+        else:
+            await common.observe_stream(
+                provider.generate_stream(prompt, params), scenario, observed, _chunk
+            )
 
     def read_error(
         self, exc: BaseException, scenario: Scenario, turn: int, name: object
@@ -263,9 +271,12 @@ class OrchestratorProfile(Profile):
         retry = getattr(provider, "_retry_with_backoff", None)
         if callable(retry):
             targets.retry = retry
+            config_retries = getattr(getattr(provider, "config", None), "max_retries", None)
+            if isinstance(config_retries, int) and not isinstance(config_retries, bool):
+                targets.max_retries = config_retries
             targets.describe["retry"] = (
-                f"{type(provider).__qualname__}._retry_with_backoff(func) (retries RateLimitError "
-                "and TimeoutError, config.max_retries)"
+                f"{type(provider).__qualname__}._retry_with_backoff(func) around generate() / "
+                "generate_stream() (retries RateLimitError and TimeoutError, config.max_retries)"
             )
         return targets
 

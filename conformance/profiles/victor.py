@@ -33,6 +33,14 @@ from conformance.profiles.resilience import FallbackChainTarget, ResilienceTarge
 from conformance.scenarios.model import Scenario
 
 DEFAULT_TYPES_MODULE = "victor.providers.base"
+#: Where victor keeps the sleep and clocks of its retries and breakers (victor 0.9): the RE checks
+#: replace them with their fake clock. Modules a package does not have are skipped.
+TIMING_MODULES = (
+    "victor.providers.resilience",
+    "victor.providers.circuit_breaker",
+    "victor.core.retry",
+    "victor.core.circuit_breaker",
+)
 _OWN_OPTIONS = ("types_module", "errors_module", "circuit_breaker")
 
 #: Error class names, most specific meaning first, with the canonical category each one states.
@@ -92,7 +100,7 @@ class VictorProfile(Profile):
             "max_retries": common.max_retries(self._own),
         }
         # victor's BaseProvider keeps one circuit breaker per provider *class*: error scenarios
-        # would open it for every later check. RE-2 judges breakers with circuit_breaker=keep.
+        # would open it for every later check. The RE checks keep it (resilience_options).
         if self._own.get("circuit_breaker") != "keep" and common.accepts_keyword(
             target, "use_circuit_breaker"
         ):
@@ -223,21 +231,39 @@ class VictorProfile(Profile):
     # -- resilience -----------------------------------------------------------------------
 
     def resilience_targets(self, provider: Any) -> ResilienceTargets:
-        """victor's resilience is its per-class circuit breaker (RE-2).
+        """victor's resilience: retries inside its calls (`max_retries`, RE-1) and its circuit
+        breaker (RE-2), both timed through victor's own modules (`timing_modules`).
 
-        The suite builds providers with `use_circuit_breaker=False`; build with the profile option
-        `circuit_breaker=keep` to get one. victor providers have no health_check of their own.
+        The default suite builds providers with `use_circuit_breaker=False` and `max_retries=0`;
+        the RE checks build them with the breaker and with retries (`resilience_options`).
+        victor providers have no health_check of their own.
         """
         breaker = getattr(provider, "circuit_breaker", None)
         if breaker is None:
             breaker = getattr(provider, "_circuit_breaker", None)
-        targets = ResilienceTargets(circuit_breaker=breaker)
+        retries = getattr(provider, "max_retries", None)
+        has_retries = isinstance(retries, int) and not isinstance(retries, bool) and retries > 0
+        targets = ResilienceTargets(
+            circuit_breaker=breaker,
+            max_retries=retries if has_retries else None,
+            timing_modules=TIMING_MODULES,
+        )
         if breaker is not None:
             targets.describe["circuit_breaker"] = (
                 f"{type(breaker).__qualname__} (is_circuit_open(), get_circuit_breaker_stats(), "
                 "reset_circuit_breaker())"
             )
+        if has_retries:
+            targets.describe["retry"] = (
+                f"{type(provider).__qualname__}(max_retries={retries}): retries inside its calls"
+            )
         return targets
+
+    def resilience_options(self) -> dict[str, Any]:
+        """What the RE checks build providers with, beyond `max_retries`: the breaker kept (victor
+        keys it by class and base URL, and every check has its own URL, so no check sees another's
+        breaker)."""
+        return {"circuit_breaker": "keep"}
 
     def fallback_chain(self, members: list[tuple[str, Any]]) -> FallbackChainTarget | None:
         return None  # the seeds' victor interface has no chain of its own

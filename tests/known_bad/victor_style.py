@@ -6,7 +6,8 @@ with one seam overridden, so the suite must flag the clause of the planted bug a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, ClassVar
 
 import httpx
@@ -88,6 +89,39 @@ class CauselessTransportErrors(OpenAICompatProvider):
         finally:
             await chunks.aclose()
         raise _without_cause(error)
+
+
+class RetriesAuthErrors(OpenAICompatProvider):
+    """RE-1: its own retry loop (as some victor providers write one) retries every ProviderError,
+    a 401 among them: the same rejected key is sent max_retries more times."""
+
+    async def _execute_with_circuit_breaker(
+        self, func: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any
+    ) -> Any:
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await func(*args, **kwargs)
+            except ProviderError:
+                if attempt >= self.max_retries:
+                    raise
+                await asyncio.sleep(2.0**attempt)
+        raise AssertionError("unreachable")
+
+
+class IgnoresMaxRetries(OpenAICompatProvider):
+    """RE-1: a retry loop with its own fixed count of five, whatever max_retries says."""
+
+    async def _execute_with_circuit_breaker(
+        self, func: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any
+    ) -> Any:
+        for attempt in range(6):
+            try:
+                return await func(*args, **kwargs)
+            except ProviderError as error:
+                if attempt == 5 or error.status_code in (400, 401, 403, 404):
+                    raise
+                await asyncio.sleep(2.0**attempt)
+        raise AssertionError("unreachable")
 
 
 class MisregisteredAliasRegistry:
