@@ -346,7 +346,7 @@ def run_case(
                 dialect=put.dialect,
                 api_key=api_key,
                 declared=declared,
-                provider_timeout=connection.timeout,
+                provider_timeout=put.profile.built_timeout(connection.timeout),
                 inexpressible=frozenset(put.profile.not_applicable),
             )
             outcome.verdicts = blame_framing(

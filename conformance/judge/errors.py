@@ -62,9 +62,11 @@ def judge_errors(case: CaseRecord) -> list[Verdict]:
         verdicts.append(check("ER-6" if in_stream else "ER-1", problems))
 
         problems = []
-        # Inside a 200 stream some wires state no status (Ollama's {"error": "..."}): none is
-        # acceptable there, a wrong one never is.
-        if observed.status_code != status and not (in_stream and observed.status_code is None):
+        # Inside a 200 stream some wires state no status (Ollama's {"error": "..."}), and some
+        # interfaces' errors have no place for one (orchestrator's): none is acceptable there, a
+        # wrong one never is.
+        unstated = observed.status_code is None and (in_stream or not observed.states_status)
+        if observed.status_code != status and not unstated:
             problems.append(f"status code {observed.status_code!r}, expected {status}")
         name = case.observation.provider_name
         if not observed.provider:

@@ -238,10 +238,12 @@ def observed_error(
     retry_after: float | None = None,
     provider: str | None = None,
     names_provider: bool = True,
+    states_status: bool = True,
 ) -> ObservedError:
     """An exception in canonical terms; category None means "not one of the profile's types".
 
-    `names_provider=False` says the interface's errors have no place for the provider's name.
+    `names_provider=False` / `states_status=False` say the interface's errors have no place for
+    the provider's name / the HTTP status (ER-3 then does not judge a missing one).
     """
     cause = cause_of(exc)
     return ObservedError(
@@ -255,6 +257,7 @@ def observed_error(
         cause_type=qualified_name(type(cause)) if cause is not None else None,
         representation=repr(exc),
         names_provider=names_provider,
+        states_status=states_status,
     )
 
 

@@ -108,6 +108,8 @@ class OrchestratorProfile(Profile):
         self._invalid_request: type | None = invalid if isinstance(invalid, type) else None
         base = getattr(self._types, "BaseProvider", None)
         self._base_stream = getattr(base, "generate_stream", None)
+        #: Timeouts the config would only take rounded up to whole seconds: asked -> built.
+        self._rounded: dict[float, float] = {}
 
     # -- building -------------------------------------------------------------------------
 
@@ -129,14 +131,19 @@ class OrchestratorProfile(Profile):
         except Exception as exc:  # pydantic's ValidationError, a dataclass's TypeError ...
             if not float(connection.timeout).is_integer():
                 # The published config types the timeout as whole seconds >= 1: a scenario's
-                # short timeout is rounded up, which ER-4's slack absorbs.
+                # short timeout is rounded up, and ER-4 judges against the rounded one.
                 fields["timeout"] = max(1, math.ceil(connection.timeout))
                 with contextlib.suppress(Exception):
-                    return self._config(**fields)
+                    built = self._config(**fields)
+                    self._rounded[connection.timeout] = float(fields["timeout"])
+                    return built
             raise UsageError(
                 f"profile {self.name}: ProviderConfig({', '.join(fields)}) is rejected: "
                 f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
             ) from None
+
+    def built_timeout(self, timeout: float) -> float:
+        return self._rounded.get(timeout, timeout)
 
     def check_target(self, target: Callable[..., Any], spec: ProviderSpec) -> None:
         probe = self.config(spec, Connection("http://127.0.0.1:1/v1", "k", 1.0))
@@ -255,8 +262,9 @@ class OrchestratorProfile(Profile):
             retryable=flag,
             retry_after=common.number_or_none(getattr(exc, "retry_after", None)),
             provider=provider if isinstance(provider, str) else None,
-            # The package's errors are plain exceptions: no place for a name, only the message.
+            # The package's errors are plain exceptions: no place for a name or a status.
             names_provider=isinstance(provider, str),
+            states_status=isinstance(status, int),
         )
 
     # -- resilience -----------------------------------------------------------------------

@@ -27,6 +27,7 @@ from conformance.resilience.clock import FakeClock, SleepBudgetExceeded, Timing
 from conformance.resilience.hooks import Built, ComposedFacts, ResilienceHooks, hooks_for
 from conformance.resilience.judge import (
     Advance,
+    Attempt,
     Call,
     CallSeen,
     HealthAnswer,
@@ -50,6 +51,7 @@ from conformance.runner import (
 )
 from conformance.scenarios.model import Reply, Scenario
 from conformance.server import FakeServer, Session, redact
+from conformance.server.session import Exchange
 
 #: The max_retries the RE-1 checks build a provider with, when its constructor takes one.
 RE1_MAX_RETRIES = 3
@@ -254,7 +256,7 @@ def retry_check(
                 + (f"; replaced: {', '.join(ctx.patched)}" if ctx.patched else "")
                 + ")"
             )
-        attempts = scripts.attempts_of(scenario, exchanges, times)
+        attempts = reauthenticated(scripts.attempts_of(scenario, exchanges, times), exchanges)
         error = observed.error
         verdict = judge_retry_attempts(
             attempts,
@@ -271,6 +273,24 @@ def retry_check(
 
     modes: tuple[CheckMode, ...] = ("stream",) if stream_only else ("chat", "stream")
     return ResilienceCheck(name, "RE-1", title, modes, run)
+
+
+def reauthenticated(attempts: list[Attempt], exchanges: Sequence[Exchange]) -> list[Attempt]:
+    """The first 401 that the provider answered by fetching a fresh credential (a request to
+    another endpoint of the dialect, such as an OAuth token endpoint, between that 401 and the
+    next chat request) marked "reauth": one retry with a new token is not a retried auth error."""
+    chats = scripts.chat_exchanges(exchanges)
+    others = [e.received_at for e in exchanges if e.turn is None]
+    for index, (attempt, current, following) in enumerate(
+        zip(attempts, chats, chats[1:], strict=False)
+    ):
+        if attempt.status == 401 and any(
+            current.received_at < at < following.received_at for at in others
+        ):
+            marked = list(attempts)
+            marked[index] = replace(attempt, kind="reauth", retryable=True)
+            return marked
+    return attempts
 
 
 def _says_circuit_open(message: str) -> bool:

@@ -163,3 +163,29 @@ def test_a_stream_without_a_stop_reason_ends_with_stop(server: FakeServer) -> No
     assert bad["ST-5"].failed
     assert "without stating a stop reason" in bad["ST-5"].message
     assert "canonical stop reason is 'stop'" in bad["ST-5"].message
+
+
+def test_a_status_is_judged_only_where_the_errors_have_a_place_for_it() -> None:
+    from conformance.judge.case import CaseRecord
+    from conformance.judge.errors import judge_errors
+    from conformance.observation import Observation, TurnObservation
+
+    def er3(error: ObservedError) -> Verdict:
+        turn = TurnObservation(mode="chat", error=error)
+        observation = Observation(mode="chat", turns=[turn], provider_name="acme")
+        case = CaseRecord(
+            SCENARIOS["error_401"],
+            "chat",
+            observation,
+            (),
+            get_dialect("openai-chat"),
+            "k",
+            frozenset(),
+        )
+        return next(v for v in judge_errors(case) if v.clause == "ER-3")
+
+    named = {"provider": "acme"}
+    assert "status code None" in er3(_error(status_code=None, **named)).message
+    assert er3(_error(status_code=None, states_status=False, **named)).outcome == "pass"
+    wrong = er3(_error(status_code=500, states_status=False, **named))
+    assert "status code 500, expected 401" in wrong.message

@@ -112,3 +112,54 @@ def test_time_is_patched_as_the_module_looks_it_up_and_restored() -> None:
     ]
     assert module.asyncio is asyncio and module.time is time  # type: ignore[attr-defined]
     assert module.monotonic is time.monotonic  # type: ignore[attr-defined]
+
+
+def test_one_retry_with_a_fresh_token_after_401_is_not_a_retried_auth_error(
+    server: FakeServer,
+) -> None:
+    """GigaChat-style providers renew their OAuth token once on a 401 and ask again: the token
+    request between the two chat requests shows it; RE-1 must not call that retrying auth."""
+    spec = ProviderSpec(
+        target="orchestrator.providers.gigachat_like:GigaChatLikeProvider",
+        dialect="conformance.dialects.oauth_token:OAuthOpenAIChat",
+        profile="orchestrator",
+        options={"set.OAUTH_URL": "{base_url}/oauth"},
+    )
+    put = ProviderUnderTest.load(spec)
+    for mode in ("chat", "stream"):
+        check = CHECKS_BY_NAME["re1_no_retry_on_auth"]
+        outcome = run_resilience_check(server, put, check, mode)  # type: ignore[arg-type]
+        assert [v.outcome for v in outcome.verdicts] == ["pass"], outcome.verdicts
+        if mode == "chat":  # the stand-in renews its token on a 401 of chat() only
+            assert outcome.transcript.count("/chat/completions HTTP/1.1") == 2
+
+
+def test_reauthentication_is_allowed_once() -> None:
+    from types import SimpleNamespace
+
+    from conformance.resilience.checks import reauthenticated
+    from conformance.resilience.judge import Attempt
+
+    def exchange(turn: int | None, at: float) -> object:
+        return SimpleNamespace(turn=turn, received_at=at)
+
+    attempts = [Attempt(0, 401, "error"), Attempt(0, 401, "error"), Attempt(0, 401, "error")]
+    with_tokens = [exchange(0, 1), exchange(None, 2), exchange(0, 3), exchange(None, 4)]
+    with_tokens.append(exchange(0, 5))
+    marked = reauthenticated(attempts, with_tokens)  # type: ignore[arg-type]
+    assert [a.kind for a in marked] == ["reauth", "error", "error"]
+    plain = [exchange(0, 1), exchange(0, 3), exchange(0, 5)]
+    assert reauthenticated(attempts, plain) == attempts  # type: ignore[arg-type]
+
+
+def test_an_orchestrator_timeout_rounded_up_is_the_one_judged() -> None:
+    """ProviderConfig takes whole seconds >= 1: asked for 0.4 s, the provider is built with 1 s,
+    and ER-4 must compare with that (it said 'built with timeout=0.4 s')."""
+    from conformance.profiles import Connection
+    from conformance.profiles.orchestrator import OrchestratorProfile
+
+    profile = OrchestratorProfile()
+    spec = ProviderSpec(ORCHESTRATOR, "openai-chat", "orchestrator")
+    config = profile.config(spec, Connection("http://127.0.0.1:9/v1", "k", 0.4))
+    assert config.timeout == 1
+    assert profile.built_timeout(0.4) == 1.0 and profile.built_timeout(3.0) == 3.0
