@@ -115,4 +115,3 @@ def test_no_twin_runs_when_st6_passed() -> None:
 
     judged = [passed("ST-1"), passed("ST-6")]
     assert blame_framing(SCENARIOS["framing_crlf_with_comments"], judged, twin) == judged
-
