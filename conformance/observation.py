@@ -37,6 +37,12 @@ class ObservedError:
     message: str
     cause_type: str | None
     representation: str
+    #: Whether the interface's errors have a place for the provider's name (an attribute). Where
+    #: they have none, a missing name is not judged (ER-3); a wrong one still is.
+    names_provider: bool = True
+    #: Whether the interface's errors have a place for the HTTP status (an attribute). Where they
+    #: have none, a status read from the cause chain is judged, a missing one is not (ER-3).
+    states_status: bool = True
 
     @property
     def is_profile_error(self) -> bool:

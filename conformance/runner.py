@@ -29,6 +29,7 @@ from conformance.judge import (
     judge_identity,
     not_applicable,
 )
+from conformance.judge.framing import blame_framing
 from conformance.judge.secrets import judge_secrets
 from conformance.log_collection import collect_logs as _collect_logs
 from conformance.log_collection import install as _redact_logs
@@ -365,10 +366,16 @@ def run_case(
                 dialect=put.dialect,
                 api_key=api_key,
                 declared=declared,
-                provider_timeout=connection.timeout,
+                provider_timeout=put.profile.built_timeout(connection.timeout),
                 inexpressible=frozenset(put.profile.not_applicable),
             )
-            outcome.verdicts = judge_case(record)
+            outcome.verdicts = blame_framing(
+                scenario,
+                judge_case(record),
+                lambda twin: _twin_verdicts(
+                    server, put, Case(twin, mode), check_timeout, provider_timeout
+                ),
+            )
             if observation.timed_out:
                 primary = "ER-1" if scenario.is_error else ("CH-1" if mode == "chat" else "ST-1")
                 outcome.verdicts.append(
@@ -391,6 +398,20 @@ def run_case(
         outcome.incomplete = Incomplete("harness-error", session.harness_error)
         outcome.verdicts = []
     return outcome
+
+
+def _twin_verdicts(
+    server: FakeServer,
+    put: ProviderUnderTest,
+    case: Case,
+    check_timeout: float,
+    provider_timeout: float,
+) -> list[Verdict] | None:
+    """ST-6's plain-framed twin (conformance/judge/framing.py), None if it could not run."""
+    twin = run_case(
+        server, put, case, check_timeout=check_timeout, provider_timeout=provider_timeout
+    )
+    return None if twin.error is not None else twin.verdicts
 
 
 def _as_profile_allows(

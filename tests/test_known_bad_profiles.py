@@ -123,6 +123,35 @@ ROWS: tuple[Row, ...] = (
         "stream",
         ("httpx.ResponseNotRead",),
     ),
+    # victor: a plain ProviderError with the right status is not the class callers look for.
+    *(
+        Row(
+            Target(victor_style.StatusOnlyErrors, "victor"),
+            "ER-1",
+            scenario,
+            mode,
+            (f"category 'unknown', expected {category!r}", "cannot tell this one apart"),
+        )
+        for scenario, category in (("error_403", "auth"), ("error_404", "not_found"))
+        for mode in ("chat", "stream")
+    ),
+    # victor: the transport's or decoder's exception is dropped from the error.
+    *(
+        Row(
+            Target(victor_style.CauselessTransportErrors, "victor"),
+            "ER-3",
+            scenario,
+            mode,
+            ("carries no cause",),
+        )
+        # (A refused connection is judged alike, but leaves no request for the row to show.)
+        for scenario in (
+            "fault_connection_reset",
+            "fault_stall_before_headers",
+            "fault_malformed_json",
+        )
+        for mode in SCENARIOS[scenario].modes
+    ),
     # orchestrator: seed 001's guide maps 401, 429 and 400 only.
     Row(
         Target(orchestrator_style.ForbiddenAsGenericError, "orchestrator"),

@@ -41,6 +41,22 @@ def _unexpected_error(clauses: list[str], index: int, observed: TurnObservation)
     return [failed(clause, message) for clause in clauses]
 
 
+def unstated_stop(reply: Reply) -> str:
+    """Why `stop` is expected of an answer whose wire never stated a stop reason.
+
+    Some OpenAI-compatible APIs (Snowflake Cortex) end a stream with its terminal marker and never
+    send a `finish_reason`. The answer ended normally, so its canonical stop reason is `stop`
+    (`tool_calls` when it called tools): a provider that reports none leaves its callers unable
+    to tell a finished answer from an unfinished one.
+    """
+    if reply.recorded is None or reply.stop_reason is not None:
+        return ""
+    return (
+        ": the answer ended with its terminal marker without stating a stop reason, which is a "
+        f"normal end: its canonical stop reason is {reply.effective_stop_reason!r}"
+    )
+
+
 def _chat(case: CaseRecord, index: int, reply: Reply, observed: TurnObservation) -> list[Verdict]:
     clauses = ["CH-1", "CH-3"]
     if reply.tool_calls:
@@ -63,6 +79,7 @@ def _chat(case: CaseRecord, index: int, reply: Reply, observed: TurnObservation)
             else [
                 f"turn {index}: stop reason {observed.stop_reason!r}, expected "
                 f"{reply.effective_stop_reason!r} or the dialect's word for it"
+                f"{unstated_stop(reply)}"
             ],
         ),
     ]
@@ -166,7 +183,7 @@ def _st5(case: CaseRecord, index: int, reply: Reply, observed: TurnObservation) 
     if not same_stop_reason(reply.effective_stop_reason, final.stop_reason):
         problems.append(
             f"turn {index}: final chunk's stop reason {final.stop_reason!r}, "
-            f"expected {reply.effective_stop_reason!r}"
+            f"expected {reply.effective_stop_reason!r}{unstated_stop(reply)}"
         )
     exchange = next((e for e in case.chat_exchanges if e.turn == index), None)
     usage_sent = bool(exchange and exchange.response.meta.get("usage_sent"))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from conformance.judge.case import CaseRecord
 from conformance.judge.verdict import Verdict, check, failed
+from conformance.observation import ObservedError
+from conformance.scenarios.model import Fault
 from conformance.server.session import Exchange
 
 #: How much longer than its configured timeout a provider may take to report a stall (ER-4).
@@ -33,6 +35,9 @@ def judge_faults(case: CaseRecord) -> list[Verdict]:
             verdicts.append(
                 _expected_error(case, index, expected, observed.error, observed.elapsed)
             )
+            error = observed.error
+            if _underlying_exception(fault) and error is not None and error.is_profile_error:
+                verdicts.append(_cause(case, index, error))
         elif fault.hold_after_first_text and case.mode == "stream":
             verdicts += _hold(case, index)
     return verdicts
@@ -74,6 +79,31 @@ def _expected_error(
     return check(clause, problems)
 
 
+def _underlying_exception(fault: Fault) -> bool:
+    """Whether the fault reaches the provider as an exception of its transport or decoder:
+    a stall (timeout), a reset or refused connection, a body that is not JSON. A body of the
+    wrong shape or a cut stream may be noticed by the provider's own checks, with no exception."""
+    return bool(
+        fault.stall_before_headers
+        or fault.stall_after_pieces is not None
+        or fault.reset_after_pieces is not None
+        or fault.refuse_connection
+        or fault.malformed
+    )
+
+
+def _cause(case: CaseRecord, index: int, observed: ObservedError) -> Verdict:
+    """ER-3: where an underlying exception existed, the error keeps it as its cause."""
+    if observed.cause_type is not None:
+        return check("ER-3", [])
+    return failed(
+        "ER-3",
+        f"turn {index} ({case.mode}): {observed.type_name} carries no cause, although the "
+        "transport or decoder raised an exception: attach it (raise ... from exc), so that "
+        "callers and logs keep what really failed",
+    )
+
+
 def _exchange(case: CaseRecord, turn: int) -> Exchange | None:
     return next((e for e in case.chat_exchanges if e.turn == turn), None)
 
@@ -87,7 +117,12 @@ def _hold(case: CaseRecord, index: int) -> list[Verdict]:
     texts = [chunk for chunk in observed.chunks if chunk.text]
     verdicts: list[Verdict] = []
     if not texts:
-        verdicts.append(failed("ST-4", f"turn {index}: no text chunk was yielded at all"))
+        what = (
+            f"none of the {len(observed.chunks)} chunk(s) yielded carried text"
+            if observed.chunks
+            else "no chunk was yielded at all"
+        )
+        verdicts.append(failed("ST-4", f"turn {index}: {what}"))
     elif exchange.client_closed_early or len(exchange.written_at) <= held + 1:
         verdicts.append(check("ST-4", []))
     else:

@@ -13,6 +13,7 @@ import enum
 import importlib
 import inspect
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from types import ModuleType
@@ -105,13 +106,41 @@ def timeout_value(timeout: float) -> float | int:
 
 
 def call_target(
-    target: Callable[..., Any], options: Mapping[str, Any], *args: Any, **kwargs: Any
+    target: Callable[..., Any],
+    options: Mapping[str, Any],
+    *args: Any,
+    optional: frozenset[str] = frozenset(),
+    **kwargs: Any,
 ) -> Any:
-    """Build through `target`, passing `create_name` first when the target is a create function."""
+    """Build through `target`, passing `create_name` first when the target is a create function.
+
+    `optional` names keywords the harness adds of its own accord (`use_circuit_breaker`, a
+    default `max_retries`). A class that sets one itself (`super().__init__(...,
+    use_circuit_breaker=False, **kwargs)`) fails with "got multiple values for keyword argument"
+    although the user asked for nothing wrong: that keyword is dropped and the call made again,
+    on exactly that error, so the class's own choice stands.
+    """
     name = options.get("create_name")
-    if name is not None:
-        return target(str(name), *args, **kwargs)
-    return target(*args, **kwargs)
+    leading = (str(name), *args) if name is not None else args
+    remaining = dict(kwargs)
+    while True:
+        try:
+            return target(*leading, **remaining)
+        except TypeError as exc:
+            duplicate = duplicate_keyword(exc)
+            if duplicate is None or duplicate not in optional or duplicate not in remaining:
+                raise
+            del remaining[duplicate]
+
+
+_DUPLICATE = re.compile(r"got multiple values for (?:keyword )?argument '(\w+)'")
+
+
+def duplicate_keyword(exc: TypeError) -> str | None:
+    """The keyword a call passed twice ("got multiple values for keyword argument 'x'"), if
+    that is what the TypeError says."""
+    found = _DUPLICATE.search(str(exc))
+    return found.group(1) if found else None
 
 
 def set_attributes(provider: Any, attributes: Mapping[str, Any], connection: Connection) -> None:
@@ -208,8 +237,14 @@ def observed_error(
     retryable: bool | None = None,
     retry_after: float | None = None,
     provider: str | None = None,
+    names_provider: bool = True,
+    states_status: bool = True,
 ) -> ObservedError:
-    """An exception in canonical terms; category None means "not one of the profile's types"."""
+    """An exception in canonical terms; category None means "not one of the profile's types".
+
+    `names_provider=False` / `states_status=False` say the interface's errors have no place for
+    the provider's name / the HTTP status (ER-3 then does not judge a missing one).
+    """
     cause = cause_of(exc)
     return ObservedError(
         type_name=qualified_name(type(exc)),
@@ -221,6 +256,8 @@ def observed_error(
         message=str(exc),
         cause_type=qualified_name(type(cause)) if cause is not None else None,
         representation=repr(exc),
+        names_provider=names_provider,
+        states_status=states_status,
     )
 
 
@@ -313,14 +350,26 @@ async def observe_stream(
     When the scenario says so, leave after a number of chunks and close the iterator, as a caller
     that got what it needed does (ST-7).
     """
-    stop_after = getattr(scenario, "stop_after_chunks", None)
     async for item in stream:
         observed.chunks.append(_stamped(chunk(item)))
-        if stop_after and len(observed.chunks) >= stop_after:
+        if caller_is_done(scenario, observed.chunks):
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:
                 await aclose()
             break
+
+
+def caller_is_done(scenario: Scenario, chunks: list[ObservedChunk]) -> bool:
+    """Whether the scripted early-exit caller (`stop_after_chunks`) has what it came for.
+
+    It counts chunks that carry text: a caller waiting for the answer does not leave on an empty
+    first chunk (Azure sends one, with its content-filter results), and ST-4 then judges text
+    that really arrived.
+    """
+    stop_after = getattr(scenario, "stop_after_chunks", None)
+    if not stop_after:
+        return False
+    return sum(1 for c in chunks if c.text) >= int(stop_after)
 
 
 def _stamped(chunk: ObservedChunk) -> ObservedChunk:

@@ -93,6 +93,11 @@ class Profile(ABC):
     def classify(self, exc: BaseException) -> ObservedError:
         """Describe an exception; category None when it is not one of the profile's types."""
 
+    def built_timeout(self, timeout: float) -> float:
+        """The timeout a provider asked to use `timeout` was really built with (ER-4 allows that
+        plus its slack): an interface that only takes whole seconds rounds a short one up."""
+        return timeout
+
 
 def check_buildable(
     target: Callable[..., Any], spec: ProviderSpec, required: Mapping[str, Any]

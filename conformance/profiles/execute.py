@@ -153,7 +153,8 @@ class ExecuteProfile(Profile):
 
     def build(self, target: Callable[..., Any], spec: ProviderSpec, connection: Connection) -> Any:
         args, kwargs = self.constructor_call(target, connection)
-        provider = common.call_target(target, self._own, *args, **kwargs)
+        optional = frozenset() if "max_retries" in self.options else frozenset({"max_retries"})
+        provider = common.call_target(target, self._own, *args, optional=optional, **kwargs)
         common.set_attributes(provider, self._attributes, connection)
         return provider
 

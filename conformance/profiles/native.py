@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from conformance.canonical import CAPABILITIES, ChatMessage, Mode, ToolCall, Usage
 from conformance.errors import UsageError
 from conformance.observation import ObservedChunk, ObservedError, TurnObservation
+from conformance.profiles._common import caller_is_done
 from conformance.profiles.base import Connection, Profile, ProviderSpec, accepts, check_buildable
 from conformance.scenarios.model import Scenario
 
@@ -137,10 +138,7 @@ class NativeProfile(Profile):
                             at=time.perf_counter(),
                         )
                     )
-                    if (
-                        scenario.stop_after_chunks
-                        and len(observed.chunks) >= scenario.stop_after_chunks
-                    ):
+                    if caller_is_done(scenario, observed.chunks):
                         # Leave early, as a caller that got what it needed does (ST-7).
                         aclose = getattr(stream, "aclose", None)
                         if aclose is not None:

@@ -108,6 +108,8 @@ class OrchestratorProfile(Profile):
         self._invalid_request: type | None = invalid if isinstance(invalid, type) else None
         base = getattr(self._types, "BaseProvider", None)
         self._base_stream = getattr(base, "generate_stream", None)
+        #: Timeouts the config would only take rounded up to whole seconds: asked -> built.
+        self._rounded: dict[float, float] = {}
 
     # -- building -------------------------------------------------------------------------
 
@@ -129,14 +131,19 @@ class OrchestratorProfile(Profile):
         except Exception as exc:  # pydantic's ValidationError, a dataclass's TypeError ...
             if not float(connection.timeout).is_integer():
                 # The published config types the timeout as whole seconds >= 1: a scenario's
-                # short timeout is rounded up, which ER-4's slack absorbs.
+                # short timeout is rounded up, and ER-4 judges against the rounded one.
                 fields["timeout"] = max(1, math.ceil(connection.timeout))
                 with contextlib.suppress(Exception):
-                    return self._config(**fields)
+                    built = self._config(**fields)
+                    self._rounded[connection.timeout] = float(fields["timeout"])
+                    return built
             raise UsageError(
                 f"profile {self.name}: ProviderConfig({', '.join(fields)}) is rejected: "
                 f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
             ) from None
+
+    def built_timeout(self, timeout: float) -> float:
+        return self._rounded.get(timeout, timeout)
 
     def check_target(self, target: Callable[..., Any], spec: ProviderSpec) -> None:
         probe = self.config(spec, Connection("http://127.0.0.1:1/v1", "k", 1.0))
@@ -188,21 +195,29 @@ class OrchestratorProfile(Profile):
     async def run_turn(
         self, provider: Any, scenario: Scenario, turn: int, mode: Mode
     ) -> TurnObservation:
-        self._use_model(provider, scenario.request.model)
-        prompt = common.last_user_prompt(scenario, turn)
-        params = self._params_for(scenario)
         observed = TurnObservation(mode=mode)
         try:
-            if mode == "chat":
-                text = await provider.generate(prompt, params)
-                observed.text = text if isinstance(text, str) else None
-            else:
-                await common.observe_stream(
-                    provider.generate_stream(prompt, params), scenario, observed, _chunk
-                )
+            await self.invoke(provider, scenario, turn, mode, observed)
         except Exception as exc:  # every exception is an observation, judged by the ER clauses
             observed.error = self.read_error(exc, scenario, turn, self.provider_name(provider))
         return observed
+
+    async def invoke(
+        self, provider: Any, scenario: Scenario, turn: int, mode: Mode, observed: TurnObservation
+    ) -> None:
+        """One call, filling `observed`; the provider's exception propagates as it was raised (a
+        retry wrapper such as `_retry_with_backoff` decides by its class)."""
+        self._use_model(provider, scenario.request.model)
+        prompt = common.last_user_prompt(scenario, turn)
+        params = self._params_for(scenario)
+        observed.text, observed.chunks = None, []
+        if mode == "chat":
+            text = await provider.generate(prompt, params)
+            observed.text = text if isinstance(text, str) else None
+        else:
+            await common.observe_stream(
+                provider.generate_stream(prompt, params), scenario, observed, _chunk
+            )
 
     def read_error(
         self, exc: BaseException, scenario: Scenario, turn: int, name: object
@@ -247,6 +262,9 @@ class OrchestratorProfile(Profile):
             retryable=flag,
             retry_after=common.number_or_none(getattr(exc, "retry_after", None)),
             provider=provider if isinstance(provider, str) else None,
+            # The package's errors are plain exceptions: no place for a name or a status.
+            names_provider=isinstance(provider, str),
+            states_status=isinstance(status, int),
         )
 
     # -- resilience -----------------------------------------------------------------------
@@ -261,9 +279,12 @@ class OrchestratorProfile(Profile):
         retry = getattr(provider, "_retry_with_backoff", None)
         if callable(retry):
             targets.retry = retry
+            config_retries = getattr(getattr(provider, "config", None), "max_retries", None)
+            if isinstance(config_retries, int) and not isinstance(config_retries, bool):
+                targets.max_retries = config_retries
             targets.describe["retry"] = (
-                f"{type(provider).__qualname__}._retry_with_backoff(func) (retries RateLimitError "
-                "and TimeoutError, config.max_retries)"
+                f"{type(provider).__qualname__}._retry_with_backoff(func) around generate() / "
+                "generate_stream() (retries RateLimitError and TimeoutError, config.max_retries)"
             )
         return targets
 

@@ -37,17 +37,30 @@ class ResilienceTargets:
       zero-argument callable; the check counts attempts and measures the waits. Retries inside the
       provider's calls are reached instead by building it with the profile option `max_retries=N`.
     - `circuit_breaker` (RE-2): the provider's breaker object, as the interface exposes it.
+    - `max_retries` (RE-1): the retries the provider makes inside its own calls, as built (victor's
+      `max_retries`), or the retry wrapper's (`retry` above) when it has one; None when neither.
+    - `timing_modules`: modules beyond the provider's class hierarchy whose `asyncio.sleep` and
+      `time` the interface's retries and breakers use (victor's retry strategy and breaker
+      modules). The RE checks replace those, as the modules look them up, with their fake clock
+      for the length of a check (conformance/resilience/patched_time.py): no real waiting.
     - `describe`: one line per target for messages and the report.
     """
 
     health_check: Callable[[], Awaitable[object]] | None = None
     retry: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]] | None = None
     circuit_breaker: object | None = None
+    max_retries: int | None = None
+    timing_modules: tuple[str, ...] = ()
     describe: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return self.health_check is None and self.retry is None and self.circuit_breaker is None
+        return (
+            self.health_check is None
+            and self.retry is None
+            and self.circuit_breaker is None
+            and self.max_retries is None
+        )
 
 
 class FallbackChainTarget(Protocol):
@@ -66,10 +79,22 @@ class FallbackChainTarget(Protocol):
     async def close(self) -> None: ...
 
 
+#: Where an interface keeps a health value on a metrics object (orchestrator's Router answers
+#: `get_metrics()` with `ProviderMetrics` objects whose health is the `health_status` property).
+HEALTH_ATTRIBUTES = ("health_status", "health", "status")
+
+
 def health_word(raw: object) -> str:
-    """An interface's health value (an enum, a string, a dict with 'health') in RE-3's words."""
+    """An interface's health value (an enum, a string, a dict with 'health', an object with
+    `health_status`) in RE-3's words."""
     if isinstance(raw, Mapping):
-        raw = raw.get("health", raw.get("status"))
+        raw = raw.get("health_status", raw.get("health", raw.get("status")))
+    elif not isinstance(raw, str) and getattr(raw, "value", None) is None:
+        for attribute in HEALTH_ATTRIBUTES:
+            found = getattr(raw, attribute, None)
+            if found is not None and not callable(found):
+                raw = found
+                break
     value = getattr(raw, "value", raw)
     word = str(value).lower()
     return word if word in HEALTH_STATES else f"unknown ({word})"

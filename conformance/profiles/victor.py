@@ -10,9 +10,14 @@ dicts `{id, name, arguments}`. Errors are classes: `ProviderAuthError`, `Provide
 
 The harness builds the messages and tool definitions with the provider's own classes, found by
 module name (`types_module`, default `victor.providers.base`), so the real victor package and a
-copy that follows it are judged alike. An exception's category comes from its class; a plain
-`ProviderError` is categorised by its `status_code` through the ER-1 table, and is `unknown`
-without one. victor's errors have no retryable flag, so ER-1 judges their category only.
+copy that follows it are judged alike.
+
+An exception's category comes from its class, as victor's own `classify_error` reads it: that
+function passes any `ProviderError` through unchanged, and its retry strategy and circuit breaker
+act on the class. So a plain `ProviderError` with `status_code=403` is not an auth error to any
+caller: it is `unknown`. The status attribute names a category only where the interface has no
+class for it (5xx server, 400 invalid_request): there the catch-all is the only answer it can give.
+victor's errors have no retryable flag, so ER-1 judges their category only.
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ from conformance.profiles.resilience import FallbackChainTarget, ResilienceTarge
 from conformance.scenarios.model import Scenario
 
 DEFAULT_TYPES_MODULE = "victor.providers.base"
+#: Where victor keeps the sleep and clocks of its retries and breakers (victor 0.9): the RE checks
+#: replace them with their fake clock. Modules a package does not have are skipped.
+TIMING_MODULES = (
+    "victor.providers.resilience",
+    "victor.providers.circuit_breaker",
+    "victor.core.retry",
+    "victor.core.circuit_breaker",
+)
 _OWN_OPTIONS = ("types_module", "errors_module", "circuit_breaker")
 
 #: Error class names, most specific meaning first, with the canonical category each one states.
@@ -38,6 +51,8 @@ ERROR_CLASSES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("ProviderTimeoutError",), "timeout"),
     (("ProviderConnectionError",), "network"),
     (("ProviderInvalidResponseError",), "invalid_response"),
+    # A missing model: victor 0.9 has ModelNotFoundError; ProviderNotFoundError is accepted too.
+    (("ModelNotFoundError", "ProviderNotFoundError"), "not_found"),
 )
 
 
@@ -85,7 +100,7 @@ class VictorProfile(Profile):
             "max_retries": common.max_retries(self._own),
         }
         # victor's BaseProvider keeps one circuit breaker per provider *class*: error scenarios
-        # would open it for every later check. RE-2 judges breakers with circuit_breaker=keep.
+        # would open it for every later check. The RE checks keep it (resilience_options).
         if self._own.get("circuit_breaker") != "keep" and common.accepts_keyword(
             target, "use_circuit_breaker"
         ):
@@ -95,6 +110,13 @@ class VictorProfile(Profile):
         )
         return kwargs
 
+    def harness_keywords(self) -> frozenset[str]:
+        """Keywords passed without the user asking: a class that sets one itself keeps its own."""
+        added = {"use_circuit_breaker"}
+        if "max_retries" not in self.options:
+            added.add("max_retries")
+        return frozenset(added)
+
     def check_target(self, target: Callable[..., Any], spec: ProviderSpec) -> None:
         probe = Connection("http://127.0.0.1:1/v1", "k", 1.0)
         common.check_signature(
@@ -103,7 +125,10 @@ class VictorProfile(Profile):
 
     def build(self, target: Callable[..., Any], spec: ProviderSpec, connection: Connection) -> Any:
         provider = common.call_target(
-            target, self._own, **self.constructor_arguments(target, connection)
+            target,
+            self._own,
+            optional=self.harness_keywords(),
+            **self.constructor_arguments(target, connection),
         )
         common.set_attributes(provider, self._attributes, connection)
         return provider
@@ -186,7 +211,7 @@ class VictorProfile(Profile):
             None,
         )
         if category is None:
-            category = common.status_category(status) or "unknown"
+            category = self.catch_all_category(status)
         return common.observed_error(
             exc,
             category=category,
@@ -195,24 +220,50 @@ class VictorProfile(Profile):
             provider=_text_or_none(getattr(exc, "provider", None)),
         )
 
+    def catch_all_category(self, status: object) -> str:
+        """A plain `ProviderError`'s category: its status's, only where the interface has no class
+        for that category; `unknown` where it has one (callers tell those apart by class)."""
+        category = common.status_category(status)
+        if category is None or category in self._categories.values():
+            return "unknown"
+        return category
+
     # -- resilience -----------------------------------------------------------------------
 
     def resilience_targets(self, provider: Any) -> ResilienceTargets:
-        """victor's resilience is its per-class circuit breaker (RE-2).
+        """victor's resilience: retries inside its calls (`max_retries`, RE-1) and its circuit
+        breaker (RE-2), both timed through victor's own modules (`timing_modules`).
 
-        The suite builds providers with `use_circuit_breaker=False`; build with the profile option
-        `circuit_breaker=keep` to get one. victor providers have no health_check of their own.
+        The default suite builds providers with `use_circuit_breaker=False` and `max_retries=0`;
+        the RE checks build them with the breaker and with retries (`resilience_options`).
+        victor providers have no health_check of their own.
         """
         breaker = getattr(provider, "circuit_breaker", None)
         if breaker is None:
             breaker = getattr(provider, "_circuit_breaker", None)
-        targets = ResilienceTargets(circuit_breaker=breaker)
+        retries = getattr(provider, "max_retries", None)
+        has_retries = isinstance(retries, int) and not isinstance(retries, bool) and retries > 0
+        targets = ResilienceTargets(
+            circuit_breaker=breaker,
+            max_retries=retries if has_retries else None,
+            timing_modules=TIMING_MODULES,
+        )
         if breaker is not None:
             targets.describe["circuit_breaker"] = (
                 f"{type(breaker).__qualname__} (is_circuit_open(), get_circuit_breaker_stats(), "
                 "reset_circuit_breaker())"
             )
+        if has_retries:
+            targets.describe["retry"] = (
+                f"{type(provider).__qualname__}(max_retries={retries}): retries inside its calls"
+            )
         return targets
+
+    def resilience_options(self) -> dict[str, Any]:
+        """What the RE checks build providers with, beyond `max_retries`: the breaker kept (victor
+        keys it by class and base URL, and every check has its own URL, so no check sees another's
+        breaker)."""
+        return {"circuit_breaker": "keep"}
 
     def fallback_chain(self, members: list[tuple[str, Any]]) -> FallbackChainTarget | None:
         return None  # the seeds' victor interface has no chain of its own

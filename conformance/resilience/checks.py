@@ -27,6 +27,7 @@ from conformance.resilience.clock import FakeClock, SleepBudgetExceeded, Timing
 from conformance.resilience.hooks import Built, ComposedFacts, ResilienceHooks, hooks_for
 from conformance.resilience.judge import (
     Advance,
+    Attempt,
     Call,
     CallSeen,
     HealthAnswer,
@@ -50,6 +51,7 @@ from conformance.runner import (
 )
 from conformance.scenarios.model import Reply, Scenario
 from conformance.server import FakeServer, Session, redact
+from conformance.server.session import Exchange
 
 #: The max_retries the RE-1 checks build a provider with, when its constructor takes one.
 RE1_MAX_RETRIES = 3
@@ -84,6 +86,8 @@ class CheckContext:
     clock: FakeClock = field(default_factory=FakeClock)
     sessions: list[tuple[str, Session]] = field(default_factory=list)
     budget_note: str | None = None
+    #: The provider's module globals replaced by the fake clock (patched_time), for messages.
+    patched: list[str] = field(default_factory=list)
     _stack: ExitStack = field(default_factory=ExitStack)
     _owned: list[Any] = field(default_factory=list)
 
@@ -114,6 +118,10 @@ class CheckContext:
             self.put.target, self.put.spec, connection, self.timing, max_retries=max_retries
         )
         self._owned.append(built.provider)
+        fake_time = getattr(self.hooks, "fake_time", None)
+        if callable(fake_time):
+            # A class that takes no clock=: its own sleep and clocks, on this check's fake clock.
+            self.patched += self._stack.enter_context(fake_time(built.provider, self.clock))
         return built
 
     def adopt(self, composite: ComposedFacts) -> None:
@@ -135,8 +143,17 @@ class CheckContext:
             return None
         return not_applicable(clause, "the provider does not declare streaming")
 
-    async def call(self, provider: Any, scenario: Scenario) -> TurnObservation:
+    async def call(
+        self, provider: Any, scenario: Scenario, *, retrying: bool = False
+    ) -> TurnObservation:
+        """One call as a caller makes it; with `retrying`, through the provider's own retry
+        wrapper when its hooks offer one (orchestrator's `_retry_with_backoff`)."""
         try:
+            through_wrapper = getattr(self.hooks, "call_with_retry", None)
+            if retrying and callable(through_wrapper):
+                wrapped = await through_wrapper(provider, scenario, self.call_mode)
+                if isinstance(wrapped, TurnObservation):
+                    return wrapped
             if isinstance(provider, ComposedFacts):
                 if provider.run_turn is not None:
                     return await provider.run_turn(scenario, 0, self.call_mode)
@@ -223,10 +240,23 @@ def retry_check(
         if unsupported is not None:
             return [unsupported]
         ctx.watch(session)
-        observed = await ctx.call(built.provider, scenario)
+        observed = await ctx.call(built.provider, scenario, retrying=True)
         exchanges = session.snapshot()
         count = len(scripts.chat_exchanges(exchanges))
-        attempts = scripts.attempts_of(scenario, exchanges, ctx.clock.request_times(count))
+        times = ctx.clock.request_times(count)
+        real_note = ""
+        if count > 1 and not ctx.clock.sleeps:
+            # It retried without a sleep the check replaced (a native transport's own retries, or
+            # no wait at all): whatever it waited has happened, so the server's real arrival times
+            # are the truth (load can only make them later, never earlier).
+            received = [e.received_at for e in scripts.chat_exchanges(exchanges)]
+            times = [ctx.clock.start + (at - received[0]) for at in received]
+            real_note = (
+                " (real times: the provider waits where the suite cannot replace its sleep"
+                + (f"; replaced: {', '.join(ctx.patched)}" if ctx.patched else "")
+                + ")"
+            )
+        attempts = reauthenticated(scripts.attempts_of(scenario, exchanges, times), exchanges)
         error = observed.error
         verdict = judge_retry_attempts(
             attempts,
@@ -237,10 +267,30 @@ def retry_check(
         )
         if ctx.budget_note is not None:
             verdict = failed("RE-1", f"{ctx.budget_note}; {verdict.message}")
+        if real_note:
+            verdict = replace(verdict, message=verdict.message + real_note)
         return [verdict]
 
     modes: tuple[CheckMode, ...] = ("stream",) if stream_only else ("chat", "stream")
     return ResilienceCheck(name, "RE-1", title, modes, run)
+
+
+def reauthenticated(attempts: list[Attempt], exchanges: Sequence[Exchange]) -> list[Attempt]:
+    """The first 401 that the provider answered by fetching a fresh credential (a request to
+    another endpoint of the dialect, such as an OAuth token endpoint, between that 401 and the
+    next chat request) marked "reauth": one retry with a new token is not a retried auth error."""
+    chats = scripts.chat_exchanges(exchanges)
+    others = [e.received_at for e in exchanges if e.turn is None]
+    for index, (attempt, current, following) in enumerate(
+        zip(attempts, chats, chats[1:], strict=False)
+    ):
+        if attempt.status == 401 and any(
+            current.received_at < at < following.received_at for at in others
+        ):
+            marked = list(attempts)
+            marked[index] = replace(attempt, kind="reauth", retryable=True)
+            return marked
+    return attempts
 
 
 def _says_circuit_open(message: str) -> bool:

@@ -23,7 +23,7 @@ from conformance.resilience.model import (
 #: Clock comparisons tolerate float noise, nothing more: the clock is the harness's own.
 EPSILON = 1e-6
 
-AnswerKind = Literal["ok", "error", "cut"]
+AnswerKind = Literal["ok", "error", "cut", "reauth"]
 
 
 def times_text(times: Sequence[float]) -> str:
@@ -50,7 +50,9 @@ class Attempt:
     #: The HTTP status answered; None when there was none (refused, stalled, reset).
     status: int | None
     #: "ok": a complete answer; "error": a failure before any content; "cut": content was
-    #: delivered, then the answer failed (a stream cut short).
+    #: delivered, then the answer failed (a stream cut short); "reauth": a 401 after which the
+    #: provider fetched a fresh credential (an OAuth token) before asking again: one such retry
+    #: is how token-based clients recover from an expired token, not a retried auth error.
     kind: AnswerKind
     #: Whether the failure may be retried (the ER-1 table: 5xx, 408, 429 yes; 400, 401 no).
     retryable: bool = False

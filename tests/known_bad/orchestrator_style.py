@@ -5,6 +5,10 @@ overridden.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import httpx
 from orchestrator.providers import _chat_wire as wire
 from orchestrator.providers.base import (
@@ -59,3 +63,21 @@ class TokenRateLimitAsGenericError(GigaChatLikeProvider):
             response.raise_for_status()
         except Exception as exc:
             raise ProviderError(f"OAuth2 token request failed: {message}") from exc
+
+
+class RetriesEveryError(OpenAILikeProvider):
+    """RE-1: a `_retry_with_backoff` that retries every ProviderError, an auth error or a bad
+    request among them: the same wrong key is sent again and again."""
+
+    async def _retry_with_backoff(
+        self, func: Callable[[], Awaitable[Any]], max_retries: int | None = None
+    ) -> Any:
+        retries = self.config.max_retries if max_retries is None else max_retries
+        for attempt in range(retries + 1):
+            try:
+                return await func()
+            except ProviderError:
+                if attempt == retries:
+                    raise
+                await asyncio.sleep(min(2**attempt, 30))
+        raise AssertionError("unreachable")

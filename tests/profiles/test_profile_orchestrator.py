@@ -270,3 +270,20 @@ def test_the_router_is_a_fallback_chain(server: FakeServer) -> None:
         s2.__exit__(None, None, None)
     assert texts == ["Hello, conformance suite!"] * 2
     assert health == {"first": "degraded", "second": "healthy"}
+
+
+def test_router_health_is_read_from_its_metrics_health_status() -> None:
+    """The published Router answers get_metrics() with ProviderMetrics objects: the health is their
+    `health_status` property, not the object (which read as 'unknown (<ProviderMetrics ...>)')."""
+    from conformance.profiles.resilience import health_word
+
+    class ProviderMetrics:
+        total_requests = 9
+
+        @property
+        def health_status(self) -> str:
+            return "unhealthy"
+
+    assert health_word(ProviderMetrics()) == "unhealthy"
+    assert health_word({"health": "degraded"}) == "degraded"
+    assert health_word("healthy") == "healthy"

@@ -48,10 +48,15 @@ def server() -> Iterator[FakeServer]:
         (victor.ProviderTimeoutError("late", provider="x"), "timeout"),
         (victor.ProviderConnectionError("gone", provider="x"), "network"),
         (victor.ProviderInvalidResponseError("garbled", provider="x"), "invalid_response"),
-        # A plain ProviderError is read by its status code, through the ER-1 table.
-        (victor.ProviderError("missing", provider="x", status_code=404), "not_found"),
+        (victor.ModelNotFoundError("missing", provider="x", status_code=404), "not_found"),
+        # A plain ProviderError names a category by its status only where victor has no class
+        # for it (victor's classify_error passes it through unchanged: callers see no auth error).
         (victor.ProviderError("busy", provider="x", status_code=529), "server"),
-        (victor.ProviderError("late", provider="x", status_code=504), "timeout"),
+        (victor.ProviderError("bad", provider="x", status_code=400), "invalid_request"),
+        (victor.ProviderError("denied", provider="x", status_code=403), "unknown"),
+        (victor.ProviderError("missing", provider="x", status_code=404), "unknown"),
+        (victor.ProviderError("slow", provider="x", status_code=429), "unknown"),
+        (victor.ProviderError("late", provider="x", status_code=504), "unknown"),
         (victor.ProviderError("what", provider="x"), "unknown"),
     ],
 )
@@ -183,3 +188,35 @@ def test_a_class_that_cannot_take_the_arguments_is_a_usage_error() -> None:
     spec = ProviderSpec("x:Positional", "openai-chat", "victor")
     with pytest.raises(UsageError, match="cannot build it"):
         VictorProfile().check_target(Positional, spec)
+
+
+def test_keywords_the_harness_adds_never_break_a_class_that_sets_them(
+    server: FakeServer,
+) -> None:
+    """`super().__init__(..., use_circuit_breaker=False, max_retries=0, **kwargs)`: the class's own
+    values stand; building through a create function works the same way."""
+    from victor.providers.openai_compat_provider import SelfManagedProvider
+
+    profile = VictorProfile()
+    spec = ProviderSpec("x:SelfManagedProvider", "openai-chat", "victor")
+    provider = profile.build(SelfManagedProvider, spec, CONNECTION)
+    assert provider.circuit_breaker is None and provider.max_retries == 0
+    assert provider.base_url == CONNECTION.base_url
+
+    put = ProviderUnderTest.load(
+        ProviderSpec(
+            "victor.providers.openai_compat_provider:SelfManagedProvider", "openai-chat", "victor"
+        )
+    )
+    outcome = run_case(server, put, Case(SCENARIOS["tool_call_single"], "stream"))
+    assert outcome.ok and outcome.verdicts, outcome.failure_text()
+
+
+def test_a_keyword_the_user_asked_for_is_never_dropped() -> None:
+    """Only keywords the harness added of its own accord are retried without."""
+    from victor.providers.openai_compat_provider import SelfManagedProvider
+
+    profile = VictorProfile({"max_retries": "2"})
+    spec = ProviderSpec("x:SelfManagedProvider", "openai-chat", "victor", options=profile.options)
+    with pytest.raises(TypeError, match="multiple values for keyword argument 'max_retries'"):
+        profile.build(SelfManagedProvider, spec, CONNECTION)

@@ -3,25 +3,31 @@
 Enough of the published Router for the resilience checks to reach it through the orchestrator
 profile's `fallback_chain()`: `add_provider`, `route(prompt, params)` falling back to the next
 provider on a ProviderError, `route_stream` (fallback only before the first text), and
-`get_metrics()` with each provider's health.
+`get_metrics()` with each provider's `ProviderMetrics` (health in `health_status`).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from orchestrator.providers.base import BaseProvider, GenerationParams, ProviderError
 
 
-class _Health:
+class ProviderMetrics:
+    """Shaped like the published `orchestrator.metrics.ProviderMetrics`: counts, and the health
+    as the `health_status` property (the published one judges an error rate over a window)."""
+
     def __init__(self) -> None:
         self.successes = 0
         self.failures = 0
         self.consecutive_failures = 0
 
     @property
-    def status(self) -> str:
+    def total_requests(self) -> int:
+        return self.successes + self.failures
+
+    @property
+    def health_status(self) -> str:
         if self.consecutive_failures >= 5:
             return "unhealthy"
         if self.consecutive_failures >= 2:
@@ -37,12 +43,12 @@ class Router:
     def __init__(self, strategy: str = "first-available") -> None:
         self.strategy = strategy
         self.providers: list[BaseProvider] = []
-        self._health: dict[str, _Health] = {}
+        self.metrics: dict[str, ProviderMetrics] = {}
         self._next = 0
 
     def add_provider(self, provider: BaseProvider) -> None:
         self.providers.append(provider)
-        self._health[provider.config.name] = _Health()
+        self.metrics[provider.config.name] = ProviderMetrics()
 
     def _order(self) -> list[BaseProvider]:
         if self.strategy == "round-robin" and self.providers:
@@ -52,7 +58,7 @@ class Router:
         return list(self.providers)
 
     def _record(self, provider: BaseProvider, ok: bool) -> None:
-        health = self._health[provider.config.name]
+        health = self.metrics[provider.config.name]
         if ok:
             health.successes += 1
             health.consecutive_failures = 0
@@ -93,8 +99,6 @@ class Router:
             return
         raise AllProvidersFailedError("all providers failed: " + "; ".join(failures))
 
-    def get_metrics(self) -> dict[str, dict[str, Any]]:
-        return {
-            name: {"health": h.status, "successes": h.successes, "failures": h.failures}
-            for name, h in self._health.items()
-        }
+    def get_metrics(self) -> dict[str, ProviderMetrics]:
+        """A shallow copy, as the published Router's: name -> ProviderMetrics."""
+        return dict(self.metrics)

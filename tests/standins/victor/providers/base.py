@@ -87,6 +87,11 @@ class ProviderNotFoundError(ProviderError):
     """Provider not found in the registry."""
 
 
+class ModelNotFoundError(ProviderError):
+    """The requested model is not available on the provider (victor 0.9's class for a 404 that
+    says the model does not exist)."""
+
+
 class ProviderAuthError(ProviderError):
     """Authentication/authorization failures (401, 403)."""
 
@@ -216,8 +221,9 @@ class BaseProvider(ABC):
         self.extra_config = kwargs
         self._circuit_breaker: CircuitBreaker | None = None
         if use_circuit_breaker:
+            # Keyed by class and base URL, as victor 0.9 keys them.
             self._circuit_breaker = CircuitBreakerRegistry.get_or_create(
-                f"provider_{type(self).__name__}",
+                f"provider_{type(self).__name__}_{base_url or 'default'}",
                 failure_threshold=circuit_breaker_failure_threshold,
                 recovery_timeout=circuit_breaker_recovery_timeout,
                 excluded_exceptions=(ProviderAuthError,),
@@ -284,6 +290,17 @@ class BaseProvider(ABC):
     async def _execute_with_circuit_breaker(
         self, func: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any
     ) -> Any:
-        if self._circuit_breaker:
-            return await self._circuit_breaker.execute(func, *args, **kwargs)
-        return await func(*args, **kwargs)
+        """`func` through the breaker and, with `max_retries > 0`, victor's retry strategy
+        around it (each attempt counted by the breaker), as victor 0.9's base does."""
+
+        async def call() -> Any:
+            if self._circuit_breaker:
+                return await self._circuit_breaker.execute(func, *args, **kwargs)
+            return await func(*args, **kwargs)
+
+        if self.max_retries <= 0:
+            return await call()
+        from victor.providers.resilience import ProviderRetryConfig, ProviderRetryStrategy
+
+        strategy = ProviderRetryStrategy(ProviderRetryConfig(max_retries=self.max_retries))
+        return await strategy.execute(call)

@@ -33,6 +33,7 @@ from victor.providers.base import (
     BaseProvider,
     CompletionResponse,
     Message,
+    ModelNotFoundError,
     ProviderAuthError,
     ProviderConnectionError,
     ProviderError,
@@ -113,10 +114,23 @@ class OpenAICompatProvider(BaseProvider):
         payload = self._build_request_payload(
             messages, model, temperature, max_tokens, tools, False, **kwargs
         )
+        # Status errors are raised inside the breaker and the retries, so both see them.
+        response = await self._execute_with_circuit_breaker(self._post, payload)
         try:
-            response = await self._execute_with_circuit_breaker(
-                self.client.post, "/chat/completions", json=payload
-            )
+            result = response.json()
+            if not isinstance(result, dict):
+                raise TypeError("the completion body is not a JSON object")
+            return self._parse_response(result, model)
+        except ProviderError:
+            raise
+        except _SHAPE_ERRORS as e:
+            raise ProviderInvalidResponseError(
+                message=f"Unexpected completion body: {e!r}", provider=self.name
+            ) from e
+
+    async def _post(self, payload: dict[str, Any]) -> httpx.Response:
+        try:
+            response = await self.client.post("/chat/completions", json=payload)
         except httpx.TimeoutException as e:
             raise ProviderTimeoutError(
                 message=f"Request timed out after {self.timeout}s", provider=self.name
@@ -129,17 +143,25 @@ class OpenAICompatProvider(BaseProvider):
             response.raise_for_status()
         except httpx.HTTPStatusError as e:
             raise self._handle_http_error(e) from e
+        return response
+
+    async def _open_stream(self, payload: dict[str, Any]) -> httpx.Response:
+        """The streamed response, its status checked: retried and counted before any text."""
+        request = self.client.build_request("POST", "/chat/completions", json=payload)
         try:
-            result = response.json()
-            if not isinstance(result, dict):
-                raise TypeError("the completion body is not a JSON object")
-            return self._parse_response(result, model)
-        except ProviderError:
-            raise
-        except _SHAPE_ERRORS as e:
-            raise ProviderInvalidResponseError(
-                message=f"Unexpected completion body: {e!r}", provider=self.name
+            response = await self.client.send(request, stream=True)
+        except httpx.TimeoutException as e:
+            raise ProviderTimeoutError(message="Stream timed out", provider=self.name) from e
+        except httpx.TransportError as e:
+            raise ProviderConnectionError(
+                message=f"Stream connection failed: {type(e).__name__}", provider=self.name
             ) from e
+        try:
+            await self._raise_for_stream_status(response)
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
 
     async def stream(
         self,
@@ -155,30 +177,34 @@ class OpenAICompatProvider(BaseProvider):
             messages, model, temperature, max_tokens, tools, True, **kwargs
         )
         state = _StreamState(self.name)
+        response = await self._execute_with_circuit_breaker(self._open_stream, payload)
         try:
-            async with self.client.stream("POST", "/chat/completions", json=payload) as response:
-                await self._raise_for_stream_status(response)
-                async with contextlib.aclosing(_sse_events(response.aiter_lines())) as events:
-                    async for event_type, data in events:
-                        text = self._absorb_event(event_type, data, state)
-                        if state.done:
-                            break
-                        if text:
-                            yield StreamChunk(content=text)
+            async with contextlib.aclosing(_sse_events(response.aiter_lines())) as events:
+                async for event_type, data in events:
+                    text = self._absorb_event(event_type, data, state)
+                    if state.done:
+                        break
+                    if text:
+                        yield StreamChunk(content=text)
         except httpx.TimeoutException as e:
             raise ProviderTimeoutError(message="Stream timed out", provider=self.name) from e
         except httpx.TransportError as e:
             raise ProviderConnectionError(
                 message=f"Stream connection failed: {type(e).__name__}", provider=self.name
             ) from e
+        finally:
+            await response.aclose()
         if not state.done and state.finish_reason is None:
             raise ProviderConnectionError(
                 message="Stream ended before its terminal event", provider=self.name
             )
+        calls = state.tool_calls()
         yield StreamChunk(
             content="",
-            tool_calls=state.tool_calls() or None,
-            stop_reason=state.finish_reason,
+            tool_calls=calls or None,
+            # Some OpenAI-compatible APIs (Snowflake Cortex) end with [DONE] and no finish_reason:
+            # a normal end, so the canonical stop reason.
+            stop_reason=state.finish_reason or ("tool_calls" if calls else "stop"),
             usage=state.usage,
             is_final=True,
         )
@@ -335,6 +361,8 @@ class OpenAICompatProvider(BaseProvider):
             )
         if status in (408, 504):
             return ProviderTimeoutError(message=message, provider=self.name, status_code=status)
+        if status == 404:
+            return ModelNotFoundError(message=message, provider=self.name, status_code=status)
         return ProviderError(message=message, provider=self.name, status_code=status)
 
     def _in_stream_error(self, payload: dict[str, Any]) -> ProviderError:
@@ -348,6 +376,8 @@ class OpenAICompatProvider(BaseProvider):
             return ProviderAuthError(message=message, provider=self.name, status_code=status)
         if status == 429:
             return ProviderRateLimitError(message=message, provider=self.name, status_code=status)
+        if status == 404:
+            return ModelNotFoundError(message=message, provider=self.name, status_code=status)
         return ProviderError(message=message, provider=self.name, status_code=status)
 
     async def close(self) -> None:
@@ -473,3 +503,12 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(when.timestamp() - time.time(), 0.0)
+
+
+class SelfManagedProvider(OpenAICompatProvider):
+    """Shaped like victor subclasses that settle resilience themselves: the constructor takes
+    **kwargs only and passes its own `use_circuit_breaker` and `max_retries` to the base, so a
+    caller that passes them too gets "multiple values for keyword argument"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(use_circuit_breaker=False, max_retries=0, **kwargs)
