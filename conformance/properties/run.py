@@ -27,6 +27,7 @@ from conformance.properties.settings import PropertyProfile
 from conformance.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
+    TIMEOUT_CLAUSE,
     Case,
     CaseOutcome,
     ProviderUnderTest,
@@ -84,6 +85,7 @@ def declared_capabilities(put: ProviderUnderTest, server: FakeServer) -> frozens
 
 
 def _relevant_failures(outcome: CaseOutcome, clauses: tuple[str, ...]) -> list[str]:
+    clauses = (*clauses, TIMEOUT_CLAUSE)  # an example that never finished fails the property
     problems = [v.headline() for v in outcome.verdicts if v.failed and v.clause in clauses]
     if outcome.error is not None:
         problems.append(f"error: {outcome.error}")
@@ -206,7 +208,7 @@ def _failure(
     arguments = replay_arguments or ["--provider", put.spec.target, "--dialect", put.dialect.name]
     command = " ".join(["provider-conformance", "replay", str(path), *arguments])
     where = f"(property {prop.id}, {profile.name} profile, seed {seed})"
-    broken = [v for v in minimal.verdicts if v.failed and v.clause in clauses]
+    broken = [v for v in minimal.verdicts if v.failed and v.clause in (*clauses, TIMEOUT_CLAUSE)]
     if minimal.error is not None and not broken:
         broken = [failed(clauses[0], f"the check broke: {minimal.error}")]
     # The first message carries the replay command: reports show messages, not notes.
