@@ -27,7 +27,7 @@ from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
 from conformance.scenarios import bundled_scenarios, load_scenarios
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 def _default_workers() -> str:
@@ -64,8 +64,23 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         metavar="N",
         default=_default_workers(),
-        help="run checks in N processes (pytest-xdist); default: one per CPU, at most 4; "
-        "1 runs them in this process",
+        help="run checks in N worker processes (pytest-xdist), where a provider's crash, exit "
+        "or hang costs only its check; default: one per CPU, at most 4; 0 runs them in this "
+        "process, unprotected (for debugging)",
+    )
+    run.add_argument(
+        "--run-timeout",
+        type=float,
+        metavar="S",
+        help="end the whole run after S seconds and write the reports; unfinished checks are "
+        "listed as 'deadline', exit status 3 (default 1800)",
+    )
+    run.add_argument(
+        "--memory-limit",
+        type=int,
+        metavar="MB",
+        help="limit each worker process's address space to MB megabytes, so a provider hogging "
+        "memory costs only its check",
     )
     run.add_argument(
         "--entry-points",
@@ -234,8 +249,12 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args += ["--provider-timeout", str(args.provider_timeout)]
     if args.no_provider_coverage:
         pytest_args.append("--no-provider-coverage")
-    if args.workers and args.workers not in ("0", "1"):
+    if args.workers and args.workers != "0":
         pytest_args += ["-n", args.workers]
+    if getattr(args, "run_timeout", None) is not None:
+        pytest_args += ["--run-timeout", str(args.run_timeout)]
+    if getattr(args, "memory_limit", None) is not None:
+        pytest_args += ["--memory-limit", str(args.memory_limit)]
     for group in args.entry_points:
         pytest_args += ["--entry-points", group]
     if args.baseline:
@@ -254,6 +273,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if code == pytest.ExitCode.TESTS_FAILED:
         return EXIT_FAIL
+    if code == EXIT_INCOMPLETE:  # the run's deadline (or an internal error) left it incomplete
+        return EXIT_INCOMPLETE
     return EXIT_USAGE
 
 
@@ -364,5 +385,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def console_main() -> None:
+    """The console script: leftover provider threads never keep the process alive."""
+    from conformance.isolation import exits
+
+    exits.guard_exit()
+    code = main()
+    exits.set_exit_code(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()
