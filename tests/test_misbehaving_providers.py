@@ -8,6 +8,10 @@ The first part runs checks in this process through `run_case` (fast); the second
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,3 +167,175 @@ def test_the_lag_measure_sees_a_blocked_server_loop(server: FakeServer) -> None:
     while window.worst() < 0.25 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert window.worst() >= 0.25
+
+
+# -- as a user runs it: `provider-conformance run` with worker processes
+
+#: Loaded into the run with PYTEST_PLUGINS: writes every outcome the controller receives (the
+#: `conformance` attribute of the test reports, what the reports are built from) as JSON lines.
+_DUMP_PLUGIN = """
+import json, os
+
+def pytest_runtest_logreport(report):
+    outcome = getattr(report, "conformance", None)
+    if outcome is not None and "PYTEST_XDIST_WORKER" not in os.environ:
+        with open(os.environ["OUTCOMES_FILE"], "a", encoding="utf-8") as out:
+            out.write(json.dumps(outcome) + "\\n")
+"""
+
+
+class Run:
+    def __init__(self, result: subprocess.CompletedProcess[str], outcomes: list[dict[str, Any]]):
+        self.result = result
+        self.outcomes = outcomes
+
+    @property
+    def code(self) -> int:
+        return self.result.returncode
+
+    @property
+    def output(self) -> str:
+        return self.result.stdout + self.result.stderr
+
+    def outcome(self, scenario: str, mode: str) -> dict[str, Any]:
+        found = [o for o in self.outcomes if o["scenario"] == scenario and o["mode"] == mode]
+        assert len(found) == 1, (scenario, mode, self.outcomes, self.output)
+        return found[0]
+
+    def assert_never_conforms(self) -> None:
+        """Every check of the scenario was judged failing, or is incomplete: never a pass."""
+        checks = [o for o in self.outcomes if o["scenario"] != "identity"]
+        assert checks, self.output
+        for outcome in checks:
+            failing = [v for v in outcome["verdicts"] if v["outcome"] == "fail"]
+            assert failing or outcome["incomplete"], outcome
+        assert self.code != 0, self.output
+
+
+def _run(
+    tmp_path: Path,
+    cls: str,
+    *options: str,
+    env: dict[str, str] | None = None,
+    scenarios=("text_plain",),
+) -> Run:
+    (tmp_path / "dump_outcomes.py").write_text(_DUMP_PLUGIN, encoding="utf-8")
+    outcomes = tmp_path / "outcomes.jsonl"
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS)]),
+        "PYTEST_PLUGINS": "dump_outcomes",
+        "OUTCOMES_FILE": str(outcomes),
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "conformance.cli", "run", "--provider"]
+    command += [f"known_bad.misbehaving:{cls}", "--no-properties", "--no-provider-coverage"]
+    command += ["--report-dir", "out", "--progress", "off"]
+    for name in scenarios:
+        command += ["--scenario", name]
+    result = subprocess.run(
+        [*command, *options],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    lines = outcomes.read_text(encoding="utf-8").splitlines() if outcomes.exists() else []
+    return Run(result, [json.loads(line) for line in lines])
+
+
+@pytest.mark.parametrize(
+    ("cls", "named"),
+    [
+        ("CallsOsExit", "the provider called os._exit(3)"),
+        ("Segfaults", "the provider crashed the worker with SIGSEGV"),
+        ("Aborts", "the provider crashed the worker with SIGABRT"),
+    ],
+)
+def test_a_crash_costs_only_its_check_and_is_named(tmp_path: Path, cls: str, named: str) -> None:
+    run = _run(tmp_path, cls, "-n", "1")
+    for mode in ("chat", "stream"):  # every check crashed its worker; each was replaced
+        incomplete = run.outcome("text_plain", mode)["incomplete"]
+        assert incomplete["kind"] == "crashed"
+        assert named in incomplete["reason"]
+    assert run.outcome("identity", "none")["verdicts"]  # the check that did not crash, judged
+    assert (tmp_path / "out" / "compatibility.json").is_file()
+    run.assert_never_conforms()
+
+
+def test_a_hanging_provider_costs_its_checks_and_the_worker_is_recycled(tmp_path: Path) -> None:
+    run = _run(
+        tmp_path,
+        "BlocksForever",
+        "-n",
+        "1",
+        "--check-timeout",
+        "0.5",
+        scenarios=("text_plain", "error_401"),
+    )
+    for scenario in ("text_plain", "error_401"):
+        for mode in ("chat", "stream"):
+            outcome = run.outcome(scenario, mode)
+            failing = {v["clause"] for v in outcome["verdicts"] if v["outcome"] == "fail"}
+            assert "ER-4" in failing, outcome
+            assert outcome["incomplete"] is None
+    assert run.code == 1, run.output
+    run.assert_never_conforms()
+
+
+def test_the_run_deadline_ends_the_run_with_a_report_and_exit_3(tmp_path: Path) -> None:
+    run = _run(
+        tmp_path,
+        "BlocksForever",
+        "-n",
+        "1",
+        "--check-timeout",
+        "60",
+        "--run-timeout",
+        "3",
+        scenarios=("text_plain", "error_401"),
+    )
+    assert run.code == 3, run.output
+    assert "deadline passed (--run-timeout 3.0 s)" in run.output
+    kinds = {o["incomplete"]["kind"] for o in run.outcomes if o["incomplete"]}
+    assert kinds == {"deadline"}
+    assert (tmp_path / "out" / "compatibility.json").is_file()
+    assert (tmp_path / "out" / "junit.xml").is_file()
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "nan", "inf"])
+def test_a_run_timeout_that_is_not_a_positive_number_is_a_usage_error(
+    tmp_path: Path, value: str
+) -> None:
+    run = _run(tmp_path, "RaisesSystemExit", "-n", "0", f"--run-timeout={value}")
+    assert run.code == 2, run.output
+    assert "--run-timeout" in run.output
+
+
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_a_leftover_thread_never_keeps_the_process_alive(tmp_path: Path, workers: str) -> None:
+    run = _run(
+        tmp_path,
+        "LeavesAThread",
+        "-n",
+        workers,
+        env={"CONFORMANCE_TEST_LEFTOVER": "1"},
+    )
+    assert "thread(s) left running by the provider (leftover-refresher" in run.output
+    run.assert_never_conforms()
+
+
+def test_a_memory_hog_under_a_limit_costs_its_check_only(tmp_path: Path) -> None:
+    run = _run(tmp_path, "HogsMemory", "-n", "1", "--memory-limit", "600")
+    for mode in ("chat", "stream"):
+        outcome = run.outcome("text_plain", mode)
+        assert any("MemoryError" in v["message"] for v in outcome["verdicts"]), outcome
+    run.assert_never_conforms()
+
+
+def test_megabytes_of_provider_output_do_not_reach_the_runs_output(tmp_path: Path) -> None:
+    run = _run(tmp_path, "FloodsTheOutput", "-n", "1")
+    assert len(run.output) < 300_000  # the provider printed 4 MiB per check
+    assert "more characters of output not shown" in run.output
+    run.assert_never_conforms()

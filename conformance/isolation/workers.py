@@ -248,8 +248,11 @@ class ControllerSide(_OutputCap):
         files = self._files(worker)
         running = files.in_progress() if files is not None else None
         skeleton = running.get("outcome") if running else None
-        if not skeleton:
-            return  # not a conformance check: pytest-xdist's own crash report stands
+        if not skeleton:  # not a conformance check: pytest-xdist's report, with how it died
+            if files is not None:
+                report.longrepr = f"{report.longrepr}: {files.cause(_returncode(worker))}"
+                files.clear()
+            return
         if self._state.stop_reason == "deadline":
             incomplete = Incomplete(
                 "deadline",

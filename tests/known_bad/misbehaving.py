@@ -129,7 +129,7 @@ class LeavesAThread(_Misbehaves):
 
     def misbehave(self) -> None:
         if _in_worker() or os.environ.get("CONFORMANCE_TEST_LEFTOVER"):
-            threading.Thread(target=RELEASE.wait, name="leftover-refresher").start()
+            threading.Thread(target=RELEASE.wait, name="leftover-refresher", daemon=False).start()
         raise ValueError("the refresher failed to start")
 
 
@@ -151,6 +151,14 @@ class FloodsTheOutput(_Misbehaves):
         self.misbehave()
         response = await OpenAICompatibleProvider.chat(self, messages, **kwargs)
         return type(response)(**{**response.__dict__, "content": response.content + "!"})
+
+    async def stream(  # type: ignore[override]
+        self, messages: Sequence[Message], **kwargs: Any
+    ) -> AsyncGenerator[StreamChunk, None]:
+        self.misbehave()
+        yield StreamChunk(content="!")
+        async for chunk in OpenAICompatibleProvider.stream(self, messages, **kwargs):
+            yield chunk
 
 
 class SlowOnlyOnce(OpenAICompatibleProvider):
