@@ -8,10 +8,12 @@ The first part runs checks in this process through `run_case` (fast); the second
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,10 @@ from known_bad import misbehaving as bad
 
 from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, bundled_scenarios, runner
 from conformance.isolation import starvation, watchdog
+from conformance.judge import judge_faults
+from conformance.observation import Observation, ObservedChunk, ObservedError, TurnObservation
 from conformance.runner import CaseOutcome, run_case
+from conformance.server.session import Exchange
 
 TESTS = Path(__file__).resolve().parent
 
@@ -153,6 +158,62 @@ def test_without_lag_a_hang_is_never_retried(server: FakeServer, short_grace: No
     assert "ER-4" in _failing(outcome)
 
 
+def _record(scenario: str, mode: str, turn: TurnObservation, lag: float, **extra: Any) -> Any:
+    from conformance.dialects import get_dialect
+    from conformance.judge import CaseRecord
+
+    observation = Observation(mode=mode, turns=[turn], harness_lag=lag)  # type: ignore[arg-type]
+    return CaseRecord(
+        scenario=bundled_scenarios()[scenario],
+        mode=mode,  # type: ignore[arg-type]
+        observation=observation,
+        exchanges=extra.get("exchanges", ()),
+        dialect=get_dialect("openai-chat"),
+        api_key="sk-x",
+        declared=frozenset({"streaming"}),
+        provider_timeout=0.4,
+    )
+
+
+@pytest.mark.parametrize(("lag", "outcome"), [(0.6, "inconclusive"), (0.0, "fail")])
+def test_er4_a_stall_reported_late_under_a_starved_harness_is_inconclusive(
+    lag: float, outcome: str
+) -> None:
+    """Issue #11.12: "the stall was reported after 2.09 s; the provider was built with
+    timeout=0.4 s" on a loaded machine is not the provider's failure."""
+    error = ObservedError("x.Timeout", "timeout", None, None, None, "p", "stalled", None, "")
+    turn = TurnObservation(mode="chat", error=error, started=10.0, ended=12.09)
+    (verdict,) = judge_faults(_record("fault_stall_before_headers", "chat", turn, lag))
+    assert (verdict.clause, verdict.outcome) == ("ER-4", outcome)
+    assert "reported after 2.09 s" in verdict.message
+    assert ("starved by 600 ms" in verdict.message) == (outcome == "inconclusive")
+
+
+def test_er4_a_wrong_category_fails_even_under_a_starved_harness() -> None:
+    error = ObservedError("x.Error", "network", None, None, None, "p", "stalled", None, "")
+    turn = TurnObservation(mode="chat", error=error, started=10.0, ended=12.09)
+    (verdict,) = judge_faults(_record("fault_stall_before_headers", "chat", turn, 0.6))
+    assert verdict.outcome == "fail"
+
+
+@pytest.mark.parametrize(("lag", "outcome"), [(0.6, "inconclusive"), (0.0, "fail")])
+def test_st4_text_yielded_late_under_a_starved_harness_is_inconclusive(
+    lag: float, outcome: str
+) -> None:
+    exchange = Exchange(
+        request=None,  # type: ignore[arg-type]
+        response=None,  # type: ignore[arg-type]
+        endpoint=None,
+        turn=0,
+        written_at=[1.0, 1.1, 1.5, 1.6],
+        held_after_piece=1,
+    )
+    turn = TurnObservation(mode="stream", chunks=[ObservedChunk(text="Hel", at=1.8)])
+    record = _record("stream_incremental_delivery", "stream", turn, lag, exchanges=(exchange,))
+    verdicts = {v.clause: v for v in judge_faults(record)}
+    assert verdicts["ST-4"].outcome == outcome
+
+
 def test_the_lag_measure_sees_a_blocked_server_loop(server: FakeServer) -> None:
     """The real probe: a callback that blocks the server's loop shows up as lag."""
     import asyncio
@@ -214,7 +275,7 @@ class Run:
 
 def _run(
     tmp_path: Path,
-    cls: str,
+    target: str,
     *options: str,
     env: dict[str, str] | None = None,
     scenarios=("text_plain",),
@@ -229,7 +290,8 @@ def _run(
         **(env or {}),
     }
     command = [sys.executable, "-m", "conformance.cli", "run", "--provider"]
-    command += [f"known_bad.misbehaving:{cls}", "--no-properties", "--no-provider-coverage"]
+    target = target if ":" in target else f"known_bad.misbehaving:{target}"
+    command += [target, "--no-properties", "--no-provider-coverage"]
     command += ["--report-dir", "out", "--progress", "off"]
     for name in scenarios:
         command += ["--scenario", name]
@@ -339,3 +401,30 @@ def test_megabytes_of_provider_output_do_not_reach_the_runs_output(tmp_path: Pat
     assert len(run.output) < 300_000  # the provider printed 4 MiB per check
     assert "more characters of output not shown" in run.output
     run.assert_never_conforms()
+
+
+def test_workers_that_die_before_any_check_stop_the_run_with_exit_3(tmp_path: Path) -> None:
+    run = _run(tmp_path, "known_bad.exits_in_worker_on_import:ImportedProvider", "-n", "1")
+    assert run.code == 3, run.output
+    assert "died before finishing a check (last: the worker exited with status 7)" in run.output
+    assert not run.outcomes
+
+
+def test_a_real_ctrl_c_still_interrupts_a_check() -> None:
+    """KeyboardInterrupt raised by provider code is the provider's (ER-8); one delivered to the
+    main thread, as Ctrl-C is, interrupts the run."""
+    import _thread
+
+    started = threading.Event()
+
+    async def blocks() -> None:
+        started.set()
+        await asyncio.sleep(30)
+
+    def interrupt() -> None:
+        started.wait(5)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_with_deadline(blocks, 30)

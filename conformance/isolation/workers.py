@@ -45,7 +45,7 @@ EXIT_INCOMPLETE = 3
 SECTION_LIMIT = 64 * 1024
 #: Consecutive worker deaths without a single report in between that end the run (a worker that
 #: dies while starting, before any check, would otherwise be restarted forever).
-_START_CRASH_LIMIT = 8
+_START_CRASH_LIMIT = 4
 
 _PLUGIN = "provider-conformance-isolation"
 _FOLDER_KEY = "conformance_isolation_dir"
@@ -237,7 +237,18 @@ class ControllerSide(_OutputCap):
         self._downs += 1
         dsession = self._dsession
         if self._downs > _START_CRASH_LIMIT and dsession is not None:
-            dsession._max_worker_restart = 0  # workers die before any check: stop restarting
+            # Workers die before any check: stop restarting them, and say why.
+            dsession._max_worker_restart = 0
+            if self._state.stop_reason is None:
+                self._state.stop_reason = "crashed"
+                files = self._files(node)
+                cause = files.cause(_returncode(node)) if files is not None else "unknown"
+                print(
+                    f"\nprovider-conformance: {self._downs} worker processes in a row died "
+                    f"before finishing a check (last: {cause}); the run stops. Run with -n 0 "
+                    "to see where (importing or building the provider?)",
+                    file=sys.stderr,
+                )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self._downs = 0
@@ -291,7 +302,7 @@ class ControllerSide(_OutputCap):
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        if self._state.stop_reason == "deadline":
+        if self._state.stop_reason is not None:  # the deadline, or workers that cannot start
             session.exitstatus = EXIT_INCOMPLETE
         exits.set_exit_code(int(session.exitstatus))
 
