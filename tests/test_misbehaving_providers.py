@@ -151,6 +151,28 @@ def test_a_slow_first_try_under_load_is_not_the_providers_failure(
     assert any("Tried twice" in note for note in outcome.notes)
 
 
+def test_a_property_example_that_stays_inconclusive_keeps_the_property_unsettled(
+    server: FakeServer, short_grace: None
+) -> None:
+    from conformance.properties import PROPERTIES, run_property
+    from conformance.properties.settings import property_profile
+
+    answers = next(p for p in PROPERTIES if p.name == "answers")
+    bad.SlowTwice.calls = 0
+    with starvation.simulated([0.8]):
+        outcome = run_property(
+            server,
+            _put(bad.SlowTwice),
+            answers,
+            "chat",
+            profile=property_profile("dev"),
+            seed=1,
+            check_timeout=0.2,
+        )
+    assert not outcome.failures
+    assert [v.clause for v in outcome.inconclusive] == ["ER-4"]
+
+
 def test_without_lag_a_hang_is_never_retried(server: FakeServer, short_grace: None) -> None:
     with starvation.simulated([0.0]) as handed:
         outcome = _check(server, bad.AwaitsForever, check_timeout=0.1)
@@ -313,6 +335,7 @@ def _run(
         ("CallsOsExit", "the provider called os._exit(3)"),
         ("Segfaults", "the provider crashed the worker with SIGSEGV"),
         ("Aborts", "the provider crashed the worker with SIGABRT"),
+        ("KilledLikeOutOfMemory", "the worker was killed with SIGKILL (the out-of-memory killer"),
     ],
 )
 def test_a_crash_costs_only_its_check_and_is_named(tmp_path: Path, cls: str, named: str) -> None:
@@ -364,6 +387,25 @@ def test_the_run_deadline_ends_the_run_with_a_report_and_exit_3(tmp_path: Path) 
     assert kinds == {"deadline"}
     assert (tmp_path / "out" / "compatibility.json").is_file()
     assert (tmp_path / "out" / "junit.xml").is_file()
+
+
+def test_the_run_deadline_in_process_still_writes_the_report_and_exits_3(tmp_path: Path) -> None:
+    """-n 0 is unprotected, but the deadline holds: the check in progress ends at its own
+    timeout, then the run stops."""
+    run = _run(
+        tmp_path,
+        "AwaitsForever",
+        "-n",
+        "0",
+        "--check-timeout",
+        "1",
+        "--run-timeout",
+        "0.5",
+        scenarios=("text_plain", "error_401"),
+    )
+    assert run.code == 3, run.output
+    assert len(run.outcomes) < 5  # identity and four scenario checks were planned
+    assert (tmp_path / "out" / "compatibility.json").is_file()
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "nan", "inf"])

@@ -20,7 +20,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 
 from conformance.canonical import Mode
-from conformance.judge import failed, not_applicable, passed
+from conformance.judge import Verdict, failed, not_applicable, passed
 from conformance.profiles import Connection
 from conformance.properties.catalogue import Property
 from conformance.properties.settings import PropertyProfile
@@ -122,6 +122,7 @@ def run_property(
     outcome.facts["property"] = {"profile": profile.name, "seed": chosen}
     found = _Found()
     examples = 0
+    unsettled: list[Verdict] = []  # inconclusive timing (a starved harness), never a pass
 
     @hypothesis_seed(chosen)
     @profile.settings()
@@ -136,6 +137,7 @@ def run_property(
             check_timeout=check_timeout,
             provider_timeout=provider_timeout,
         )
+        unsettled.extend(result.inconclusive[:1] if not unsettled else ())
         problems = _relevant_failures(result, clauses)
         if problems:
             found.scenario, found.outcome = scenario, result
@@ -159,7 +161,7 @@ def run_property(
             if no_calls and c in _TOOL_CLAUSES
             else passed(c, held)
             for c in clauses
-        ]
+        ] + unsettled
         return outcome
     return _failure(
         outcome,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
+import signal
 import sys
 import threading
 from collections.abc import AsyncGenerator, Sequence
@@ -97,6 +98,14 @@ class Aborts(_Misbehaves):
             os.abort()
 
 
+class KilledLikeOutOfMemory(_Misbehaves):
+    """What the out-of-memory killer does to a process: SIGKILL, which nothing can catch."""
+
+    def misbehave(self) -> None:
+        if _in_worker():
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
 class BlocksForever(_Misbehaves):
     """A synchronous call without a timeout inside `async def`: the thread never comes back."""
 
@@ -165,9 +174,18 @@ class SlowOnlyOnce(OpenAICompatibleProvider):
     """Conforms, but its first check hangs (the simulated starvation test's second try passes)."""
 
     calls = 0
+    hangs_for = 1
 
     async def chat(self, messages: Sequence[Message], **kwargs: Any) -> Any:
         type(self).calls += 1
-        if type(self).calls == 1:
+        if type(self).calls <= self.hangs_for:
             await asyncio.Event().wait()
         return await super().chat(messages, **kwargs)
+
+
+class SlowTwice(SlowOnlyOnce):
+    """Its first two checks hang: a first example tried twice under a starved harness stays
+    inconclusive."""
+
+    calls = 0
+    hangs_for = 2
