@@ -366,6 +366,7 @@ def test_a_hanging_provider_costs_its_checks_and_the_worker_is_recycled(tmp_path
             assert "ER-4" in failing, outcome
             assert outcome["incomplete"] is None
     assert run.code == 1, run.output
+    assert "provider-conformance: recycling worker gw0: test_scenario[" in run.output
     run.assert_never_conforms()
 
 

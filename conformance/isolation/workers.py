@@ -143,7 +143,9 @@ class WorkerSide(_OutputCap):
         self._files = (
             WorkerFiles(Path(folder), str(workerinput["workerid"])) if folder is not None else None
         )
-        self._recycle = False
+        self._worker_id = str(workerinput["workerid"])
+        #: Why this worker must not run another check (empty: it may).
+        self._recycle = ""
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self) -> None:
@@ -162,6 +164,10 @@ class WorkerSide(_OutputCap):
         if self._recycle:
             # The previous check's reports are sent; this one has not started: the controller
             # schedules it again, on a fresh worker.
+            print(
+                f"\nprovider-conformance: recycling worker {self._worker_id}: {self._recycle}",
+                file=sys.stderr,
+            )
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(Exception):
                     stream.flush()
@@ -174,7 +180,7 @@ class WorkerSide(_OutputCap):
         if self._files is not None:
             self._files.finished()
         if is_check(item) and watchdog.poisoned():
-            self._recycle = True
+            self._recycle = f"{item.name} left a thread running past its deadline"
 
 
 class ControllerSide(_OutputCap):
