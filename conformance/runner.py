@@ -62,6 +62,15 @@ class ProviderEscape(Exception):
         super().__init__(f"{type(original).__name__}{detail}")
 
 
+class LoopStopped(Exception):
+    """Provider code stopped the event loop it was running on (`loop.stop()`)."""
+
+
+class CleanupHung(TimeoutError):
+    """The check's coroutine finished, but its event loop could not close: the provider left
+    tasks behind that ignore cancellation, so `asyncio.run` never returns to its caller."""
+
+
 def run_with_deadline(coroutine: Callable[[], Coroutine[Any, Any, None]], timeout: float) -> None:
     """Run `coroutine()` in its own event loop on a worker thread, for at most `timeout` seconds.
 
@@ -69,25 +78,45 @@ def run_with_deadline(coroutine: Callable[[], Coroutine[Any, Any, None]], timeou
     synchronous HTTP call inside `async def`); the thread can be abandoned, so the run goes on.
     An abandoned thread poisons its process (it may spin, hold locks, or wake up later), so it is
     reported to the watchdog, which recycles a worker process after such a check.
-    Raises TimeoutError past the deadline, ProviderEscape for SystemExit, KeyboardInterrupt or
-    GeneratorExit from the coroutine, or whatever else the coroutine raised.
+    Raises TimeoutError past the deadline (CleanupHung when only the loop's closing hung),
+    ProviderEscape for SystemExit, KeyboardInterrupt or GeneratorExit from the coroutine,
+    LoopStopped when the provider stopped the loop, or whatever else the coroutine raised.
     """
     result: list[BaseException | None] = []
+    finished = threading.Event()  # the coroutine itself returned
+    settled = threading.Event()  # the coroutine returned, or the thread ended
+
+    async def tracked() -> None:
+        await coroutine()
+        finished.set()
+        settled.set()
 
     def target() -> None:
         try:
-            asyncio.run(asyncio.wait_for(coroutine(), timeout=timeout))
+            asyncio.run(asyncio.wait_for(tracked(), timeout=timeout))
             result.append(None)
         except PROCESS_EXCEPTIONS as exc:
             result.append(ProviderEscape(exc))
+        except RuntimeError as exc:
+            stopped = not finished.is_set() and str(exc).startswith("Event loop stopped")
+            result.append(LoopStopped(str(exc)) if stopped else exc)
         except BaseException as exc:  # handed to the calling thread
             result.append(exc)
+        finally:
+            settled.set()
 
     worker = threading.Thread(target=target, name="conformance-check", daemon=True)
     worker.start()
-    worker.join(timeout + _CANCEL_GRACE)
+    settled.wait(timeout + _CANCEL_GRACE)
+    worker.join(_CANCEL_GRACE if finished.is_set() else 0)
     if worker.is_alive():
         watchdog.abandoned(worker)
+        if finished.is_set():
+            raise CleanupHung(
+                "the provider answered, but left tasks that ignore cancellation: the event "
+                f"loop could not close within {_CANCEL_GRACE:g} s (asyncio.run never returns to "
+                "its caller)"
+            )
     if worker.is_alive() or not result:
         raise TimeoutError(f"the check did not finish within {timeout:g} s")
     if result[0] is not None:
@@ -344,7 +373,13 @@ def _timed_out_verdicts(
     return kept
 
 
-def _escaped(exc: ProviderEscape) -> Verdict:
+def _escaped(exc: ProviderEscape | LoopStopped) -> Verdict:
+    if isinstance(exc, LoopStopped):
+        return failed(
+            "ER-8",
+            "the provider stopped the event loop it was called on (loop.stop()): its caller got "
+            f"RuntimeError({exc}) instead of an answer or one of the profile's errors",
+        )
     return failed(
         "ER-8",
         f"{exc} was raised by the provider's code during the check; only the profile's own error "
@@ -366,7 +401,8 @@ def _run_case_once(
     started = time.perf_counter()
     observation = Observation(mode=mode)
     declared: frozenset[str] = frozenset()
-    escape: ProviderEscape | None = None
+    escape: ProviderEscape | LoopStopped | None = None
+    leftover = ""
     window = starvation.open_window(server)
     with (
         server.session(scenario, put.dialect, api_key) as session,
@@ -413,9 +449,13 @@ def _run_case_once(
 
         try:
             run_with_deadline(drive, check_timeout)
+        except CleanupHung as exc:  # the answer is complete; the leftover tasks are RS-1's
+            leftover = str(exc)
         except TimeoutError:
             observation.timed_out = True
         except ProviderEscape as exc:  # SystemExit ... while building or closing the provider
+            escape = exc
+        except LoopStopped as exc:
             escape = exc
         except Exception as exc:  # building or closing the provider failed: not a clause verdict
             outcome.error = redact(f"{type(exc).__name__}: {exc}", session.secrets)
@@ -459,6 +499,9 @@ def _run_case_once(
                 )
             if escape is not None:
                 outcome.verdicts.append(_escaped(escape))
+            if leftover:
+                outcome.verdicts = [v for v in outcome.verdicts if v.clause != "RS-1" or v.failed]
+                outcome.verdicts.append(failed("RS-1", leftover))
         else:
             # Honest verdicts: the clauses this scenario exists for are not applicable, not passed.
             outcome.verdicts = [not_applicable(c, outcome.not_applicable) for c in scenario.focus]

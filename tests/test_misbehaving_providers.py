@@ -116,6 +116,23 @@ def test_a_spinning_provider_is_stopped_at_its_deadline(
     assert judged.get("ST-1") != "pass"
 
 
+def test_a_provider_that_stops_the_loop_fails_er8(server: FakeServer) -> None:
+    outcome = _check(server, bad.StopsTheLoop)
+    assert "stopped the event loop" in _failing(outcome)["ER-8"]
+    assert outcome.error is None
+
+
+def test_a_task_that_ignores_cancellation_fails_rs1_and_the_answer_is_still_judged(
+    server: FakeServer, short_grace: None, released: None
+) -> None:
+    outcome = _check(server, bad.LeavesAStubbornTask, check_timeout=2)
+    assert "tasks that ignore cancellation" in _failing(outcome)["RS-1"]
+    judged = {v.clause: v.outcome for v in outcome.verdicts}
+    assert judged["CH-1"] == "pass"  # the answer was complete: judged, not blamed on ER-4
+    assert "ER-4" not in _failing(outcome)
+    assert watchdog.poisoned()
+
+
 # -- verdicts independent of machine load (simulated harness lag)
 
 

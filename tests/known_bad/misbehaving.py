@@ -10,6 +10,7 @@ building one in the project's own test process is harmless.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import signal
@@ -78,6 +79,29 @@ class ExitsInConstructor(OpenAICompatibleProvider):
         super().__init__(*args, **kwargs)
         if kwargs.get("api_key", "").startswith("sk-conformance-fake-"):
             raise SystemExit("no config file found")
+
+
+class StopsTheLoop(_Misbehaves):
+    """Stops the caller's event loop (a misguided "shutdown" in a client library)."""
+
+    async def chat(self, messages: Sequence[Message], **kwargs: Any) -> Any:
+        asyncio.get_running_loop().stop()
+        await asyncio.sleep(0.05)
+        return await super().chat(messages, **kwargs)
+
+
+class LeavesAStubbornTask(OpenAICompatibleProvider):
+    """Answers correctly, but leaves a background task that swallows its cancellation: the
+    caller's `asyncio.run` can never return."""
+
+    async def chat(self, messages: Sequence[Message], **kwargs: Any) -> Any:
+        async def refresher() -> None:
+            while not RELEASE.is_set():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.sleep(0.02)
+
+        type(self).task = asyncio.get_running_loop().create_task(refresher())
+        return await super().chat(messages, **kwargs)
 
 
 class CallsOsExit(_Misbehaves):
