@@ -426,6 +426,15 @@ def test_the_run_deadline_in_process_still_writes_the_report_and_exits_3(tmp_pat
     assert (tmp_path / "out" / "compatibility.json").is_file()
 
 
+def test_a_ctrl_c_ends_the_run_with_a_report_and_exit_3(tmp_path: Path) -> None:
+    """A KeyboardInterrupt in the main thread (Ctrl-C) interrupts the run: the reports are
+    written, and the run says it is incomplete."""
+    run = _run(tmp_path, "SendsCtrlC", "-n", "0")
+    assert run.code == 3, run.output
+    assert (tmp_path / "out" / "compatibility.json").is_file()
+    assert all(o["scenario"] != "text_plain" for o in run.outcomes)  # it never finished
+
+
 @pytest.mark.parametrize("value", ["0", "-5", "nan", "inf"])
 def test_a_run_timeout_that_is_not_a_positive_number_is_a_usage_error(
     tmp_path: Path, value: str

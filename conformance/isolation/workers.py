@@ -237,8 +237,16 @@ class ControllerSide(_OutputCap):
             self._timer.daemon = True
             self._timer.start()
 
+    def pytest_keyboard_interrupt(self) -> None:
+        """Ctrl-C (or SIGINT) reached the run: what did not finish was interrupted."""
+        if self._state.stop_reason is None:
+            self._state.stop_reason = "interrupted"
+
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
         if error is None:
+            return
+        if error == "keyboard-interrupt":  # the worker got the Ctrl-C too
+            self.pytest_keyboard_interrupt()
             return
         self._downs += 1
         dsession = self._dsession
@@ -276,6 +284,10 @@ class ControllerSide(_OutputCap):
                 f"the run's deadline (--run-timeout {self._timeout} s) passed while this check "
                 "was running",
             )
+        elif self._state.stop_reason == "interrupted":
+            incomplete = Incomplete(
+                "interrupted", "the run was interrupted (Ctrl-C) while this check was running"
+            )
         else:
             incomplete = Incomplete("crashed", files.cause(_returncode(worker)))  # type: ignore[union-attr]
         outcome = dict(skeleton)
@@ -308,7 +320,7 @@ class ControllerSide(_OutputCap):
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        if self._state.stop_reason is not None:  # the deadline, or workers that cannot start
+        if self._state.stop_reason is not None:  # deadline, interrupt, workers that cannot start
             session.exitstatus = EXIT_INCOMPLETE
         exits.set_exit_code(int(session.exitstatus))
 

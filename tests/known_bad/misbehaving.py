@@ -104,6 +104,14 @@ class LeavesAStubbornTask(OpenAICompatibleProvider):
         return await super().chat(messages, **kwargs)
 
 
+class SendsCtrlC(_Misbehaves):
+    """Delivers a KeyboardInterrupt to the main thread, exactly as a user's Ctrl-C does."""
+
+    def misbehave(self) -> None:
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        RELEASE.wait(5)
+
+
 class CallsOsExit(_Misbehaves):
     def misbehave(self) -> None:
         if _in_worker():
