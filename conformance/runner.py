@@ -87,7 +87,10 @@ def run_with_deadline(coroutine: Callable[[], Coroutine[Any, Any, None]], timeou
     settled = threading.Event()  # the coroutine returned, or the thread ended
 
     async def tracked() -> None:
-        await coroutine()
+        try:
+            await coroutine()
+        except PROCESS_EXCEPTIONS as exc:  # as an ordinary exception: asyncio would re-raise it
+            raise ProviderEscape(exc) from exc  # out of its loop and leave its task unretrieved
         finished.set()
         settled.set()
 
@@ -373,7 +376,8 @@ def _timed_out_verdicts(
     return kept
 
 
-def _escaped(exc: ProviderEscape | LoopStopped) -> Verdict:
+def escaped_verdict(exc: ProviderEscape | LoopStopped) -> Verdict:
+    """ER-8 for provider code that raised SystemExit & co., or stopped its caller's loop."""
     if isinstance(exc, LoopStopped):
         return failed(
             "ER-8",
@@ -498,7 +502,7 @@ def _run_case_once(
                     observation.harness_lag,
                 )
             if escape is not None:
-                outcome.verdicts.append(_escaped(escape))
+                outcome.verdicts.append(escaped_verdict(escape))
             if leftover:
                 outcome.verdicts = [v for v in outcome.verdicts if v.clause != "RS-1" or v.failed]
                 outcome.verdicts.append(failed("RS-1", leftover))
@@ -552,7 +556,7 @@ def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
     try:
         run_with_deadline(inspect, DEFAULT_CHECK_TIMEOUT)
     except ProviderEscape as exc:
-        outcome.verdicts.append(_escaped(exc))
+        outcome.verdicts.append(escaped_verdict(exc))
     except TimeoutError:
         outcome.verdicts.append(
             failed(

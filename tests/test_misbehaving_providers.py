@@ -133,6 +133,20 @@ def test_a_task_that_ignores_cancellation_fails_rs1_and_the_answer_is_still_judg
     assert watchdog.poisoned()
 
 
+def test_a_process_ending_exception_in_a_resilience_check_fails_er8(server: FakeServer) -> None:
+    from conformance.resilience import CHECKS_BY_NAME, run_resilience_check
+    from reference_providers.resilient_provider import ResilientOpenAIProvider
+
+    class ExitsWhileRetrying(ResilientOpenAIProvider):
+        async def chat(self, *args: Any, **kwargs: Any) -> Any:
+            raise SystemExit(5)
+
+    check = CHECKS_BY_NAME["re1_retry_until_success"]
+    outcome = run_resilience_check(server, _put(ExitsWhileRetrying), check, "chat")
+    assert "SystemExit(5)" in _failing(outcome)["ER-8"]
+    assert outcome.error is None
+
+
 # -- verdicts independent of machine load (simulated harness lag)
 
 

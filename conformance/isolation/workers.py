@@ -231,6 +231,12 @@ class ControllerSide(_OutputCap):
                     return original_clone(node)
 
                 dsession._clone_node = clone
+        if dsession is None and self._config.option.memory_limit is not None:
+            print(
+                "provider-conformance: --memory-limit applies to worker processes; with -n 0 the "
+                "checks run in this process and are not limited",
+                file=sys.stderr,
+            )
         if self._timeout is not None:
             remaining = self._timeout - (time.monotonic() - self._started)
             self._timer = threading.Timer(max(0.0, remaining), self._deadline)
