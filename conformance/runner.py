@@ -111,16 +111,17 @@ def run_with_deadline(coroutine: Callable[[], Coroutine[Any, Any, None]], timeou
     worker = threading.Thread(target=target, name="conformance-check", daemon=True)
     worker.start()
     settled.wait(timeout + _CANCEL_GRACE)
-    worker.join(_CANCEL_GRACE if finished.is_set() else 0)
+    if result or finished.is_set():  # ending, or closing its loop: give it the grace
+        worker.join(_CANCEL_GRACE)
     if worker.is_alive():
         watchdog.abandoned(worker)
+    if not result:
         if finished.is_set():
             raise CleanupHung(
                 "the provider answered, but left tasks that ignore cancellation: the event "
                 f"loop could not close within {_CANCEL_GRACE:g} s (asyncio.run never returns to "
                 "its caller)"
             )
-    if worker.is_alive() or not result:
         raise TimeoutError(f"the check did not finish within {timeout:g} s")
     if result[0] is not None:
         raise result[0]
