@@ -511,3 +511,33 @@ def test_a_real_ctrl_c_still_interrupts_a_check() -> None:
     threading.Thread(target=interrupt, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
         runner.run_with_deadline(blocks, 30)
+
+
+def test_the_plugin_loads_without_pytest_xdist(tmp_path: Path) -> None:
+    """Its pytest-xdist hooks are optional: `-p no:xdist` runs the checks in-process."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(tmp_path),
+            "--provider",
+            "reference_providers.openai_compatible:OpenAICompatibleProvider",
+            "--scenario",
+            "text_plain",
+            "--no-properties",
+            "-q",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

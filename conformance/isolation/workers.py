@@ -202,6 +202,7 @@ class ControllerSide(_OutputCap):
 
     # -- pytest-xdist's controller hooks
 
+    @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[_FOLDER_KEY] = str(self._folder)
 
@@ -248,6 +249,7 @@ class ControllerSide(_OutputCap):
         if self._state.stop_reason is None:
             self._state.stop_reason = "interrupted"
 
+    @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
         if error is None:
             return
@@ -273,6 +275,7 @@ class ControllerSide(_OutputCap):
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self._downs = 0
 
+    @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook
     def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport, sched: Any) -> None:
         """A check that was running when its worker died: incomplete, named, never a pass."""
         worker = getattr(report, "node", None)
