@@ -325,11 +325,21 @@ class ControllerSide(_OutputCap):
         elif self._session is not None:
             self._session.shouldstop = reason
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self) -> Generator[None, object, object]:
+        try:
+            return (yield)
+        finally:  # every check has ended: the deadline no longer applies (reports get written)
+            if self._timer is not None:
+                self._timer.cancel()
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        if self._state.stop_reason is not None:  # deadline, interrupt, workers that cannot start
+        state = self._state
+        checks = bool(state.configured or getattr(state, "outcomes", None))
+        if state.stop_reason is not None and checks:  # deadline, interrupt, workers that die
             session.exitstatus = EXIT_INCOMPLETE
         exits.set_exit_code(int(session.exitstatus))
 
