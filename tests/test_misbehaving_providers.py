@@ -541,3 +541,37 @@ def test_the_plugin_loads_without_pytest_xdist(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "fault", "returncode", "named"),
+    [
+        ("3", "", 0, "the provider called os._exit(3)"),
+        ("", "Fatal Python error: Bus error\n", -7, "the provider crashed the worker with SIGBUS"),
+        ("", "", -11, "the provider crashed the worker with SIGSEGV"),
+        ("", "", -9, "the worker was killed with SIGKILL (the out-of-memory killer"),
+        ("", "", 5, "the worker exited with status 5"),
+        ("", "", None, "the worker process ended unexpectedly"),
+    ],
+)
+def test_what_a_dead_worker_left_behind_names_the_cause(
+    tmp_path: Path, exit_code: str, fault: str, returncode: int | None, named: str
+) -> None:
+    from conformance.isolation.forensics import WorkerFiles
+
+    files = WorkerFiles(tmp_path, "gw3")
+    if exit_code:
+        files.exit.write_text(exit_code, encoding="utf-8")
+    if fault:
+        files.fault.write_text(fault, encoding="utf-8")
+    assert named in files.cause(returncode)
+
+
+def test_captured_output_sections_are_capped() -> None:
+    from conformance.isolation import workers
+
+    flood = "x" * (workers.SECTION_LIMIT + 10)
+    capped = workers._cap(flood)
+    assert capped.startswith("x" * workers.SECTION_LIMIT)
+    assert capped.endswith("[... 10 more characters of output not shown]")
+    assert workers._cap("short") == "short"
