@@ -204,6 +204,19 @@ def test_a_property_example_that_stays_inconclusive_keeps_the_property_unsettled
     assert [v.clause for v in outcome.inconclusive] == ["ER-4"]
 
 
+def test_a_process_ending_exception_while_a_property_builds_the_provider_fails_er8(
+    server: FakeServer,
+) -> None:
+    from conformance.properties import PROPERTIES, run_property
+    from conformance.properties.settings import property_profile
+
+    answers = next(p for p in PROPERTIES if p.name == "answers")
+    outcome = run_property(
+        server, _put(bad.ExitsInConstructor), answers, "chat", profile=property_profile("dev")
+    )
+    assert "SystemExit(no config file found)" in _failing(outcome)["ER-8"]
+
+
 def test_without_lag_a_hang_is_never_retried(server: FakeServer, short_grace: None) -> None:
     with starvation.simulated([0.0]) as handed:
         outcome = _check(server, bad.AwaitsForever, check_timeout=0.1)

@@ -30,7 +30,9 @@ from conformance.runner import (
     TIMEOUT_CLAUSE,
     Case,
     CaseOutcome,
+    ProviderEscape,
     ProviderUnderTest,
+    escaped_verdict,
     new_api_key,
     run_case,
     run_with_deadline,
@@ -111,7 +113,11 @@ def run_property(
 ) -> CaseOutcome:
     clauses = prop.clauses[mode]
     outcome = CaseOutcome(put.spec.id, prop.id, mode, facts=put.facts())
-    declared = declared_capabilities(put, server)
+    try:
+        declared = declared_capabilities(put, server)
+    except ProviderEscape as exc:  # SystemExit & co. from building the provider: ER-8
+        outcome.verdicts = [escaped_verdict(exc)]
+        return outcome
     outcome.facts["declared"] = sorted(declared)
     missing = sorted(prop.requirements(mode) - declared)
     if missing:
