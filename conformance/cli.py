@@ -87,8 +87,23 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         type=argument_type("-n", worker_count),
         default=_default_workers(),
-        help="run checks in N processes (pytest-xdist); default: one per CPU, at most 4; "
-        "1 runs them in this process",
+        help="run checks in N worker processes (pytest-xdist), where a provider's crash, exit "
+        "or hang costs only its check; default: one per CPU, at most 4; 0 runs them in this "
+        "process, unprotected (for debugging)",
+    )
+    run.add_argument(
+        "--run-timeout",
+        type=float,
+        metavar="S",
+        help="end the whole run after S seconds and write the reports; unfinished checks are "
+        "listed as 'deadline', exit status 3 (default 1800)",
+    )
+    run.add_argument(
+        "--memory-limit",
+        type=int,
+        metavar="MB",
+        help="limit each worker process's address space to MB megabytes, so a provider hogging "
+        "memory costs only its check",
     )
     run.add_argument(
         "--entry-points",
@@ -296,8 +311,12 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args += ["--provider-timeout", str(args.provider_timeout)]
     if args.no_provider_coverage:
         pytest_args.append("--no-provider-coverage")
-    if args.workers and args.workers not in ("0", "1"):
+    if args.workers and args.workers != "0":
         pytest_args += ["-n", args.workers]
+    if getattr(args, "run_timeout", None) is not None:
+        pytest_args += ["--run-timeout", str(args.run_timeout)]
+    if getattr(args, "memory_limit", None) is not None:
+        pytest_args += ["--memory-limit", str(args.memory_limit)]
     for group in args.entry_points:
         pytest_args += ["--entry-points", group]
     if args.baseline:
@@ -458,5 +477,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def console_main() -> None:
+    """The console script: leftover provider threads never keep the process alive."""
+    from conformance.isolation import exits
+
+    exits.guard_exit()
+    code = main()
+    exits.set_exit_code(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

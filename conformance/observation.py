@@ -83,6 +83,9 @@ class Observation:
     provider_repr: str = ""
     log_lines: list[str] = field(default_factory=list)
     timed_out: bool = False
+    #: The worst lateness (s) of the harness's own loop and threads during the check: timing
+    #: failures that coincide with a starved harness are inconclusive (conformance/isolation).
+    harness_lag: float = 0.0
     #: An exception from the harness's own driving (building or closing the provider), if any.
     harness_error: str | None = None
     #: What a second close() raised (RS-1: closing twice must be safe).

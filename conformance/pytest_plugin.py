@@ -21,6 +21,7 @@ from conformance import matrix
 from conformance.canonical import MODES, Mode
 from conformance.capabilities.run import ConfigurationChecks, add_configuration_options
 from conformance.errors import ScenarioError, UsageError
+from conformance.isolation import workers as isolation
 from conformance.option_checks import check_pytest_options
 from conformance.profiles.base import ProviderSpec
 from conformance.properties import PROPERTIES, Property, run_property
@@ -167,6 +168,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--no-properties", action="store_true", help="run the example scenarios only")
     matrix.add_options(group)
+    isolation.add_options(group)
     add_configuration_options(group)
 
 
@@ -585,6 +587,7 @@ def pytest_configure(config: pytest.Config) -> None:
         matrix.register(config, state)
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
+    isolation.register(config, state)
     if not state.configured:
         return
     use_private_storage()  # no .hypothesis/ in the working directory (state_dirs.py)

@@ -21,10 +21,12 @@ from urllib.parse import urlsplit, urlunsplit
 from conformance.canonical import Mode
 from conformance.dialects import Dialect, get_dialect
 from conformance.errors import UsageError
+from conformance.isolation import starvation, watchdog
 from conformance.judge import (
     CaseRecord,
     Verdict,
     failed,
+    inconclusive,
     judge_case,
     judge_identity,
     not_applicable,
@@ -33,7 +35,7 @@ from conformance.judge.framing import blame_framing
 from conformance.judge.secrets import judge_secrets
 from conformance.log_collection import collect_logs as _collect_logs
 from conformance.log_collection import install as _redact_logs
-from conformance.observation import Observation
+from conformance.observation import Observation, TurnObservation
 from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
 from conformance.redaction import register_secret
 from conformance.scenarios import bundled_scenarios
@@ -48,27 +50,81 @@ DEFAULT_PROVIDER_TIMEOUT = 3.0
 #: How long past its deadline a check's thread may take to notice the cancellation.
 _CANCEL_GRACE = 1.0
 
+#: Exceptions Python reserves for ending a thread or the program. Raised by provider code inside a
+#: check, they end that check (an exception that is not the profile's own escaped: ER-8), never
+#: the run: only a real Ctrl-C, which reaches the main thread, interrupts it.
+PROCESS_EXCEPTIONS: tuple[type[BaseException], ...] = (SystemExit, KeyboardInterrupt, GeneratorExit)
+
+
+class ProviderEscape(Exception):
+    """Provider code raised one of PROCESS_EXCEPTIONS inside a check (outside any turn)."""
+
+    def __init__(self, original: BaseException) -> None:
+        self.original = original
+        detail = f"({original})" if str(original) else ""
+        super().__init__(f"{type(original).__name__}{detail}")
+
+
+class LoopStopped(Exception):
+    """Provider code stopped the event loop it was running on (`loop.stop()`)."""
+
+
+class CleanupHung(TimeoutError):
+    """The check's coroutine finished, but its event loop could not close: the provider left
+    tasks behind that ignore cancellation, so `asyncio.run` never returns to its caller."""
+
 
 def run_with_deadline(coroutine: Callable[[], Coroutine[Any, Any, None]], timeout: float) -> None:
     """Run `coroutine()` in its own event loop on a worker thread, for at most `timeout` seconds.
 
     `asyncio.wait_for` alone cannot stop a provider that blocks its loop (a `time.sleep` or a
     synchronous HTTP call inside `async def`); the thread can be abandoned, so the run goes on.
-    Raises TimeoutError past the deadline, or whatever the coroutine raised.
+    An abandoned thread poisons its process (it may spin, hold locks, or wake up later), so it is
+    reported to the watchdog, which recycles a worker process after such a check.
+    Raises TimeoutError past the deadline (CleanupHung when only the loop's closing hung),
+    ProviderEscape for SystemExit, KeyboardInterrupt or GeneratorExit from the coroutine,
+    LoopStopped when the provider stopped the loop, or whatever else the coroutine raised.
     """
     result: list[BaseException | None] = []
+    finished = threading.Event()  # the coroutine itself returned
+    settled = threading.Event()  # the coroutine returned, or the thread ended
+
+    async def tracked() -> None:
+        try:
+            await coroutine()
+        except PROCESS_EXCEPTIONS as exc:  # as an ordinary exception: asyncio would re-raise it
+            raise ProviderEscape(exc) from exc  # out of its loop and leave its task unretrieved
+        finished.set()
+        settled.set()
 
     def target() -> None:
         try:
-            asyncio.run(asyncio.wait_for(coroutine(), timeout=timeout))
+            asyncio.run(asyncio.wait_for(tracked(), timeout=timeout))
             result.append(None)
+        except PROCESS_EXCEPTIONS as exc:
+            result.append(ProviderEscape(exc))
+        except RuntimeError as exc:
+            stopped = not finished.is_set() and str(exc).startswith("Event loop stopped")
+            result.append(LoopStopped(str(exc)) if stopped else exc)
         except BaseException as exc:  # handed to the calling thread
             result.append(exc)
+        finally:
+            settled.set()
 
     worker = threading.Thread(target=target, name="conformance-check", daemon=True)
     worker.start()
-    worker.join(timeout + _CANCEL_GRACE)
-    if worker.is_alive() or not result:
+    settled.wait(timeout + _CANCEL_GRACE)
+    if result or finished.is_set():  # ending, or closing its loop: give it the grace
+        worker.join(_CANCEL_GRACE)
+    if worker.is_alive():
+        watchdog.abandoned(worker)
+    if not result:
+        if finished.is_set():
+            raise CleanupHung(
+                "the provider answered, but left tasks that ignore cancellation: the event "
+                f"loop could not close within {_CANCEL_GRACE:g} s (asyncio.run never returns to "
+                "its caller)"
+            )
         raise TimeoutError(f"the check did not finish within {timeout:g} s")
     if result[0] is not None:
         raise result[0]
@@ -288,12 +344,92 @@ def run_case(
     check_timeout: float = DEFAULT_CHECK_TIMEOUT,
     provider_timeout: float = DEFAULT_PROVIDER_TIMEOUT,
 ) -> CaseOutcome:
+    """One check; tried once more when a timing verdict was inconclusive (a starved harness).
+
+    The second try's verdicts stand: a timing failure it shows with the harness running on time
+    is the provider's; one it shows while the harness is starved again stays inconclusive.
+    """
+    first = _run_case_once(
+        server, put, case, check_timeout=check_timeout, provider_timeout=provider_timeout
+    )
+    if not first.inconclusive:
+        return first
+    second = _run_case_once(
+        server, put, case, check_timeout=check_timeout, provider_timeout=provider_timeout
+    )
+    second.notes.append(
+        "Tried twice: the first try's timing coincided with the harness being starved "
+        f"({'; '.join(v.message for v in first.inconclusive)})."
+    )
+    return second
+
+
+#: The clause a check that never finished is blamed on: the provider did not honour a timeout.
+TIMEOUT_CLAUSE = "ER-4"
+
+
+def _timed_out_verdicts(
+    verdicts: list[Verdict], requested: bool, check_timeout: float, lag: float
+) -> list[Verdict]:
+    """A check that never finished fails ER-4 (or is inconclusive under a starved harness).
+
+    An unfinished observation shows only what already happened: a leaked secret (SE), an
+    exception that escaped (ER-8), a request already sent (RQ). Every other clause, the ones the
+    scenario exists for among them, is neither passed nor failed from it.
+    """
+    kept = [
+        v
+        for v in verdicts
+        if v.failed
+        and (
+            v.clause.startswith("SE-")
+            or v.clause == "ER-8"
+            or (requested and v.clause[:3] == "RQ-")
+        )
+    ]
+    message = (
+        f"the provider did not finish within {check_timeout:g} s (stopped by the per-check "
+        "timeout): it did not honour its own timeout"
+    )
+    if starvation.starved(lag):
+        kept.append(inconclusive(TIMEOUT_CLAUSE, f"{message}; but {starvation.describe(lag)}"))
+    else:
+        kept.append(failed(TIMEOUT_CLAUSE, message))
+    return kept
+
+
+def escaped_verdict(exc: ProviderEscape | LoopStopped) -> Verdict:
+    """ER-8 for provider code that raised SystemExit & co., or stopped its caller's loop."""
+    if isinstance(exc, LoopStopped):
+        return failed(
+            "ER-8",
+            "the provider stopped the event loop it was called on (loop.stop()): its caller got "
+            f"RuntimeError({exc}) instead of an answer or one of the profile's errors",
+        )
+    return failed(
+        "ER-8",
+        f"{exc} was raised by the provider's code during the check; only the profile's own error "
+        "types may escape (a provider must not end its caller's thread or program)",
+    )
+
+
+def _run_case_once(
+    server: FakeServer,
+    put: ProviderUnderTest,
+    case: Case,
+    *,
+    check_timeout: float,
+    provider_timeout: float,
+) -> CaseOutcome:
     scenario, mode = case.scenario, case.mode
     outcome = CaseOutcome(put.spec.id, scenario.name, mode, facts=put.facts())
     api_key = new_api_key()
     started = time.perf_counter()
     observation = Observation(mode=mode)
     declared: frozenset[str] = frozenset()
+    escape: ProviderEscape | LoopStopped | None = None
+    leftover = ""
+    window = starvation.open_window(server)
     with (
         server.session(scenario, put.dialect, api_key) as session,
         _collect_logs((api_key,)) as logs,
@@ -322,7 +458,10 @@ def run_case(
                     return
                 for turn in range(len(scenario.turns)):
                     began = time.perf_counter()
-                    observed = await put.profile.run_turn(provider, scenario, turn, mode)
+                    try:
+                        observed = await put.profile.run_turn(provider, scenario, turn, mode)
+                    except PROCESS_EXCEPTIONS as exc:  # the turn's error: judged (ER-8 ...)
+                        observed = TurnObservation(mode=mode, error=put.profile.classify(exc))
                     observed.started, observed.ended = began, time.perf_counter()
                     observation.turns.append(observed)
                     if observed.error is not None:
@@ -336,10 +475,17 @@ def run_case(
 
         try:
             run_with_deadline(drive, check_timeout)
+        except CleanupHung as exc:  # the answer is complete; the leftover tasks are RS-1's
+            leftover = str(exc)
         except TimeoutError:
             observation.timed_out = True
+        except ProviderEscape as exc:  # SystemExit ... while building or closing the provider
+            escape = exc
+        except LoopStopped as exc:
+            escape = exc
         except Exception as exc:  # building or closing the provider failed: not a clause verdict
             outcome.error = redact(f"{type(exc).__name__}: {exc}", session.secrets)
+        observation.harness_lag = window.worst()
         # The server finishes its side (a hold, a stall the client left) before anything is judged.
         _wait_until(lambda: all(e.done for e in session.snapshot()), _CLOSE_GRACE)
         _wait_until(lambda: not server.open_connections(session), _CLOSE_GRACE)
@@ -377,14 +523,17 @@ def run_case(
                 ),
             )
             if observation.timed_out:
-                primary = "ER-1" if scenario.is_error else ("CH-1" if mode == "chat" else "ST-1")
-                outcome.verdicts.append(
-                    failed(
-                        primary,
-                        f"the provider did not finish within {check_timeout:g} s "
-                        "(stopped by the per-check timeout)",
-                    )
+                outcome.verdicts = _timed_out_verdicts(
+                    outcome.verdicts,
+                    bool(record.exchanges),
+                    check_timeout,
+                    observation.harness_lag,
                 )
+            if escape is not None:
+                outcome.verdicts.append(escaped_verdict(escape))
+            if leftover:
+                outcome.verdicts = [v for v in outcome.verdicts if v.clause != "RS-1" or v.failed]
+                outcome.verdicts.append(failed("RS-1", leftover))
         else:
             # Honest verdicts: the clauses this scenario exists for are not applicable, not passed.
             outcome.verdicts = [not_applicable(c, outcome.not_applicable) for c in scenario.focus]
@@ -451,6 +600,16 @@ def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
 
     try:
         run_with_deadline(inspect, DEFAULT_CHECK_TIMEOUT)
+    except ProviderEscape as exc:
+        outcome.verdicts.append(escaped_verdict(exc))
+    except TimeoutError:
+        outcome.verdicts.append(
+            failed(
+                TIMEOUT_CLAUSE,
+                f"building the provider and reading its name did not finish within "
+                f"{DEFAULT_CHECK_TIMEOUT:g} s (stopped by the per-check timeout)",
+            )
+        )
     except Exception as exc:
         outcome.error = redact(f"cannot build the provider: {type(exc).__name__}: {exc}", [api_key])
     return outcome

@@ -7,8 +7,9 @@ the same monotonic clock.
 
 from __future__ import annotations
 
+from conformance.isolation import starvation
 from conformance.judge.case import CaseRecord
-from conformance.judge.verdict import Verdict, check, failed
+from conformance.judge.verdict import Verdict, check, failed, inconclusive
 from conformance.observation import ObservedError
 from conformance.scenarios.model import Fault
 from conformance.server.session import Exchange
@@ -72,10 +73,14 @@ def _expected_error(
             f"expected {category!r}"
         )
     if category == "timeout" and elapsed > case.provider_timeout + TIMEOUT_SLACK:
-        problems.append(
+        late = (
             f"turn {index} ({case.mode}): the stall was reported after {elapsed:.2f} s; the "
             f"provider was built with timeout={case.provider_timeout:g} s"
         )
+        lag = case.observation.harness_lag
+        if not problems and starvation.starved(lag):
+            return inconclusive(clause, f"{late}; but {starvation.describe(lag)}")
+        problems.append(late)
     return check(clause, problems)
 
 
@@ -128,18 +133,16 @@ def _hold(case: CaseRecord, index: int) -> list[Verdict]:
     else:
         resumed = exchange.written_at[held + 1]
         late = texts[0].at - resumed
-        verdicts.append(
-            check(
-                "ST-4",
-                []
-                if late < 0
-                else [
-                    f"turn {index}: the first text chunk was yielded {late:.3f} s after the server "
-                    "wrote the rest of the stream; the server had held the stream after the first "
-                    "text, so the provider buffered the answer instead of streaming it"
-                ],
-            )
+        lag = case.observation.harness_lag
+        buffered = (
+            f"turn {index}: the first text chunk was yielded {late:.3f} s after the server "
+            "wrote the rest of the stream; the server had held the stream after the first "
+            "text, so the provider buffered the answer instead of streaming it"
         )
+        if late >= 0 and starvation.starved(lag):
+            verdicts.append(inconclusive("ST-4", f"{buffered}; but {starvation.describe(lag)}"))
+        else:
+            verdicts.append(check("ST-4", [] if late < 0 else [buffered]))
     if case.scenario.stop_after_chunks:
         verdicts.append(
             check(

@@ -21,16 +21,19 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 
 from conformance.canonical import Mode
-from conformance.judge import failed, not_applicable, passed
+from conformance.judge import Verdict, failed, not_applicable, passed
 from conformance.profiles import Connection
 from conformance.properties.catalogue import Property
 from conformance.properties.settings import PropertyProfile
 from conformance.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
+    TIMEOUT_CLAUSE,
     Case,
     CaseOutcome,
+    ProviderEscape,
     ProviderUnderTest,
+    escaped_verdict,
     new_api_key,
     run_case,
     run_with_deadline,
@@ -86,6 +89,7 @@ def declared_capabilities(put: ProviderUnderTest, server: FakeServer) -> frozens
 
 
 def _relevant_failures(outcome: CaseOutcome, clauses: tuple[str, ...]) -> list[str]:
+    clauses = (*clauses, TIMEOUT_CLAUSE)  # an example that never finished fails the property
     problems = [v.headline() for v in outcome.verdicts if v.failed and v.clause in clauses]
     if outcome.error is not None:
         problems.append(f"error: {outcome.error}")
@@ -124,7 +128,11 @@ def run_property(
 ) -> CaseOutcome:
     clauses = prop.clauses[mode]
     outcome = CaseOutcome(put.spec.id, prop.id, mode, facts=put.facts())
-    declared = declared_capabilities(put, server)
+    try:
+        declared = declared_capabilities(put, server)
+    except ProviderEscape as exc:  # SystemExit & co. from building the provider: ER-8
+        outcome.verdicts = [escaped_verdict(exc)]
+        return outcome
     outcome.facts["declared"] = sorted(declared)
     missing = sorted(prop.requirements(mode) - declared)
     if missing:
@@ -135,6 +143,7 @@ def run_property(
     outcome.facts["property"] = {"profile": profile.name, "seed": chosen}
     found = _Found()
     examples = 0
+    unsettled: list[Verdict] = []  # inconclusive timing (a starved harness), never a pass
 
     @hypothesis_seed(chosen)
     @profile.settings()
@@ -149,6 +158,7 @@ def run_property(
             check_timeout=check_timeout,
             provider_timeout=provider_timeout,
         )
+        unsettled.extend(result.inconclusive[:1] if not unsettled else ())
         problems = _relevant_failures(result, clauses)
         if problems:
             found.scenario, found.outcome = scenario, result
@@ -172,7 +182,7 @@ def run_property(
             if no_calls and c in _TOOL_CLAUSES
             else passed(c, held)
             for c in clauses
-        ]
+        ] + unsettled
         return outcome
     return _failure(
         outcome,
@@ -220,7 +230,7 @@ def _failure(
     arguments = replay_arguments or ["--provider", put.spec.target, "--dialect", put.dialect.name]
     command = " ".join(["provider-conformance", "replay", str(path), *arguments])
     where = f"(property {prop.id}, {profile.name} profile, seed {seed})"
-    broken = [v for v in minimal.verdicts if v.failed and v.clause in clauses]
+    broken = [v for v in minimal.verdicts if v.failed and v.clause in (*clauses, TIMEOUT_CLAUSE)]
     if minimal.error is not None and not broken:
         broken = [failed(clauses[0], f"the check broke: {minimal.error}")]
     # The first message carries the replay command: reports show messages, not notes.

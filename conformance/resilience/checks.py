@@ -45,7 +45,9 @@ from conformance.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
     CaseOutcome,
+    ProviderEscape,
     ProviderUnderTest,
+    escaped_verdict,
     new_api_key,
     run_with_deadline,
 )
@@ -821,6 +823,8 @@ def run_resilience_check(
         verdicts.append(
             failed(clause, f"the check did not finish within {check_timeout:g} s (stopped)")
         )
+    except ProviderEscape as exc:  # SystemExit ... from provider code: its failure, not ours
+        verdicts.append(escaped_verdict(exc))
     except Exception as exc:  # building the provider failed: not a clause verdict
         outcome.error = redact(f"{type(exc).__name__}: {exc}", (api_key,))
     finally:
