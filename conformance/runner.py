@@ -299,6 +299,10 @@ def run_case(
                 if missing:
                     outcome.not_applicable = f"the provider does not declare {', '.join(missing)}"
                     return
+                inexpressible = put.dialect.cannot_express(scenario, mode)
+                if inexpressible is not None:
+                    outcome.not_applicable = inexpressible
+                    return
                 for turn in range(len(scenario.turns)):
                     began = time.perf_counter()
                     observed = await put.profile.run_turn(provider, scenario, turn, mode)
