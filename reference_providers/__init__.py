@@ -42,6 +42,7 @@ from reference_providers.errors import (
     ServerError,
 )
 from reference_providers.gemini import GeminiProvider
+from reference_providers.gigachat import GigaChatProvider
 from reference_providers.http_provider import HttpProvider
 from reference_providers.ollama_chat import OllamaProvider
 from reference_providers.openai_compatible import OpenAICompatibleProvider
@@ -59,6 +60,7 @@ __all__ = [
     "CompletionResponse",
     "ErrorCategory",
     "GeminiProvider",
+    "GigaChatProvider",
     "HttpProvider",
     "InvalidRequestError",
     "InvalidResponseError",

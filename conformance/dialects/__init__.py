@@ -20,6 +20,7 @@ BUILTIN: dict[str, str] = {
     "anthropic-messages": "conformance.dialects.anthropic_messages:AnthropicMessagesDialect",
     "ollama-chat": "conformance.dialects.ollama_chat:OllamaChatDialect",
     "gemini": "conformance.dialects.gemini:GeminiDialect",
+    "gigachat": "conformance.dialects.gigachat:GigaChatDialect",
 }
 
 ENTRY_POINT_GROUP = "provider_conformance.dialects"

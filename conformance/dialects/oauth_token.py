@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Literal
 from urllib.parse import parse_qs
 
-from conformance.canonical import ToolCall, Usage
+from conformance.canonical import Mode, ToolCall, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.errors import UsageError
 from conformance.scenarios.model import ErrorReply, Reply, Scenario
@@ -161,6 +161,9 @@ class OAuthTokenDialect(Dialect):
 
     def tool_call_key(self, call: ToolCall) -> str:
         return self.inner.tool_call_key(call)
+
+    def cannot_express(self, scenario: Scenario, mode: Mode) -> str | None:
+        return self.inner.cannot_express(scenario, mode)
 
     def unknown_endpoint(self, method: str, path: str) -> WireResponse:
         return self.inner.unknown_endpoint(method, path)
