@@ -49,6 +49,7 @@ from reference_providers.openai_compatible import OpenAICompatibleProvider
 from reference_providers.openai_responses import OpenAIResponsesProvider
 from reference_providers.sse import ServerSentEvent, SSEDecoder
 from reference_providers.tool_call_accumulator import ToolCallAccumulator
+from reference_providers.yandexgpt import YandexGPTProvider
 
 __all__ = [
     "ERROR_CLASSES",
@@ -83,6 +84,7 @@ __all__ = [
     "ToolCallAccumulator",
     "ToolDefinition",
     "Usage",
+    "YandexGPTProvider",
     "api_error_message",
     "category_for_status",
     "error_from_payload",

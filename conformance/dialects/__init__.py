@@ -21,6 +21,7 @@ BUILTIN: dict[str, str] = {
     "ollama-chat": "conformance.dialects.ollama_chat:OllamaChatDialect",
     "gemini": "conformance.dialects.gemini:GeminiDialect",
     "gigachat": "conformance.dialects.gigachat:GigaChatDialect",
+    "yandexgpt": "conformance.dialects.yandexgpt:YandexGPTDialect",
 }
 
 ENTRY_POINT_GROUP = "provider_conformance.dialects"
