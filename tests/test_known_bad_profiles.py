@@ -217,10 +217,14 @@ GOOD: tuple[Target, ...] = (
     Target(OpenAIProvider, "execute"),
 )
 
+# The stand-ins copy real classes, which do not all read the shapes only some servers send
+# (scenarios tagged wire-shape); those are proven on the reference providers instead
+# (tests/test_known_bad_wire_shapes.py).
 GOOD_CASES = [
     (target, name, mode)
     for target in GOOD
     for name, scenario in sorted(SCENARIOS.items())
+    if "wire-shape" not in scenario.tags
     for mode in scenario.modes
 ]
 

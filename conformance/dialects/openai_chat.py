@@ -192,7 +192,8 @@ class OpenAIChatDialect(Dialect):
                     },
                 }
                 events.append(chunk({"tool_calls": [opener]}))
-            elif step.kind == "delta":
+            elif step.kind == "delta" and texts[step.call] is not None:
+                # (`"arguments": null` is the whole of a call's arguments: nothing follows it.)
                 events.append(chunk({"tool_calls": [_continuation(index, call, step.piece, wire)]}))
         events.append(chunk({}, finish=reply.effective_stop_reason))
         if include_usage and reply.usage is not None:
