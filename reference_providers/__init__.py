@@ -42,6 +42,7 @@ from reference_providers.errors import (
     ServerError,
 )
 from reference_providers.gemini import GeminiProvider
+from reference_providers.gemini_vertex import GeminiVertexProvider
 from reference_providers.gigachat import GigaChatProvider
 from reference_providers.http_provider import HttpProvider
 from reference_providers.ollama_chat import OllamaProvider
@@ -61,6 +62,7 @@ __all__ = [
     "CompletionResponse",
     "ErrorCategory",
     "GeminiProvider",
+    "GeminiVertexProvider",
     "GigaChatProvider",
     "HttpProvider",
     "InvalidRequestError",

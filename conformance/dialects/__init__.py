@@ -20,6 +20,7 @@ BUILTIN: dict[str, str] = {
     "anthropic-messages": "conformance.dialects.anthropic_messages:AnthropicMessagesDialect",
     "ollama-chat": "conformance.dialects.ollama_chat:OllamaChatDialect",
     "gemini": "conformance.dialects.gemini:GeminiDialect",
+    "gemini-vertex": "conformance.dialects.gemini_vertex:GeminiVertexDialect",
     "gigachat": "conformance.dialects.gigachat:GigaChatDialect",
     "yandexgpt": "conformance.dialects.yandexgpt:YandexGPTDialect",
 }
