@@ -22,6 +22,7 @@ BUILTIN: dict[str, str] = {
     "gemini": "conformance.dialects.gemini:GeminiDialect",
     "gemini-vertex": "conformance.dialects.gemini_vertex:GeminiVertexDialect",
     "gigachat": "conformance.dialects.gigachat:GigaChatDialect",
+    "gigachat-token-errors": "conformance.dialects.gigachat:GigaChatTokenErrorsDialect",
     "yandexgpt": "conformance.dialects.yandexgpt:YandexGPTDialect",
 }
 

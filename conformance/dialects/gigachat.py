@@ -277,3 +277,14 @@ def _finish(reply: Reply) -> str:
 
 def _state_id(turn: int) -> str:
     return f"00000000-0000-4000-8000-{turn:012d}"
+
+
+class GigaChatTokenErrorsDialect(GigaChatDialect):
+    """`gigachat` whose token endpoint answers with the scenario's HTTP error (`{"code",
+    "message"}`), so the ER clauses judge what a provider makes of a failing token exchange."""
+
+    default_errors_at: ClassVar[ErrorsAt] = "token"
+
+    def __init__(self, inner: Dialect | None = None, *, errors_at: ErrorsAt | None = None) -> None:
+        super().__init__(inner, errors_at=errors_at)
+        self.name = "gigachat-token-errors"  # type: ignore[misc]

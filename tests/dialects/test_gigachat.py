@@ -139,3 +139,12 @@ ROWS = (
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_known_bad_gigachat_provider_is_caught(server: FakeServer, row: Row) -> None:
     assert_caught(row, harness.run_check(server, row.provider, "gigachat", row.scenario, row.mode))
+
+
+def test_token_endpoint_errors_are_judged_too(server: FakeServer) -> None:
+    run = harness.run_check(server, GigaChatProvider, "gigachat-token-errors", "error_429", "chat")
+    assert_passes(run.outcome)
+    transcript = str(run.outcome.transcript)
+    assert "/api/v2/oauth" in transcript and "/api/v1/chat/completions" not in transcript
+    assert "HTTP/1.1 429" in transcript and '"code": 429' in transcript
+    assert {v.clause for v in run.outcome.verdicts if v.outcome == "pass"} >= {"ER-1", "ER-2"}
