@@ -351,6 +351,7 @@ def run_case(
                 declared=declared,
                 provider_timeout=connection.timeout,
                 inexpressible=frozenset(put.profile.not_applicable),
+                parameters=put.profile.request_parameters,
             )
             outcome.verdicts = judge_case(record)
             if observation.timed_out:

@@ -34,6 +34,8 @@ class CanonicalRequest:
     #: (clause id, what is wrong): things a real API would reject or misread.
     problems: tuple[tuple[str, str], ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
+    top_p: float | None = None
+    stop: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ class Dialect(ABC):
     #: The optional wire shapes (scenarios.model.WIRE_FEATURES) this API can carry; a scenario
     #: needing another is not applicable here, never passed.
     wire_features: ClassVar[frozenset[str]] = frozenset()
+    #: Optional request parameters (RequestSpec: "top_p", "stop") this wire carries and
+    #: `parse_request` reads back; RQ-3 judges only those.
+    request_parameters: ClassVar[frozenset[str]] = frozenset()
 
     def cannot_express(self, scenario: Scenario, mode: Mode) -> str | None:
         """Why this wire cannot carry what `scenario` needs in `mode`, or None if it can."""

@@ -55,6 +55,8 @@ class GigaChatChatDialect(OpenAIChatDialect):
     tool_call_ids: ClassVar[bool] = False
     #: Arguments are a JSON object, calls come whole and one at a time: no optional shape fits.
     wire_features: ClassVar[frozenset[str]] = frozenset()
+    #: GigaChat takes top_p; it has no stop sequences.
+    request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p"})
 
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         if method == "POST" and path.rstrip("/") == "/api/v1/chat/completions":
@@ -230,6 +232,7 @@ class GigaChatChatDialect(OpenAIChatDialect):
             messages=tuple(messages),
             tools=tools,
             problems=tuple(problems),
+            top_p=body.get("top_p"),
         )
 
 

@@ -85,6 +85,7 @@ class OAuthTokenDialect(Dialect):
         self.stream_content_type = inner.stream_content_type  # type: ignore[misc]
         self.tool_call_ids = inner.tool_call_ids  # type: ignore[misc]
         self.wire_features = inner.wire_features  # type: ignore[misc]
+        self.request_parameters = inner.request_parameters  # type: ignore[misc]
         self.token_path = inner.base_path.rstrip("/") + TOKEN_SUFFIX
         self.credential_description = (  # type: ignore[misc]
             f"'Authorization: Basic <key>' at POST {self.token_path}, then "

@@ -54,6 +54,7 @@ class OpenAIChatDialect(Dialect):
     #: Arguments travel as text, calls have an index, content may be a list of parts: every
     #: optional shape the scenarios know is an OpenAI-compatible server's.
     wire_features: ClassVar[frozenset[str]] = frozenset(WIRE_FEATURES)
+    request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p", "stop"})
 
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         if method == "POST" and path.rstrip("/") == "/v1/chat/completions":
@@ -360,6 +361,8 @@ class OpenAIChatDialect(Dialect):
             tools=tools,
             problems=tuple(problems),
             extras={"stream_options": body.get("stream_options")},
+            top_p=body.get("top_p"),
+            stop=_stop_sequences(body.get("stop")),
         )
 
 
@@ -446,6 +449,15 @@ def _requested_model(request: RecordedRequest) -> str | None:
     body = request.json()
     model = body.get("model") if isinstance(body, dict) else None
     return model if isinstance(model, str) else None
+
+
+def _stop_sequences(stop: Any) -> tuple[str, ...] | None:
+    """`stop` as OpenAI takes it: one string or a list of them."""
+    if isinstance(stop, str):
+        return (stop,)
+    if isinstance(stop, list):
+        return tuple(str(s) for s in stop)
+    return None
 
 
 def _content_texts(content: Any) -> list[str]:

@@ -152,6 +152,10 @@ class RequestSpec:
     model: str = DEFAULT_MODEL
     temperature: float = DEFAULT_TEMPERATURE
     max_tokens: int = DEFAULT_MAX_TOKENS
+    #: Further sampling parameters, sent only when set; RQ-3 checks each reaches the wire where
+    #: the profile's interface accepts it and the dialect's wire carries it.
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
 
 
 #: Wire shapes a scenario may need that only some dialects can express, with what each is.
@@ -352,6 +356,8 @@ class Scenario:
                 "model": self.request.model,
                 "temperature": self.request.temperature,
                 "max_tokens": self.request.max_tokens,
+                "top_p": self.request.top_p,
+                "stop": list(self.request.stop),
                 "system": self.request.system,
                 "messages": [{"role": m.role, "content": m.content} for m in self.request.messages],
                 "tools": [tool.as_json() for tool in self.request.tools],
