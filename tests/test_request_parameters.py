@@ -64,3 +64,32 @@ def test_openai_chat_reads_stop_as_a_string_or_a_list() -> None:
 
 def _json(value: Any) -> str:
     return json.dumps(value)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "path", "body", "read"),
+    [
+        ("anthropic-messages", "/v1/messages", {"top_p": 0.5, "stop_sequences": ["x"]}, ("x",)),
+        (
+            "gemini",
+            "/v1beta/models/m:generateContent",
+            {"contents": [], "generationConfig": {"topP": 0.5, "stopSequences": ["x"]}},
+            ("x",),
+        ),
+        ("openai-responses", "/v1/responses", {"model": "m", "input": "hi", "top_p": 0.5}, None),
+        (
+            "gigachat",
+            "/api/v1/chat/completions",
+            {"model": "m", "messages": [], "top_p": 0.5},
+            None,
+        ),
+    ],
+)
+def test_each_wire_reads_the_parameters_it_carries(
+    dialect: str, path: str, body: dict[str, Any], read: tuple[str, ...] | None
+) -> None:
+    wire = get_dialect(dialect)
+    request = RecordedRequest("POST", path, path, (), json.dumps(body).encode(), 0, 0)
+    parsed = wire.parse_request(request)
+    assert parsed.top_p == 0.5 and parsed.stop == read
+    assert ("stop" in wire.request_parameters) is (read is not None)

@@ -89,6 +89,8 @@ class AnthropicMessagesDialect(Dialect):
     corpus_folder: ClassVar[str | None] = "anthropic"
     #: A streamed tool_use input is JSON text (partial_json); a complete message's is an object.
     wire_features: ClassVar[frozenset[str]] = frozenset({"unparsable_tool_arguments"})
+    #: `top_p` and `stop_sequences`.
+    request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p", "stop"})
 
     def cannot_express(self, scenario: Scenario, mode: Mode) -> str | None:
         if mode == "chat" and "unparsable_tool_arguments" in scenario.wire_features(mode):
@@ -458,7 +460,13 @@ class AnthropicMessagesDialect(Dialect):
             messages=tuple(messages),
             tools=tools,
             problems=tuple(problems),
+            top_p=body.get("top_p"),
+            stop=_strings(body.get("stop_sequences")),
         )
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    return tuple(str(v) for v in value) if isinstance(value, list) else None
 
 
 def _headers() -> dict[str, str]:

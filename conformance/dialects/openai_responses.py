@@ -97,6 +97,8 @@ class OpenAIResponsesDialect(Dialect):
     corpus_folder: ClassVar[str | None] = "openai_responses"
     #: Arguments travel as JSON text; calls are items, not indexed fragments.
     wire_features: ClassVar[frozenset[str]] = frozenset({"unparsable_tool_arguments"})
+    #: The Responses API takes `top_p` and has no stop sequences.
+    request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p"})
 
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         if method == "POST" and path.rstrip("/") == "/v1/responses":
@@ -376,6 +378,7 @@ class OpenAIResponsesDialect(Dialect):
             tools=tuple(tools),
             problems=tuple(problems),
             extras={"instructions": instructions, "store": body.get("store")},
+            top_p=body.get("top_p"),
         )
 
 
