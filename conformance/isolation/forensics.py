@@ -64,6 +64,15 @@ class WorkerFiles:
 
         os._exit = recording_exit  # type: ignore[assignment]
 
+    def disarm(self) -> None:
+        """Undo `arm` when the worker ends normally: its fault file is closed, not leaked."""
+        global _fault_file
+        os._exit = _real_exit
+        if _fault_file is not None:
+            faulthandler.disable()
+            _fault_file.close()
+            _fault_file = None
+
     def started(self, nodeid: str, outcome: dict[str, Any]) -> None:
         data = {"nodeid": nodeid, "started": time.time(), "outcome": outcome}
         self.running.write_text(json.dumps(data), encoding="utf-8")

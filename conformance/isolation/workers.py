@@ -159,6 +159,10 @@ class WorkerSide(_OutputCap):
             _, hard = resource.getrlimit(resource.RLIMIT_AS)
             resource.setrlimit(resource.RLIMIT_AS, (size if hard < 0 else min(size, hard), hard))
 
+    def pytest_unconfigure(self) -> None:
+        if self._files is not None:
+            self._files.disarm()
+
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, Any, None]:
         if self._recycle:
