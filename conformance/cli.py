@@ -264,6 +264,27 @@ def _check_inputs(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    folder = Path(args.report_dir) if args.report_dir is not None else None
+    created = folder is not None and not folder.exists()
+    try:
+        return _run_checked(args)
+    except UsageError:
+        if created and folder is not None:
+            _remove_empty_folders(folder)  # a usage error leaves nothing behind
+        raise
+
+
+def _remove_empty_folders(folder: Path) -> None:
+    """Remove `folder` and the folders under it, as long as no file was written there."""
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir():
+            with contextlib.suppress(OSError):
+                path.rmdir()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+def _run_checked(args: argparse.Namespace) -> int:
     _check_inputs(args)
     pytest_args = [
         "-c",

@@ -412,3 +412,18 @@ def test_serve_on_a_busy_port_is_one_line() -> None:
         )
     line = _one_error_line(result)
     assert f"--port {port}: cannot listen on it" in line
+
+
+def test_a_usage_error_leaves_no_report_folder_behind(tmp_path: Path) -> None:
+    """The report folder is created early to prove it can be written; a usage error found
+    later (here: a provider that does not import) removes it again when it is still empty."""
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--provider", "nosuch_module_x:P"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(ERROR_PREFIX)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
