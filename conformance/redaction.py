@@ -66,6 +66,15 @@ def secret_forms(secret: str) -> tuple[set[str], set[str]]:
     return folded, exact
 
 
+def mentions(text: str, secret: str) -> bool:
+    """Whether `text` holds `secret` in any form a reader could decode: SE-1 fails a provider
+    that logs its key upper-cased, base64-encoded (a Basic header) or percent-encoded as surely
+    as one that logs it plain."""
+    folded, exact = secret_forms(secret)
+    lowered = text.casefold()
+    return any(form.casefold() in lowered for form in folded) or any(f in text for f in exact)
+
+
 def _harness_key_patterns() -> list[str]:
     """Every harness key by shape: plain (any case) and inside base64 at any alignment."""
     plain = re.escape(HARNESS_KEY_PREFIX) + f"[0-9a-fA-F]{{{_HARNESS_KEY_HEX}}}"

@@ -127,6 +127,7 @@ ROWS: tuple[Row, ...] = (
     Row(bad.RetryAfterIgnored, "ER-2", "error_429", "chat", ("retry-after None, expected 7",)),
     Row(bad.UnreadStreamedErrorBody, "ER-8", "error_401", "stream", ("httpx.ResponseNotRead",)),
     Row(bad.KeyInErrorMessage, "SE-1", "error_401", "chat", ("contains the API key",)),
+    Row(bad.LogsEncodedKey, "SE-1", "text_plain", "chat", ("log line(s) contain the API key",)),
 )
 
 

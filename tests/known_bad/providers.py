@@ -8,7 +8,9 @@ the planted bug and not for some unrelated difference: the test asserts exactly 
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -533,3 +535,15 @@ class KeyInErrorMessage(OpenAICompatibleProvider):
         error.message = f"{error.message} (request headers: {self._headers()})"
         error.args = (error.message,)
         return error
+
+
+class LogsEncodedKey(OpenAICompatibleProvider):
+    """SE-1: logs a Basic credential for "debugging": the key, base64-encoded inside `user:key`.
+
+    base64 is an encoding, not a secret: anyone reading the log decodes it in one step.
+    """
+
+    async def chat(self, *args: Any, **kwargs: Any) -> Any:
+        token = base64.b64encode(f"user:{self._api_key}".encode()).decode("ascii")
+        logging.getLogger("known_bad.debug").info("Authorization: Basic %s", token)
+        return await super().chat(*args, **kwargs)
