@@ -68,19 +68,55 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
+        allow_abbrev=False,  # a pytest option passed on is never mistaken for one of ours
         help="run the suite and write reports",
         description="Run the suite against --provider (or, with none, every bundled reference "
-        "provider) and write the reports.",
+        "provider) and write the reports. Options this command does not know, and test ids "
+        "(as pytest prints them), are passed on to pytest: -x, --show-capture=no, "
+        "'::TestProviderConformance::test_scenario[...]'.",
+        epilog="Select by clause: -k ST-3 (ids name the clauses each check judges) or "
+        "-m ST_3 (a marker per clause). Rerun what failed last time: --lf.",
     )
     _add_check_options(run)
-    run.add_argument("--scenario", action="append", default=[], metavar="NAME")
+    run.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this scenario (or property-*, resilience check); repeatable",
+    )
+    run.add_argument(
+        "-k",
+        dest="keyword",
+        metavar="EXPR",
+        help="run only the checks whose id matches EXPR, as pytest -k: a clause (ST-3), a "
+        "scenario (text_plain), a provider, a mode (stream), with and/or/not",
+    )
+    run.add_argument(
+        "-m",
+        dest="markexpr",
+        metavar="EXPR",
+        help="run only the checks marked EXPR: one marker per clause, ST_3 for ST-3",
+    )
+    run.add_argument(
+        "--lf",
+        "--last-failed",
+        dest="last_failed",
+        action="store_true",
+        help="rerun only the checks that failed in the last run with the same --report-dir "
+        "(the record is kept under DIR/.pytest-cache, not the working directory)",
+    )
     run.add_argument(
         "--report-dir",
         default="reports",
         metavar="DIR",
         help="where reports go (default: ./reports)",
     )
-    run.add_argument("--no-provider-coverage", action="store_true")
+    run.add_argument(
+        "--no-provider-coverage",
+        action="store_true",
+        help="do not measure which lines of the provider's own code the checks ran",
+    )
     run.add_argument(
         "-n",
         "--workers",
@@ -263,6 +299,13 @@ def _check_inputs(args: argparse.Namespace) -> None:
         writable_report_dir("--report-dir", args.report_dir)
 
 
+def _cache_args(report_dir: str | None) -> list[str]:
+    """pytest's cache (what --lf reads) under the report folder; none without one."""
+    if report_dir is None:
+        return ["-p", "no:cacheprovider"]
+    return ["-o", f"cache_dir={Path(report_dir).resolve() / '.pytest-cache'}"]
+
+
 def _run(args: argparse.Namespace) -> int:
     _check_inputs(args)
     pytest_args = [
@@ -270,8 +313,7 @@ def _run(args: argparse.Namespace) -> int:
         os.devnull,
         "--rootdir",
         os.getcwd(),
-        "-p",
-        "no:cacheprovider",
+        *_cache_args(args.report_dir),
         "-q" if not args.verbose else "-v",
         "-rfE",
         # The suite fails with its own messages, not asserts; and this module has imported
@@ -330,6 +372,13 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args += ["--model", args.model]
     for reference in args.registry:
         pytest_args += ["--registry", reference]
+    if getattr(args, "keyword", None):
+        pytest_args += ["-k", args.keyword]
+    if getattr(args, "markexpr", None):
+        pytest_args += ["-m", args.markexpr]
+    if getattr(args, "last_failed", False):
+        pytest_args.append("--lf")
+    pytest_args += getattr(args, "pytest_args", [])
     usage_errors = _PytestUsageErrors()
     result = _RunResult()
     code = int(pytest.main(pytest_args, plugins=[usage_errors, result]))
@@ -461,7 +510,10 @@ def _show(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "run":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra  # `run` hands what it does not know to pytest (-x, test ids)
     handlers = {
         "run": _run,
         "replay": _replay,

@@ -20,7 +20,7 @@ from conformance.clauses import GROUPS, clause_sort_key
 
 MODES = ("auto", "live", "lines", "off")
 #: The suite's test ids: `test_identity[<provider>]`, `test_scenario[<provider>:<case>]`, ...
-_PARAMETRIZED = re.compile(r"::test_\w+\[(?P<provider>[^:\]]+)(:[^\]]*)?\]$")
+_PARAMETRIZED = re.compile(r"::test_\w+\[(?P<provider>[^:@\]]+)([:@][^\]]*)?\]$")
 
 
 def provider_of(nodeid: str) -> str | None:
