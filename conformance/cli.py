@@ -99,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
         help="run only the checks marked EXPR: one marker per clause, ST_3 for ST-3",
     )
     run.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        help="capture log records from LEVEL up with each failure, every library's (default: "
+        "the provider's own at any level, httpx, openai and other libraries' from WARNING)",
+    )
+    run.add_argument(
         "--lf",
         "--last-failed",
         dest="last_failed",
@@ -376,6 +382,8 @@ def _run(args: argparse.Namespace) -> int:
         pytest_args += ["-k", args.keyword]
     if getattr(args, "markexpr", None):
         pytest_args += ["-m", args.markexpr]
+    if getattr(args, "log_level", None):
+        pytest_args += ["--log-level", args.log_level]
     if getattr(args, "last_failed", False):
         pytest_args.append("--lf")
     pytest_args += getattr(args, "pytest_args", [])

@@ -32,8 +32,10 @@ from conformance.provider_files import (
     load_providers_file,
 )
 from conformance.pytest_redaction import RedactionPlugin
+from conformance.quiet_logs import quiet_captured_logs
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.exit_codes import report_exit_code
+from conformance.report.failure_summary import failure_lines
 from conformance.report.harness_errors import (
     IDENTITY_CLAUSES,
     harness_error_text,
@@ -401,6 +403,19 @@ class ConformanceState:
             if not only or check.name in only
             for mode in check.modes
         ]
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None, None, None]:
+        """The failing clauses, one line each, before pytest's failure details (which follow)."""
+        lines = failure_lines(self.outcomes, self.report) if not self.is_worker else []
+        if lines:
+            terminalreporter.write_sep("=", "failing clauses (details below)")
+            for line in lines:
+                terminalreporter.write_line(line)
+        return (yield)
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        quiet_captured_logs(session.config)  # the logging plugin exists from here on
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if config.option.xmlpath and not self.is_worker:

@@ -155,7 +155,7 @@ class VictorProfile(Profile):
         return provider.name
 
     async def close(self, provider: Any) -> None:
-        await provider.close()
+        await common.await_close(provider, "victor")
 
     # -- driving --------------------------------------------------------------------------
 

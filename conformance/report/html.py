@@ -370,7 +370,10 @@ def _grid(providers: Sequence[Mapping[str, Any]], clauses: Mapping[str, Mapping[
         f'<ul class="legend" aria-label="legend">{legend}</ul>'
         '<p class="hint">The number is how many checks judged the clause. A failing cell opens '
         "its checks: messages, wire transcript and the command that reproduces them. "
-        "<i>Not run</i> means no check of this run exercised the clause: never a pass.</p>"
+        "<i>Not run</i> means no check of this run exercised the clause: never a pass. "
+        "<i>Declared but broken</i>: the provider declares the capability the clause exercises "
+        "(<code>capabilities()</code>), and it does not work; undeclared, the check would be "
+        "not applicable.</p>"
         '<p class="js-only"><label><input type="checkbox" id="hide-unjudged"> '
         "Hide clauses no check of this run exercised</label></p>"
         '<div class="table-wrap"><table class="grid" id="grid">'
