@@ -38,6 +38,7 @@ from conformance.profiles import available_profiles
 from conformance.provider_files import reference_providers_file
 from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
+from conformance.runner import DEFAULT_CHECK_TIMEOUT, DEFAULT_PROVIDER_TIMEOUT
 from conformance.scenarios import bundled_scenarios, load_file, load_scenarios
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -231,24 +232,64 @@ def _parser() -> argparse.ArgumentParser:
 def _add_check_options(command: argparse.ArgumentParser) -> None:
     """What decides how each check runs: shared by `run` and `replay`, so a replay command can
     repeat every option the run that found the failure had."""
-    command.add_argument("--provider", action="append", default=[], metavar="MODULE:CLASS")
-    command.add_argument("--providers-file", metavar="FILE")
-    command.add_argument("--dialect", default="openai-chat")
-    command.add_argument("--profile", default="native")
-    command.add_argument("--profile-option", action="append", default=[], metavar="KEY=VALUE")
-    command.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    command.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="MODULE:CLASS",
+        help="the provider class (or a factory function) to judge; repeatable. It must be "
+        "importable: install it, or run with PYTHONPATH=<its folder>",
+    )
+    command.add_argument(
+        "--providers-file",
+        metavar="FILE",
+        help="a YAML file listing providers, each with target (or factory), dialect, profile, "
+        "id and options (schemas/providers.schema.json)",
+    )
+    command.add_argument(
+        "--dialect",
+        default="openai-chat",
+        help="the API the provider speaks, served by the fake server (default: openai-chat; "
+        "'provider-conformance list dialects'), or module:Class of your own",
+    )
+    command.add_argument(
+        "--profile",
+        default="native",
+        help="the interface the provider offers (default: native; 'provider-conformance list "
+        "profiles', docs/profiles.md), or module:Class of your own",
+    )
+    command.add_argument(
+        "--profile-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option of the profile (types_module=...), or an extra constructor argument "
+        "of the provider; VALUE env:NAME reads a secret from the environment; repeatable",
+    )
+    command.add_argument(
+        "--scenarios-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also load the scenario files (*.yaml) of DIR; repeatable",
+    )
     command.add_argument(
         "--wire-corpus",
         metavar="DIR",
         help="also replay each dialect's recorded streams found under DIR",
     )
     command.add_argument(
-        "--check-timeout", type=argument_type("--check-timeout", positive_seconds), metavar="S"
+        "--check-timeout",
+        type=argument_type("--check-timeout", positive_seconds),
+        metavar="S",
+        help=f"stop a check after S seconds (default {DEFAULT_CHECK_TIMEOUT:g})",
     )
     command.add_argument(
         "--provider-timeout",
         type=argument_type("--provider-timeout", positive_seconds),
         metavar="S",
+        help=f"the timeout the provider is built with (default {DEFAULT_PROVIDER_TIMEOUT:g}); "
+        "stall scenarios set their own",
     )
     command.add_argument(
         "--capabilities",
@@ -531,10 +572,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         **REPORT_COMMANDS,
     }
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then ours to handle
+        return code
     except UsageError as exc:
         print(f"provider-conformance: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        return _reader_left()
+
+
+def _reader_left() -> int:
+    """`provider-conformance show scenario X | head`: the reader stopped, which is no error.
+
+    stdout is pointed at the null device so the interpreter's final flush has nowhere to fail.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
 
 
 def console_main() -> None:

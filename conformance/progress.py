@@ -116,7 +116,9 @@ class ProgressPlugin:
         self._expected_known = True
         for nodeid in nodeids:
             provider = provider_of(nodeid)
-            if provider is not None:
+            # `test_property[NOTSET]`: pytest's placeholder for a test with no checks to run
+            # (--no-properties, a --scenario filter); it never reports an outcome.
+            if provider is not None and provider != "NOTSET":
                 self.expected[provider] = self.expected.get(provider, 0) + 1
 
     def pytest_sessionstart(self) -> None:

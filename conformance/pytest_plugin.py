@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -469,6 +470,8 @@ class ConformanceChecks:
 
     def _finish(self, outcome: CaseOutcome, clauses: Sequence[str] = ()) -> None:
         data = outcome.as_json()
+        if os.environ.get("PYTHONPATH"):  # the reproduce command needs it to import the provider
+            data["facts"]["reproduce_env"] = [f"PYTHONPATH={os.environ['PYTHONPATH']}"]
         if outcome.incomplete is not None:
             data["clauses"] = list(clauses)
         self._item.stash[_OUTCOME] = data

@@ -112,3 +112,36 @@ def test_other_commands_still_reject_unknown_options(tmp_path: Path) -> None:
     result = _cli("list", "clauses", "--bogus", cwd=tmp_path)
     assert result.returncode == 2
     assert "--bogus" in result.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_broken_pipe_traceback(tmp_path: Path) -> None:
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line: `| head -0`
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "show", "scenario", "text_plain"],
+            cwd=tmp_path,
+            env=_env(),
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_run_help_documents_every_option() -> None:
+    from conformance.cli import _parser
+
+    parser = _parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    run = commands.choices["run"]  # type: ignore[index]
+    undocumented = [
+        action.option_strings[0]
+        for action in run._actions
+        if action.option_strings and not action.help
+    ]
+    assert undocumented == []

@@ -150,7 +150,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     shard_badge = (
         f'<span class="total">shard {shard["index"]} of {shard["count"]}</span>' if shard else ""
     )
-    failing = f"{summary['failing']} failing"
+    failing = _failing_total(providers)
     parts = [
         "<!doctype html>",
         '<html lang="en">',
@@ -168,7 +168,8 @@ def render_html(report: Mapping[str, Any]) -> str:
         '<p class="totals">'
         f'<span class="total">{summary["providers"]} provider(s)</span>'
         f'<span class="total ok">{_mark("pass", word=conforming)}</span>'
-        f'<span class="total bad">{_mark("fail", word=failing)}</span>'
+        f'<span class="total bad" title="failing clauses over all providers: fail plus '
+        f'declared-but-broken, as on the provider cards">{_mark("fail", word=failing)}</span>'
         f'<span class="total">{summary.get("checks", 0)} checks</span>' + shard_badge + "</p>",
         f'<p class="meta">Generated {text(report["generated_at"])}'
         + (f" by <code>{text(report['command'])}</code>" if report.get("command") else "")
@@ -309,6 +310,19 @@ def _cards(providers: Sequence[Mapping[str, Any]], total: int) -> str:
         '<section id="providers"><h2>Providers</h2>'
         f'<div class="cards">{"".join(cards)}</div></section>'
     )
+
+
+def _failing_total(providers: Sequence[Mapping[str, Any]]) -> str:
+    """The header's count, in the cards' terms: failing clauses (fail + declared-but-broken).
+
+    It used to count providers that do not conform, and read "1 failing" above a card saying
+    "0 fail, 2 broken".
+    """
+    total = 0
+    for p in providers:
+        counts = p.get("clause_counts") or _counts(p)
+        total += counts.get("fail", 0) + counts.get("declared-but-broken", 0)
+    return f"{total} failing clause{'' if total == 1 else 's'}"
 
 
 def _counts(p: Mapping[str, Any]) -> dict[str, int]:

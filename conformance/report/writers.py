@@ -51,6 +51,7 @@ def providers_from_outcomes(
             name=facts.get("name"),
             declared_capabilities=tuple(facts.get("declared", ())),
             reproduce_arguments=tuple(facts.get("reproduce", ())),
+            reproduce_env=tuple(facts.get("reproduce_env", ())),
         )
         for pid, facts in seen.items()
     ]
