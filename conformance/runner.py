@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from conformance.canonical import Mode
+from conformance.clause_hints import fix_hint
 from conformance.dialects import Dialect, get_dialect
 from conformance.errors import UsageError
 from conformance.isolation import starvation, watchdog
@@ -297,6 +298,8 @@ class CaseOutcome:
         if self.error:
             lines.append(f"  error: {self.error}")
         lines += [f"  {v.headline()}" for v in self.failures]
+        for clause in dict.fromkeys(v.clause for v in self.failures):
+            lines.append(f"  fix {clause}: {fix_hint(clause)}")
         if self.notes:
             lines += ["", *self.notes]
         for text in self.tracebacks:

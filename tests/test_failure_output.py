@@ -64,6 +64,8 @@ def test_failing_clauses_come_first_one_line_each_with_a_fix(tmp_path: Path) -> 
     fix = out.splitlines()[out.splitlines().index(line) + 1]
     assert fix.strip().startswith("fix: return the server's text unchanged")
     assert "docs/contract.md#ch-1" in fix
+    details = out[out.index("= FAILURES =") :]
+    assert "  fix CH-1: return the server's text unchanged" in details  # in the check's message
 
 
 def test_library_debug_logs_are_left_out_unless_asked(tmp_path: Path) -> None:
@@ -113,3 +115,14 @@ def test_declared_but_broken_is_explained_where_it_is_shown() -> None:
     lines = failure_lines([outcome, {**outcome, "scenario": "property-answers"}], report)
     assert lines[0].startswith("✗ CH-2 (declared-but-broken) p · tool_call_single[chat] (+1 more)")
     assert lines[-1] == DECLARED_BUT_BROKEN
+
+
+def test_a_property_failure_shows_the_providers_traceback_too(tmp_path: Path) -> None:
+    (tmp_path / "mine.py").write_text(PROVIDERS, encoding="utf-8")
+    result = _cli(
+        "--provider", "mine:RawKeyError", "-k", "property-answers-chat",
+        "--property-profile", "dev", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "The provider raised (harness frames hidden):" in result.stdout
+    assert "in dig_for_the_answer" in result.stdout

@@ -1,4 +1,4 @@
-"""The `victor` profile: provider classes on victor's provider interface (its provider tutorial and API reference).
+"""The `victor` profile: provider classes on victor's provider interface (tutorial, API reference).
 
 A victor provider is `Class(api_key=, base_url=, timeout=, max_retries=, **kwargs)` (or whatever a
 registry's `create(name, **kwargs)` builds) with async `chat(messages, *, model, temperature,
