@@ -632,4 +632,5 @@ def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
         )
     except Exception as exc:
         outcome.error = redact(f"cannot build the provider: {type(exc).__name__}: {exc}", [api_key])
+        outcome.tracebacks.append(provider_traceback(exc, (api_key,)))
     return outcome

@@ -28,6 +28,16 @@ def dig_for_the_answer(data):
 class SyncClose(OpenAICompatibleProvider):
     def close(self):
         return None
+
+
+class NameRaises(OpenAICompatibleProvider):
+    @property
+    def name(self):
+        return look_up_the_name()
+
+
+def look_up_the_name():
+    raise RuntimeError("no name configured")
 """
 
 
@@ -126,3 +136,12 @@ def test_a_property_failure_shows_the_providers_traceback_too(tmp_path: Path) ->
     assert result.returncode == 1, result.stdout + result.stderr
     assert "The provider raised (harness frames hidden):" in result.stdout
     assert "in dig_for_the_answer" in result.stdout
+
+
+def test_an_exception_outside_a_turn_shows_the_providers_traceback(tmp_path: Path) -> None:
+    (tmp_path / "mine.py").write_text(PROVIDERS, encoding="utf-8")
+    result = _cli("--provider", "mine:NameRaises", "-k", "test_identity", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    block = result.stdout[result.stdout.index("The provider raised (harness frames hidden):") :]
+    assert "in look_up_the_name" in block
+    assert "RuntimeError: no name configured" in block
