@@ -38,6 +38,7 @@ from conformance.profiles import available_profiles
 from conformance.provider_files import reference_providers_file
 from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
+from conformance.runner import DEFAULT_CHECK_TIMEOUT, DEFAULT_PROVIDER_TIMEOUT
 from conformance.scenarios import bundled_scenarios, load_file, load_scenarios
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -68,19 +69,61 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
+        allow_abbrev=False,  # a pytest option passed on is never mistaken for one of ours
         help="run the suite and write reports",
         description="Run the suite against --provider (or, with none, every bundled reference "
-        "provider) and write the reports.",
+        "provider) and write the reports. Options this command does not know, and test ids "
+        "(as pytest prints them), are passed on to pytest: -x, --show-capture=no, "
+        "'::TestProviderConformance::test_scenario[...]'.",
+        epilog="Select by clause: -k ST-3 (ids name the clauses each check judges) or "
+        "-m ST_3 (a marker per clause). Rerun what failed last time: --lf.",
     )
     _add_check_options(run)
-    run.add_argument("--scenario", action="append", default=[], metavar="NAME")
+    run.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this scenario (or property-*, resilience check); repeatable",
+    )
+    run.add_argument(
+        "-k",
+        dest="keyword",
+        metavar="EXPR",
+        help="run only the checks whose id matches EXPR, as pytest -k: a clause (ST-3), a "
+        "scenario (text_plain), a provider, a mode (stream), with and/or/not",
+    )
+    run.add_argument(
+        "-m",
+        dest="markexpr",
+        metavar="EXPR",
+        help="run only the checks marked EXPR: one marker per clause, ST_3 for ST-3",
+    )
+    run.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        help="capture log records from LEVEL up with each failure, every library's (default: "
+        "the provider's own at any level, httpx, openai and other libraries' from WARNING)",
+    )
+    run.add_argument(
+        "--lf",
+        "--last-failed",
+        dest="last_failed",
+        action="store_true",
+        help="rerun only the checks that failed in the last run with the same --report-dir "
+        "(the record is kept under DIR/.pytest-cache, not the working directory)",
+    )
     run.add_argument(
         "--report-dir",
         default="reports",
         metavar="DIR",
         help="where reports go (default: ./reports)",
     )
-    run.add_argument("--no-provider-coverage", action="store_true")
+    run.add_argument(
+        "--no-provider-coverage",
+        action="store_true",
+        help="do not measure which lines of the provider's own code the checks ran",
+    )
     run.add_argument(
         "-n",
         "--workers",
@@ -189,24 +232,64 @@ def _parser() -> argparse.ArgumentParser:
 def _add_check_options(command: argparse.ArgumentParser) -> None:
     """What decides how each check runs: shared by `run` and `replay`, so a replay command can
     repeat every option the run that found the failure had."""
-    command.add_argument("--provider", action="append", default=[], metavar="MODULE:CLASS")
-    command.add_argument("--providers-file", metavar="FILE")
-    command.add_argument("--dialect", default="openai-chat")
-    command.add_argument("--profile", default="native")
-    command.add_argument("--profile-option", action="append", default=[], metavar="KEY=VALUE")
-    command.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    command.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="MODULE:CLASS",
+        help="the provider class (or a factory function) to judge; repeatable. It must be "
+        "importable: install it, or run with PYTHONPATH=<its folder>",
+    )
+    command.add_argument(
+        "--providers-file",
+        metavar="FILE",
+        help="a YAML file listing providers, each with target (or factory), dialect, profile, "
+        "id and options (schemas/providers.schema.json)",
+    )
+    command.add_argument(
+        "--dialect",
+        default="openai-chat",
+        help="the API the provider speaks, served by the fake server (default: openai-chat; "
+        "'provider-conformance list dialects'), or module:Class of your own",
+    )
+    command.add_argument(
+        "--profile",
+        default="native",
+        help="the interface the provider offers (default: native; 'provider-conformance list "
+        "profiles', docs/profiles.md), or module:Class of your own",
+    )
+    command.add_argument(
+        "--profile-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option of the profile (types_module=...), or an extra constructor argument "
+        "of the provider; VALUE env:NAME reads a secret from the environment; repeatable",
+    )
+    command.add_argument(
+        "--scenarios-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also load the scenario files (*.yaml) of DIR; repeatable",
+    )
     command.add_argument(
         "--wire-corpus",
         metavar="DIR",
         help="also replay each dialect's recorded streams found under DIR",
     )
     command.add_argument(
-        "--check-timeout", type=argument_type("--check-timeout", positive_seconds), metavar="S"
+        "--check-timeout",
+        type=argument_type("--check-timeout", positive_seconds),
+        metavar="S",
+        help=f"stop a check after S seconds (default {DEFAULT_CHECK_TIMEOUT:g})",
     )
     command.add_argument(
         "--provider-timeout",
         type=argument_type("--provider-timeout", positive_seconds),
         metavar="S",
+        help=f"the timeout the provider is built with (default {DEFAULT_PROVIDER_TIMEOUT:g}); "
+        "stall scenarios set their own",
     )
     command.add_argument(
         "--capabilities",
@@ -263,6 +346,13 @@ def _check_inputs(args: argparse.Namespace) -> None:
         writable_report_dir("--report-dir", args.report_dir)
 
 
+def _cache_args(report_dir: str | None) -> list[str]:
+    """pytest's cache (what --lf reads) under the report folder; none without one."""
+    if report_dir is None:
+        return ["-p", "no:cacheprovider"]
+    return ["-o", f"cache_dir={Path(report_dir).resolve() / '.pytest-cache'}"]
+
+
 def _run(args: argparse.Namespace) -> int:
     folder = Path(args.report_dir) if args.report_dir is not None else None
     created = folder is not None and not folder.exists()
@@ -291,8 +381,7 @@ def _run_checked(args: argparse.Namespace) -> int:
         os.devnull,
         "--rootdir",
         os.getcwd(),
-        "-p",
-        "no:cacheprovider",
+        *_cache_args(args.report_dir),
         "-q" if not args.verbose else "-v",
         "-rfE",
         # The suite fails with its own messages, not asserts; and this module has imported
@@ -351,6 +440,15 @@ def _run_checked(args: argparse.Namespace) -> int:
         pytest_args += ["--model", args.model]
     for reference in args.registry:
         pytest_args += ["--registry", reference]
+    if getattr(args, "keyword", None):
+        pytest_args += ["-k", args.keyword]
+    if getattr(args, "markexpr", None):
+        pytest_args += ["-m", args.markexpr]
+    if getattr(args, "log_level", None):
+        pytest_args += ["--log-level", args.log_level]
+    if getattr(args, "last_failed", False):
+        pytest_args.append("--lf")
+    pytest_args += getattr(args, "pytest_args", [])
     usage_errors = _PytestUsageErrors()
     result = _RunResult()
     code = int(pytest.main(pytest_args, plugins=[usage_errors, result]))
@@ -482,7 +580,10 @@ def _show(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "run":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra  # `run` hands what it does not know to pytest (-x, test ids)
     handlers = {
         "run": _run,
         "replay": _replay,
@@ -492,10 +593,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         **REPORT_COMMANDS,
     }
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then ours to handle
+        return code
     except UsageError as exc:
         print(f"provider-conformance: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        return _reader_left()
+
+
+def _reader_left() -> int:
+    """`provider-conformance show scenario X | head`: the reader stopped, which is no error.
+
+    stdout is pointed at the null device so the interpreter's final flush has nowhere to fail.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
 
 
 def console_main() -> None:

@@ -43,6 +43,9 @@ class ObservedError:
     #: Whether the interface's errors have a place for the HTTP status (an attribute). Where they
     #: have none, a status read from the cause chain is judged, a missing one is not (ER-3).
     states_status: bool = True
+    #: The provider's traceback, harness frames hidden (conformance/provider_traceback.py): shown
+    #: with a failure, never judged.
+    traceback: str = field(default="", compare=False, repr=False)
 
     @property
     def is_profile_error(self) -> bool:

@@ -20,7 +20,7 @@ from conformance.clauses import GROUPS, clause_sort_key
 
 MODES = ("auto", "live", "lines", "off")
 #: The suite's test ids: `test_identity[<provider>]`, `test_scenario[<provider>:<case>]`, ...
-_PARAMETRIZED = re.compile(r"::test_\w+\[(?P<provider>[^:\]]+)(:[^\]]*)?\]$")
+_PARAMETRIZED = re.compile(r"::test_\w+\[(?P<provider>[^:@\]]+)([:@][^\]]*)?\]$")
 
 
 def provider_of(nodeid: str) -> str | None:
@@ -116,7 +116,9 @@ class ProgressPlugin:
         self._expected_known = True
         for nodeid in nodeids:
             provider = provider_of(nodeid)
-            if provider is not None:
+            # `test_property[NOTSET]`: pytest's placeholder for a test with no checks to run
+            # (--no-properties, a --scenario filter); it never reports an outcome.
+            if provider is not None and provider != "NOTSET":
                 self.expected[provider] = self.expected.get(provider, 0) + 1
 
     def pytest_sessionstart(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -32,15 +33,17 @@ from conformance.provider_files import (
     load_providers_file,
 )
 from conformance.pytest_redaction import RedactionPlugin
+from conformance.quiet_logs import quiet_captured_logs
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.exit_codes import report_exit_code
+from conformance.report.failure_summary import failure_lines
 from conformance.report.harness_errors import (
     IDENTITY_CLAUSES,
     harness_error_text,
     redact_run_secrets,
     spec_facts,
 )
-from conformance.report.junit import add_junit_entries
+from conformance.report.junit import add_junit_entries, tidy_classnames
 from conformance.report.plan import (
     Plan,
     PlannedCheck,
@@ -63,6 +66,7 @@ from conformance.runner import (
 from conformance.scenarios import Scenario, bundled_scenarios, load_file, load_scenarios
 from conformance.scenarios.recordings import recorded_scenarios
 from conformance.secret_options import redact_arguments, resolve_options
+from conformance.selection import clause_param, register_clause_markers, selected_suite_args
 from conformance.server import FakeServer
 from conformance.state_dirs import use_private_storage
 
@@ -401,6 +405,23 @@ class ConformanceState:
             for mode in check.modes
         ]
 
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None, None, None]:
+        """The failing clauses, one line each, before pytest's failure details (which follow)."""
+        lines = failure_lines(self.outcomes, self.report) if not self.is_worker else []
+        if lines:
+            terminalreporter.write_sep("=", "failing clauses (details below)")
+            for line in lines:
+                terminalreporter.write_line(line)
+        return (yield)
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        quiet_captured_logs(session.config)  # the logging plugin exists from here on
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if config.option.xmlpath and not self.is_worker:
+            tidy_classnames(Path(config.option.xmlpath))  # written at session finish
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not self.is_worker:
             self.plan_from_ids([item.nodeid for item in session.items])
@@ -449,6 +470,8 @@ class ConformanceChecks:
 
     def _finish(self, outcome: CaseOutcome, clauses: Sequence[str] = ()) -> None:
         data = outcome.as_json()
+        if os.environ.get("PYTHONPATH"):  # the reproduce command needs it to import the provider
+            data["facts"]["reproduce_env"] = [f"PYTHONPATH={os.environ['PYTHONPATH']}"]
         if outcome.incomplete is not None:
             data["clauses"] = list(clauses)
         self._item.stash[_OUTCOME] = data
@@ -576,6 +599,7 @@ def _state(config: pytest.Config) -> ConformanceState:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance: a provider-conformance check")
+    register_clause_markers(config)
     check_pytest_options(config)  # bad timeouts, corpus or report folder: one line, exit 4
     config.pluginmanager.register(RedactionPlugin(), "provider-conformance-redaction")
     try:
@@ -593,7 +617,11 @@ def pytest_configure(config: pytest.Config) -> None:
     use_private_storage()  # no .hypothesis/ in the working directory (state_dirs.py)
     suite = str(Path(__file__).with_name("configured_tests.py"))
     if config.args_source == pytest.Config.ArgsSource.ARGS:
-        config.args.append(suite)
+        pasted = selected_suite_args(config.args, suite)  # ids printed by an earlier run
+        if pasted is not None:
+            config.args[:] = pasted
+        else:
+            config.args.append(suite)
     else:
         config.args[:] = [suite]
     if state.report_dir is not None:
@@ -647,7 +675,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     state = _state(metafunc.config)
     specs = cls.conformance_specs(metafunc.config)
     if "conformance_spec" in metafunc.fixturenames:
-        metafunc.parametrize("conformance_spec", specs, ids=[s.id for s in specs])
+        metafunc.parametrize(
+            "conformance_spec", [clause_param(s, s.id, IDENTITY_CLAUSES) for s in specs]
+        )
     if "conformance_check" in metafunc.fixturenames:
         names = cls.conformance_scenarios(metafunc.config)
         names = list(names) if names is not None else None
@@ -656,22 +686,30 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
         metafunc.parametrize(
-            "conformance_check", pairs, ids=[f"{spec.id}:{case.id}" for spec, case in pairs]
+            "conformance_check",
+            [
+                clause_param((spec, case), f"{spec.id}:{case.id}", case.scenario.focus)
+                for spec, case in pairs
+            ],
         )
     if "conformance_property" in metafunc.fixturenames:
         chosen = cls.conformance_properties(metafunc.config)
         properties = state.property_checks(specs, chosen)
         metafunc.parametrize(
             "conformance_property",
-            properties,
-            ids=[f"{spec.id}:{prop.id}-{mode}" for spec, prop, mode in properties],
+            [
+                clause_param((spec, prop, mode), f"{spec.id}:{prop.id}-{mode}", prop.clauses[mode])
+                for spec, prop, mode in properties
+            ],
         )
     if "conformance_resilience" in metafunc.fixturenames:
         triples = state.resilience_checks(specs)
         metafunc.parametrize(
             "conformance_resilience",
-            triples,
-            ids=[f"{spec.id}:{check.name}-{mode}" for spec, check, mode in triples],
+            [
+                clause_param((spec, check, mode), f"{spec.id}:{check.name}-{mode}", (check.clause,))
+                for spec, check, mode in triples
+            ],
         )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from conformance.canonical import Mode
+from conformance.clause_hints import fix_hint
 from conformance.dialects import Dialect, get_dialect
 from conformance.errors import UsageError
 from conformance.isolation import starvation, watchdog
@@ -37,6 +38,7 @@ from conformance.log_collection import collect_logs as _collect_logs
 from conformance.log_collection import install as _redact_logs
 from conformance.observation import Observation, TurnObservation
 from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
+from conformance.provider_traceback import provider_traceback
 from conformance.redaction import register_secret
 from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import Scenario
@@ -191,8 +193,12 @@ class ProviderUnderTest:
         api_key = new_api_key()
         connection = Connection(base_url, api_key, DEFAULT_PROVIDER_TIMEOUT)
 
+        built = False
+
         async def probe() -> None:
+            nonlocal built
             provider = self.profile.build(self.target, self.spec, connection)
+            built = True
             await self.profile.close(provider)
 
         try:
@@ -204,6 +210,10 @@ class ProviderUnderTest:
             ) from None
         except Exception as exc:
             error = redact(" ".join(f"{type(exc).__name__}: {exc}".split()), (api_key,))
+            if built:  # the constructor worked: the factory hint would send the user astray
+                raise BuildError(
+                    f"--provider {self.spec.target}: built, but closing it failed ({error})"
+                ) from None
             raise BuildError(
                 f"--provider {self.spec.target}: cannot be built ({error}); {_BUILD_HINT}"
             ) from None
@@ -268,6 +278,8 @@ class CaseOutcome:
     notes: list[str] = field(default_factory=list)
     #: Set when the harness could not complete the check; its verdicts then count for nothing.
     incomplete: Incomplete | None = None
+    #: The provider's own tracebacks (harness frames hidden) of the exceptions it raised.
+    tracebacks: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[Verdict]:
@@ -286,8 +298,12 @@ class CaseOutcome:
         if self.error:
             lines.append(f"  error: {self.error}")
         lines += [f"  {v.headline()}" for v in self.failures]
+        for clause in dict.fromkeys(v.clause for v in self.failures):
+            lines.append(f"  fix {clause}: {fix_hint(clause)}")
         if self.notes:
             lines += ["", *self.notes]
+        for text in self.tracebacks:
+            lines += ["", "The provider raised (harness frames hidden):", text]
         lines += ["", "Wire transcript:", self.transcript]
         if self.scenario in bundled_scenarios():
             lines += [
@@ -489,6 +505,7 @@ def _run_case_once(
             escape = exc
         except Exception as exc:  # building or closing the provider failed: not a clause verdict
             outcome.error = redact(f"{type(exc).__name__}: {exc}", session.secrets)
+            outcome.tracebacks.append(provider_traceback(exc, session.secrets))
         observation.harness_lag = window.worst()
         # The server finishes its side (a hold, a stall the client left) before anything is judged.
         _wait_until(lambda: all(e.done for e in session.snapshot()), _CLOSE_GRACE)
@@ -548,6 +565,9 @@ def _run_case_once(
     outcome.verdicts = [
         _as_profile_allows(put.profile.not_applicable, v, session.secrets) for v in outcome.verdicts
     ]
+    if outcome.failures:  # the exceptions a clause may have failed on, where they were raised
+        raised = [t.error.traceback for t in observation.turns if t.error and t.error.traceback]
+        outcome.tracebacks += [redact(text, session.secrets) for text in dict.fromkeys(raised)]
     if session.harness_error is not None:  # the server could not play the scenario as written
         outcome.incomplete = Incomplete("harness-error", session.harness_error)
         outcome.verdicts = []
@@ -617,4 +637,5 @@ def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
         )
     except Exception as exc:
         outcome.error = redact(f"cannot build the provider: {type(exc).__name__}: {exc}", [api_key])
+        outcome.tracebacks.append(provider_traceback(exc, (api_key,)))
     return outcome

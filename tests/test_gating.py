@@ -246,9 +246,11 @@ def test_a_planted_regression_fails_the_gate_naming_provider_and_clause(tmp_path
     assert after.returncode == 1, output
     assert "gate FAILED against main/compatibility.json (report): 1 regression(s)" in output
     assert "REGRESSION acme CH-1: pass -> fail" in output
-    assert "reproduce: provider-conformance run --provider known_bad.providers:StripsContent" in (
-        output
-    )
+    # The run needed PYTHONPATH to import the provider: so does its reproduce command.
+    reproduce = next(line for line in output.splitlines() if "reproduce: " in line)
+    assert "PYTHONPATH=" in reproduce
+    assert "provider-conformance run --provider known_bad.providers:StripsContent" in reproduce
+    assert "--report-dir reports-rerun" in reproduce
     report = json.loads((tmp_path / "pr" / "compatibility.json").read_text(encoding="utf-8"))
     assert report["gate"]["regressions"][0]["clause"] == "CH-1"
     assert "**regression** `acme` **CH-1**" in (tmp_path / "pr" / "compatibility.md").read_text(

@@ -108,3 +108,11 @@ def test_live_mode_replaces_the_dots_with_a_status_line(tmp_path: Path) -> None:
     assert "\r✗ strips: 5/5 checks" in output
     running = output.split("= FAILURES =")[0].replace("bringing up nodes...", "")  # xdist's banner
     assert not re.search(r"[.F]{2,}", running), running  # no pytest dots for the checks
+
+
+def test_the_live_total_counts_only_checks_that_report(tmp_path: Path) -> None:
+    """--scenario leaves no property or resilience check: pytest's empty-parameter placeholder
+    tests (`[NOTSET]`) are not checks, so the total is the 10 checks, not 12."""
+    output = _run("live", tmp_path)
+    totals = set(re.findall(r"\rconformance \d+/(\d+)", output))
+    assert totals == {"10"}, output

@@ -1,4 +1,4 @@
-"""Capability files (seed 002's model_capabilities.yaml form) and the CF-2 clause.
+"""Capability files (victor's model_capabilities.yaml form) and the CF-2 clause.
 
 `CapabilityFile` loads, validates and resolves a file (conformance/capabilities/model.py);
 `CapabilityChecks` makes a run take the file's declarations as the provider's and judges CF-2

@@ -1,4 +1,4 @@
-"""Capability files in the model_capabilities.yaml form (seed 002): loading, validation, resolution.
+"""Capability files in the model_capabilities.yaml form (victor's): loading, validation, resolution.
 
 Resolution for a provider name and a model name, later layers overriding earlier ones:
 

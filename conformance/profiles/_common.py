@@ -23,6 +23,7 @@ from conformance.canonical import ToolCall, Usage
 from conformance.errors import UsageError
 from conformance.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles.base import Connection, ProviderSpec
+from conformance.provider_traceback import provider_traceback
 from conformance.scenarios.model import Scenario
 from conformance.status_table import category_for_status
 
@@ -258,6 +259,7 @@ def observed_error(
         representation=repr(exc),
         names_provider=names_provider,
         states_status=states_status,
+        traceback=provider_traceback(exc),
     )
 
 
@@ -400,3 +402,18 @@ async def iterate_in_thread(iterator: Iterator[T]) -> AsyncIterator[T]:
         close = getattr(iterator, "close", None)
         if close is not None:
             await asyncio.to_thread(close)
+
+
+async def await_close(provider: Any, profile: str) -> None:
+    """Await the provider's `close()`, saying what to change when it is not a coroutine.
+
+    A synchronous `close()` returns None, and awaiting None fails with "object NoneType can't be
+    used in 'await' expression": true, but it names neither the method nor the fix.
+    """
+    result = provider.close()
+    if not inspect.isawaitable(result):
+        raise TypeError(
+            f"close() is not a coroutine: the {profile} profile awaits close(); make it async "
+            "(`async def close(self) -> None`), or return an awaitable from it"
+        )
+    await result

@@ -1,4 +1,4 @@
-"""The `execute` profile: synchronous providers on `requests`, as in seed 003.
+"""The `execute` profile: synchronous providers on `requests` (the execute-style provider layer).
 
 A provider offers `execute(model, prompt, system_prompt, parameters) -> str` and a generator
 `stream_execute(...)` yielding text; its errors are one `ProviderError` class with an
@@ -16,8 +16,9 @@ conversations, stop reasons, usage and a final chunk cannot be expressed (the ma
 
 Categories are read from the enum's value (or member name): `auth`, `rate_limit`, `not_found`,
 `invalid` (invalid_request), `server`, `network`, `timeout`, `invalid_response`, `unknown`. An enum
-without a `timeout` member (seed 003's has none) cannot state ER-1's timeout for 408 and 504: those
-checks fail with the category it chose, which is the honest answer for that enum.
+without a `timeout` member (the execute-style provider layer's has none) cannot state ER-1's
+timeout for 408 and 504: those checks fail with the category it chose, which is the honest
+answer for that enum.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class ExecuteProfile(Profile):
     name: ClassVar[str] = "execute"
     description: ClassVar[str] = (
         "synchronous execute()/stream_execute() on requests; ProviderError with ErrorCategory, "
-        "retryable and retry_after (seed 003)"
+        "retryable and retry_after (the execute-style provider layer)"
     )
     not_applicable: ClassVar[Mapping[str, str]] = NOT_APPLICABLE
     interface_capabilities: ClassVar[frozenset[str]] = frozenset({"streaming"})

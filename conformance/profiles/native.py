@@ -17,8 +17,9 @@ from typing import Any, ClassVar
 from conformance.canonical import CAPABILITIES, ChatMessage, Mode, ToolCall, Usage
 from conformance.errors import UsageError
 from conformance.observation import ObservedChunk, ObservedError, TurnObservation
-from conformance.profiles._common import caller_is_done
+from conformance.profiles._common import await_close, caller_is_done
 from conformance.profiles.base import Connection, Profile, ProviderSpec, accepts, check_buildable
+from conformance.provider_traceback import provider_traceback
 from conformance.scenarios.model import Scenario
 
 DEFAULT_TYPES_MODULE = "reference_providers.contract"
@@ -83,7 +84,7 @@ class NativeProfile(Profile):
         return provider.name
 
     async def close(self, provider: Any) -> None:
-        await provider.close()
+        await await_close(provider, "native")
 
     # -- driving --------------------------------------------------------------------------
 
@@ -164,6 +165,7 @@ class NativeProfile(Profile):
             message=str(exc),
             cause_type=f"{type(cause).__module__}.{type(cause).__qualname__}" if cause else None,
             representation=repr(exc),
+            traceback=provider_traceback(exc),
         )
 
 

@@ -1,4 +1,4 @@
-"""The `orchestrator` profile: providers of the Multi-LLM Orchestrator interface (seed 001).
+"""The `orchestrator` profile: providers of multi-llm-orchestrator's interface.
 
 A provider is built from one `ProviderConfig(name=, api_key=, base_url=, timeout=, max_retries=,
 model=)` and offers async `generate(prompt, params) -> str`, `generate_stream(prompt, params)`

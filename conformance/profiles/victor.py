@@ -1,4 +1,4 @@
-"""The `victor` profile: provider classes on victor's provider interface (seeds 000, 002, 004).
+"""The `victor` profile: provider classes on victor's provider interface (tutorial, API reference).
 
 A victor provider is `Class(api_key=, base_url=, timeout=, max_retries=, **kwargs)` (or whatever a
 registry's `create(name, **kwargs)` builds) with async `chat(messages, *, model, temperature,
@@ -155,7 +155,7 @@ class VictorProfile(Profile):
         return provider.name
 
     async def close(self, provider: Any) -> None:
-        await provider.close()
+        await common.await_close(provider, "victor")
 
     # -- driving --------------------------------------------------------------------------
 
@@ -266,7 +266,7 @@ class VictorProfile(Profile):
         return {"circuit_breaker": "keep"}
 
     def fallback_chain(self, members: list[tuple[str, Any]]) -> FallbackChainTarget | None:
-        return None  # the seeds' victor interface has no chain of its own
+        return None  # victor's provider interface has no chain of its own
 
 
 def _call_flag(provider: Any, method: str) -> object:

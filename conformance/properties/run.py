@@ -250,6 +250,7 @@ def _failure(
         f"--property-profile {profile.name}",
     ]
     outcome.transcript = minimal.transcript
+    outcome.tracebacks = list(minimal.tracebacks)  # the provider's own, as for any check
     outcome.facts["property"].update(
         regression=str(path), replay=command, minimal_scenario=saved.as_json()
     )

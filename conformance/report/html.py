@@ -150,7 +150,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     shard_badge = (
         f'<span class="total">shard {shard["index"]} of {shard["count"]}</span>' if shard else ""
     )
-    failing = f"{summary['failing']} failing"
+    failing = _failing_total(providers)
     parts = [
         "<!doctype html>",
         '<html lang="en">',
@@ -168,7 +168,8 @@ def render_html(report: Mapping[str, Any]) -> str:
         '<p class="totals">'
         f'<span class="total">{summary["providers"]} provider(s)</span>'
         f'<span class="total ok">{_mark("pass", word=conforming)}</span>'
-        f'<span class="total bad">{_mark("fail", word=failing)}</span>'
+        f'<span class="total bad" title="failing clauses over all providers: fail plus '
+        f'declared-but-broken, as on the provider cards">{_mark("fail", word=failing)}</span>'
         f'<span class="total">{summary.get("checks", 0)} checks</span>' + shard_badge + "</p>",
         f'<p class="meta">Generated {text(report["generated_at"])}'
         + (f" by <code>{text(report['command'])}</code>" if report.get("command") else "")
@@ -311,6 +312,19 @@ def _cards(providers: Sequence[Mapping[str, Any]], total: int) -> str:
     )
 
 
+def _failing_total(providers: Sequence[Mapping[str, Any]]) -> str:
+    """The header's count, in the cards' terms: failing clauses (fail + declared-but-broken).
+
+    It used to count providers that do not conform, and read "1 failing" above a card saying
+    "0 fail, 2 broken".
+    """
+    total = 0
+    for p in providers:
+        counts = p.get("clause_counts") or _counts(p)
+        total += counts.get("fail", 0) + counts.get("declared-but-broken", 0)
+    return f"{total} failing clause{'' if total == 1 else 's'}"
+
+
 def _counts(p: Mapping[str, Any]) -> dict[str, int]:
     verdicts = list(p["clauses"].values())
     counts = {v: verdicts.count(v) for v in VERDICTS}
@@ -370,7 +384,10 @@ def _grid(providers: Sequence[Mapping[str, Any]], clauses: Mapping[str, Mapping[
         f'<ul class="legend" aria-label="legend">{legend}</ul>'
         '<p class="hint">The number is how many checks judged the clause. A failing cell opens '
         "its checks: messages, wire transcript and the command that reproduces them. "
-        "<i>Not run</i> means no check of this run exercised the clause: never a pass.</p>"
+        "<i>Not run</i> means no check of this run exercised the clause: never a pass. "
+        "<i>Declared but broken</i>: the provider declares the capability the clause exercises "
+        "(<code>capabilities()</code>), and it does not work; undeclared, the check would be "
+        "not applicable.</p>"
         '<p class="js-only"><label><input type="checkbox" id="hide-unjudged"> '
         "Hide clauses no check of this run exercised</label></p>"
         '<div class="table-wrap"><table class="grid" id="grid">'

@@ -110,7 +110,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "",
         "Cells show the verdict and, in brackets, how many checks judged the clause (failing: "
         "how many of them failed); "
-        "*not run* means no check of this run exercised it, which is never a pass.",
+        "*not run* means no check of this run exercised it, which is never a pass. "
+        "*declared-but-broken*: the provider declares the capability the clause exercises "
+        "(`capabilities()`), and it does not work; undeclared, the check is not applicable.",
     ]
     not_checked = sorted(
         {cid for p in providers for cid in p["not_checked"]} - set(clause_ids),

@@ -32,6 +32,9 @@ from conformance.errors import UsageError
 from conformance.report.capabilities import CapabilityBlock
 from conformance.report.plan import MISSING_REASONS, Plan, check_id, missing_outcome
 
+#: Where a failure's reproduce command writes its reports (never over the run's own).
+RERUN_REPORT_DIR = "reports-rerun"
+
 VERDICTS = (
     "pass",
     "fail",
@@ -172,6 +175,8 @@ class ProviderReport:
     #: The arguments after `provider-conformance run` that rebuild the provider as the run did
     #: (the outcomes' `facts["reproduce"]`); empty when no outcome recorded them.
     reproduce_arguments: tuple[str, ...] = ()
+    #: `NAME=value` the run's environment needed to import the provider (PYTHONPATH).
+    reproduce_env: tuple[str, ...] = ()
 
     def verdict(self, clause_id: str) -> str:
         summary = self.clauses.get(clause_id)
@@ -256,7 +261,19 @@ class ProviderReport:
         ]
         if scenario == "identity":
             scenario = _IDENTITY_COMPANION
-        return shlex.join(["provider-conformance", "run", *arguments, "--scenario", scenario])
+        # Its own report folder: rerunning one check must not overwrite the whole run's reports.
+        return shlex.join(
+            [
+                *self.reproduce_env,
+                "provider-conformance",
+                "run",
+                *arguments,
+                "--report-dir",
+                RERUN_REPORT_DIR,
+                "--scenario",
+                scenario,
+            ]
+        )
 
     def absorb(self, other: ProviderReport, where: str) -> None:
         """Add another part of this provider's run (a shard's); `where` names it in errors."""
@@ -364,6 +381,7 @@ class ProviderInfo:
     name: str | None = None
     declared_capabilities: tuple[str, ...] = ()
     reproduce_arguments: tuple[str, ...] = ()
+    reproduce_env: tuple[str, ...] = ()
 
 
 #: Run statuses, most telling first: a run is reported by the first that applies.
@@ -396,6 +414,7 @@ def build_report(
             name=info.name,
             declared_capabilities=set(info.declared_capabilities),
             reproduce_arguments=info.reproduce_arguments,
+            reproduce_env=info.reproduce_env,
             build_error=(build_errors or {}).get(info.id),
         )
         for info in providers

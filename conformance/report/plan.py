@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.selection import strip_clauses
+
 #: Modes a check id ends with: the scenario modes, and "none" for checks without a request.
 CHECK_MODES = ("chat", "stream", "none")
 _SUITE_TEST = re.compile(
@@ -54,7 +56,7 @@ def parse_test_id(nodeid: str) -> tuple[str, str, str] | None:
     match = _SUITE_TEST.search(nodeid)
     if match is None:
         return None
-    param = match["param"]
+    param = strip_clauses(match["param"])  # `...@ST-1+CH-1`: the clauses it judges
     if match["function"] == "test_identity":
         return param, "identity", "none"
     provider, sep, case = param.rpartition(":")

@@ -12,6 +12,7 @@ import jsonschema
 
 from conformance.data_files import schema_path
 from conformance.profiles.base import ProviderSpec
+from conformance.report.failure_summary import DECLARED_BUT_BROKEN
 from conformance.report.html import render_html
 from conformance.report.markdown import render_markdown
 from conformance.report.model import ProviderInfo, build_report
@@ -50,6 +51,7 @@ def providers_from_outcomes(
             name=facts.get("name"),
             declared_capabilities=tuple(facts.get("declared", ())),
             reproduce_arguments=tuple(facts.get("reproduce", ())),
+            reproduce_env=tuple(facts.get("reproduce_env", ())),
         )
         for pid, facts in seen.items()
     ]
@@ -164,4 +166,6 @@ def verdict_lines(report: Mapping[str, Any]) -> list[str]:
                 f"checks without a verdict ({', '.join(kinds)})"
             )
         lines.append(line)
+    if any(v == "declared-but-broken" for p in report["providers"] for v in p["clauses"].values()):
+        lines.append(DECLARED_BUT_BROKEN)
     return lines

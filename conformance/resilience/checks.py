@@ -22,6 +22,7 @@ from conformance.canonical import Mode
 from conformance.judge.verdict import Verdict, check, failed, not_applicable
 from conformance.observation import ObservedError, TurnObservation
 from conformance.profiles.base import Connection
+from conformance.provider_traceback import provider_traceback
 from conformance.resilience import scripts
 from conformance.resilience.clock import FakeClock, SleepBudgetExceeded, Timing
 from conformance.resilience.hooks import Built, ComposedFacts, ResilienceHooks, hooks_for
@@ -827,6 +828,7 @@ def run_resilience_check(
         verdicts.append(escaped_verdict(exc))
     except Exception as exc:  # building the provider failed: not a clause verdict
         outcome.error = redact(f"{type(exc).__name__}: {exc}", (api_key,))
+        outcome.tracebacks.append(provider_traceback(exc, (api_key,)))
     finally:
         ctx.end_sessions()
     outcome.duration = time.perf_counter() - started

@@ -463,12 +463,13 @@ def test_the_report_shows_declared_against_observed(tmp_path: Path) -> None:
     assert '<span class="word">declared but broken</span>' in page
 
     # Each failure reproduces with the capability file and model the run had.
+    # (After the PYTHONPATH the run had, and into a report folder of its own.)
     for failure in seed["failures"]:
-        assert failure["reproduce"].startswith(
+        assert (
             "provider-conformance run --provider seed_custom_llm:CustomLLMProvider "
             f"--dialect openai-chat --profile victor --capabilities {capabilities} "
-            "--model conformance-model-1 --scenario "
-        ), failure["reproduce"]
+            "--model conformance-model-1 --report-dir reports-rerun --scenario "
+        ) in failure["reproduce"], failure["reproduce"]
 
 
 def test_an_invalid_file_fails_cf2_and_declares_nothing() -> None:
