@@ -21,6 +21,12 @@ class ObservedChunk:
     #: time.perf_counter() when the provider yielded the chunk (ST-4).
     at: float = 0.0
 
+    def __post_init__(self) -> None:
+        # A provider that yields something else than text (a list of content parts, say) is
+        # judged on what it yielded, shown as it is; it must not break the harness's reading.
+        if not isinstance(self.text, str):
+            object.__setattr__(self, "text", str(self.text))
+
 
 @dataclass(frozen=True)
 class ObservedError:

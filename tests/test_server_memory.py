@@ -63,7 +63,7 @@ def test_closed_connections_are_forgotten(server: FakeServer) -> None:
         with httpx.Client() as client:
             client.post(f"{server.root_url}/v1/chat/completions", content=BODY, headers=headers)
     for _ in itertools.repeat(None, 2000):  # the handler's finally runs just after the reply
-        if len(server._connection_sessions) <= 1:
+        if len(server._connection_sessions) <= 1 and not server.open_connections(session):
             break
         time.sleep(0.005)
     assert not server.open_connections(session)

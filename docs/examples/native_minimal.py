@@ -278,7 +278,7 @@ class MinimalProvider:
             choice = data["choices"][0]
             message = choice["message"]
             return CompletionResponse(
-                content=message.get("content") or "",  # CH-1: as sent, never stripped
+                content=text_of(message.get("content")),  # CH-1: as sent, never stripped
                 tool_calls=tuple(
                     ToolCall(
                         id=c["id"],
@@ -355,8 +355,9 @@ class MinimalProvider:
                         for fragment in delta.get("tool_calls") or ():
                             merge_fragment(calls, fragment)
                         finish = choice.get("finish_reason") or finish
-                        if delta.get("content"):
-                            yield StreamChunk(content=delta["content"])  # ST-1, ST-4
+                        text = text_of(delta.get("content"))
+                        if text:
+                            yield StreamChunk(content=text)  # ST-1, ST-4
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -376,9 +377,36 @@ class MinimalProvider:
         )
 
 
+def text_of(content: Any) -> str:
+    """CH-1, ST-1: content is a string, or (Mistral) a list of typed parts: only text parts are
+    the answer; a thinking part is the model's reasoning."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part.get("text") or ""
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text"
+        )
+    return ""
+
+
 def merge_fragment(calls: dict[int, dict[str, Any]], fragment: Mapping[str, Any]) -> None:
-    """ST-3: a call's id and name come once (continuations may say null), arguments in pieces."""
-    index = int(fragment.get("index") or 0)
+    """ST-3: a call's id and name come once (continuations may say null), arguments in pieces.
+
+    Some servers send no `index`: then a fragment with an id not seen yet opens a new call, and
+    one without continues the last call.
+    """
+    raw = fragment.get("index")
+    if raw is not None:
+        index = int(raw)
+    else:
+        seen = {c["id"]: i for i, c in calls.items() if c["id"]}
+        given = fragment.get("id")
+        if given and given in seen:
+            index = seen[given]
+        else:
+            index = len(calls) if given or not calls else max(calls)
     call = calls.setdefault(index, {"id": "", "name": "", "arguments": ""})
     function = fragment.get("function") or {}
     call["id"] = call["id"] or fragment.get("id") or ""
