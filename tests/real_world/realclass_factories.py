@@ -7,6 +7,10 @@ from it), so calling them the profile's way fails with "got multiple values for 
 as a user of the package would write them, and builds through `ProviderRegistry.create`, which is
 how victor itself builds providers. The packages are imported inside the functions: this module is
 imported by the providers files only in an environment that has the package.
+
+`use_circuit_breaker` defaults to victor's own default (True): the profile passes False for the
+ordinary checks and leaves the breaker on for the RE-2 checks (`circuit_breaker=keep`); a False
+default here would hide the breaker from RE-2 ("no circuit breaker the suite can read").
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ def victor_azure(
     base_url: str,
     timeout: float,
     max_retries: int = 0,
-    use_circuit_breaker: bool = False,
+    use_circuit_breaker: bool = True,
     **options: Any,
 ) -> Any:
     """victor's AzureOpenAIProvider: the resource root is `endpoint`, the model the deployment."""
@@ -48,7 +52,7 @@ def victor_vertex(
     base_url: str,
     timeout: float,
     max_retries: int = 0,
-    use_circuit_breaker: bool = False,
+    use_circuit_breaker: bool = True,
     **options: Any,
 ) -> Any:
     """victor's VertexAIProvider, pointed at `base_url` instead of `{region}-aiplatform...`.
