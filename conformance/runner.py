@@ -456,6 +456,10 @@ def _run_case_once(
                 if missing:
                     outcome.not_applicable = f"the provider does not declare {', '.join(missing)}"
                     return
+                inexpressible = put.dialect.cannot_express(scenario, mode)
+                if inexpressible is not None:
+                    outcome.not_applicable = inexpressible
+                    return
                 for turn in range(len(scenario.turns)):
                     began = time.perf_counter()
                     try:
@@ -514,6 +518,7 @@ def _run_case_once(
                 declared=declared,
                 provider_timeout=put.profile.built_timeout(connection.timeout),
                 inexpressible=frozenset(put.profile.not_applicable),
+                parameters=put.profile.request_parameters,
             )
             outcome.verdicts = blame_framing(
                 scenario,

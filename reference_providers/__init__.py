@@ -42,12 +42,15 @@ from reference_providers.errors import (
     ServerError,
 )
 from reference_providers.gemini import GeminiProvider
+from reference_providers.gemini_vertex import GeminiVertexProvider
+from reference_providers.gigachat import GigaChatProvider
 from reference_providers.http_provider import HttpProvider
 from reference_providers.ollama_chat import OllamaProvider
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 from reference_providers.openai_responses import OpenAIResponsesProvider
 from reference_providers.sse import ServerSentEvent, SSEDecoder
 from reference_providers.tool_call_accumulator import ToolCallAccumulator
+from reference_providers.yandexgpt import YandexGPTProvider
 
 __all__ = [
     "ERROR_CLASSES",
@@ -59,6 +62,8 @@ __all__ = [
     "CompletionResponse",
     "ErrorCategory",
     "GeminiProvider",
+    "GeminiVertexProvider",
+    "GigaChatProvider",
     "HttpProvider",
     "InvalidRequestError",
     "InvalidResponseError",
@@ -81,6 +86,7 @@ __all__ = [
     "ToolCallAccumulator",
     "ToolDefinition",
     "Usage",
+    "YandexGPTProvider",
     "api_error_message",
     "category_for_status",
     "error_from_payload",

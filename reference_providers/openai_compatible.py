@@ -226,11 +226,11 @@ class OpenAICompatibleProvider(HttpProvider):
             if (choice.get("index") or 0) != 0:
                 continue
             delta = choice.get("delta") or {}
-            content = delta.get("content")
-            if isinstance(content, str):
-                texts.append(content)
-            elif content is not None:
-                raise self._invalid("stream delta 'content' is not a string")
+            try:
+                # A string, or (Mistral) typed parts of which only the text parts are the answer.
+                texts.append(_text_content(delta.get("content")))
+            except TypeError as exc:
+                raise self._invalid("stream delta 'content' is neither text nor parts") from exc
             for fragment in delta.get("tool_calls") or ():
                 state.accumulator.add(fragment)
             finish_reason = choice.get("finish_reason")

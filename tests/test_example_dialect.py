@@ -79,6 +79,12 @@ def test_every_bundled_scenario_passes_or_is_honestly_not_applicable(
 ) -> None:
     scenario = SCENARIOS[name]
     outcome = _run(server, name, mode)
+    if scenario.wire_features(mode) and "tools" not in scenario.requires:
+        # A shape only OpenAI-compatible wires carry: honestly not applicable, never passed.
+        assert outcome.not_applicable is not None, outcome.failure_text()
+        assert "cannot express" in outcome.not_applicable
+        assert not outcome.failures
+        return
     if "tools" in scenario.requires:
         assert outcome.not_applicable is not None, outcome.failure_text()
         assert "tools" in outcome.not_applicable
@@ -181,7 +187,11 @@ def test_the_command_line_runs_the_example(tmp_path: Path) -> None:
         assert clauses[clause] == "pass", (clause, clauses)
     for clause in ("ST-5", "ER-1", "ER-2", "ER-3", "ER-8", "SE-1"):
         assert clauses[clause] == "pass", (clause, clauses)
-    tool_checks = {f"{name}[{mode}]" for name, mode in CASES if "tools" in SCENARIOS[name].requires}
+    tool_checks = {
+        f"{name}[{mode}]"
+        for name, mode in CASES
+        if "tools" in SCENARIOS[name].requires or SCENARIOS[name].wire_features(mode)
+    }
     # The example offers no retries, breaker or health check: the RE checks are skipped too.
     skipped = {skip["check"] for skip in provider["skipped"]}
     resilience = re.compile(r"re\d")

@@ -188,7 +188,7 @@ def test_concatenated_input_survives_only_empty_arguments(server: FakeServer) ->
 
 # -- the reference passes everything ------------------------------------------------------------
 
-REFERENCE_CASES = reference_cases()
+REFERENCE_CASES = reference_cases(dialect="anthropic-messages")
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,7 @@ def test_known_bad_gemini_provider_is_caught(server: FakeServer, row: Row) -> No
     assert_caught(row, run_check(server, row.provider, row.scenario, row.mode))
 
 
-REFERENCE_CASES = reference_cases()
+REFERENCE_CASES = reference_cases(dialect="gemini")
 
 
 @pytest.mark.parametrize(

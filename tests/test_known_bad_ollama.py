@@ -128,7 +128,7 @@ def test_split_reads_scenario_really_splits_lines() -> None:
     assert scenario.modes == ("stream",)
 
 
-REFERENCE_CASES = reference_cases()
+REFERENCE_CASES = reference_cases(dialect="ollama-chat")
 
 
 @pytest.mark.parametrize(

@@ -160,7 +160,7 @@ def test_chat_shaped_tools_are_named_as_such(server: FakeServer) -> None:
     assert "the Chat Completions shape" in messages, outcome.failure_text()
 
 
-REFERENCE_CASES = reference_cases(ALL_SCENARIOS)
+REFERENCE_CASES = reference_cases(ALL_SCENARIOS, dialect="openai-responses")
 
 
 @pytest.mark.parametrize(

@@ -206,7 +206,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-_ARGS = ["--provider", REFERENCE, "--scenario", "text_plain", "--no-properties", "-n", "1"]
+_ARGS = ["--provider", REFERENCE, "--scenario", "text_plain", "--no-properties", "-n", "0"]
 _ARGS += ["--report-dir", "out", "--no-provider-coverage"]
 
 
@@ -399,7 +399,7 @@ sys.exit(pytest.main(sys.argv[1:], plugins=[Deadline()]))
 
 
 def test_a_deadline_named_by_stop_run_is_the_kind_of_every_check_left(tmp_path: Path) -> None:
-    args = [a for a in _ARGS if a not in ("-n", "1")]
+    args = [a for a in _ARGS if a not in ("-n", "0")]
     result = _run_script(tmp_path, _DEADLINE_AFTER_ONE_CHECK, "-p", "no:cacheprovider", *args)
     report = json.loads((tmp_path / "out" / "compatibility.json").read_text(encoding="utf-8"))
     assert report["run"]["status"] == "deadline", result.stdout + result.stderr

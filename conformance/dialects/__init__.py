@@ -20,6 +20,10 @@ BUILTIN: dict[str, str] = {
     "anthropic-messages": "conformance.dialects.anthropic_messages:AnthropicMessagesDialect",
     "ollama-chat": "conformance.dialects.ollama_chat:OllamaChatDialect",
     "gemini": "conformance.dialects.gemini:GeminiDialect",
+    "gemini-vertex": "conformance.dialects.gemini_vertex:GeminiVertexDialect",
+    "gigachat": "conformance.dialects.gigachat:GigaChatDialect",
+    "gigachat-token-errors": "conformance.dialects.gigachat:GigaChatTokenErrorsDialect",
+    "yandexgpt": "conformance.dialects.yandexgpt:YandexGPTDialect",
 }
 
 ENTRY_POINT_GROUP = "provider_conformance.dialects"

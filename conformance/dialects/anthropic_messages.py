@@ -19,13 +19,14 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
+from conformance.canonical import ChatMessage, Mode, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.dialects.call_schedule import argument_pieces
 from conformance.dialects.model_lists import anthropic_side, anthropic_side_endpoint
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_event, sse_json, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
+from conformance.scenarios.tool_arguments import unparsable_arguments
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
 API_VERSION = "2023-06-01"
@@ -87,6 +88,19 @@ class AnthropicMessagesDialect(Dialect):
     )
     chat_path_description: ClassVar[str] = "POST /v1/messages"
     corpus_folder: ClassVar[str | None] = "anthropic"
+    #: A streamed tool_use input is JSON text (partial_json); a complete message's is an object.
+    wire_features: ClassVar[frozenset[str]] = frozenset({"unparsable_tool_arguments"})
+    #: `top_p` and `stop_sequences`.
+    request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p", "stop"})
+
+    def cannot_express(self, scenario: Scenario, mode: Mode) -> str | None:
+        if mode == "chat" and "unparsable_tool_arguments" in scenario.wire_features(mode):
+            return (
+                f"dialect {self.name} cannot express tool-call arguments that are not valid JSON "
+                "in a complete message (`input` is a JSON object); only a stream carries them "
+                "as text"
+            )
+        return super().cannot_express(scenario, mode)
 
     def wire_usage(self, usage: Usage) -> Usage:
         # Only input and output counts travel; a provider can only report their sum as the total.
@@ -267,7 +281,9 @@ class AnthropicMessagesDialect(Dialect):
                 events.append(ping)
             # Input always streams from an empty fragment; an empty input stays at that one.
             pieces = [""]
-            if call.arguments:
+            if reply.fault.unparsable_tool_arguments:
+                pieces += argument_pieces(unparsable_arguments(call), wire, position)
+            elif call.arguments:
                 pieces += argument_pieces(_arguments(call), wire, position)
             for number, piece in enumerate(pieces):
                 if number == 2:
@@ -452,7 +468,13 @@ class AnthropicMessagesDialect(Dialect):
             messages=tuple(messages),
             tools=tools,
             problems=tuple(problems),
+            top_p=body.get("top_p"),
+            stop=_strings(body.get("stop_sequences")),
         )
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    return tuple(str(v) for v in value) if isinstance(value, list) else None
 
 
 def _headers() -> dict[str, str]:

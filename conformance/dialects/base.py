@@ -12,8 +12,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
-from conformance.scenarios.model import ErrorReply, Reply, Scenario
+from conformance.canonical import ChatMessage, Mode, ToolCall, ToolSpec, Usage
+from conformance.scenarios.model import WIRE_FEATURES, ErrorReply, Reply, Scenario
 from conformance.wire import RecordedRequest, WireResponse
 
 #: A recorded body cut after each blank line (any line ending), the last piece as it is.
@@ -34,6 +34,8 @@ class CanonicalRequest:
     #: (clause id, what is wrong): things a real API would reject or misread.
     problems: tuple[tuple[str, str], ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
+    top_p: float | None = None
+    stop: tuple[str, ...] | None = None
 
 
 #: Endpoint kinds that answer a call with the model's answer (chat, Ollama's generate): each
@@ -85,6 +87,21 @@ class Dialect(ABC):
     #: Whether the wire carries tool-call ids (Gemini's does not: calls and results pair by
     #: name). When False, the judge compares and links tool calls by name instead of id.
     tool_call_ids: ClassVar[bool] = True
+    #: The optional wire shapes (scenarios.model.WIRE_FEATURES) this API can carry; a scenario
+    #: needing another is not applicable here, never passed.
+    wire_features: ClassVar[frozenset[str]] = frozenset()
+    #: Optional request parameters (RequestSpec: "top_p", "stop") this wire carries and
+    #: `parse_request` reads back; RQ-3 judges only those.
+    request_parameters: ClassVar[frozenset[str]] = frozenset()
+
+    def cannot_express(self, scenario: Scenario, mode: Mode) -> str | None:
+        """Why this wire cannot carry what `scenario` needs in `mode`, or None if it can."""
+        missing = sorted(scenario.wire_features(mode) - self.wire_features)
+        if not missing:
+            return None
+        return f"dialect {self.name} cannot express " + "; ".join(
+            WIRE_FEATURES[feature] for feature in missing
+        )
 
     def wire_usage(self, usage: Usage) -> Usage:
         """The usage a provider can know from this wire (some APIs send no total: it is the sum)."""

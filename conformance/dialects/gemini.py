@@ -114,6 +114,8 @@ class GeminiDialect(Dialect):
     corpus_pattern: ClassVar[str] = "*.sse"
     stream_content_type: ClassVar[str] = "text/event-stream"
     tool_call_ids: ClassVar[bool] = False
+    #: `generationConfig.topP` and `.stopSequences`.
+    request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p", "stop"})
 
     # -- paths -----------------------------------------------------------------------------
 
@@ -297,6 +299,10 @@ class GeminiDialect(Dialect):
             tools=_tools(body.get("tools")),
             problems=tuple(problems),
             extras={"alt": request.query.get("alt")},
+            top_p=_field(config, "topP"),
+            stop=tuple(stops)
+            if isinstance(stops := _field(config, "stopSequences"), list)
+            else None,
         )
 
 

@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Literal
 from urllib.parse import parse_qs
 
-from conformance.canonical import ToolCall, Usage
+from conformance.canonical import Mode, ToolCall, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.errors import UsageError
 from conformance.scenarios.model import ErrorReply, Reply, Scenario
@@ -84,6 +84,8 @@ class OAuthTokenDialect(Dialect):
         self.corpus_pattern = inner.corpus_pattern  # type: ignore[misc]
         self.stream_content_type = inner.stream_content_type  # type: ignore[misc]
         self.tool_call_ids = inner.tool_call_ids  # type: ignore[misc]
+        self.wire_features = inner.wire_features  # type: ignore[misc]
+        self.request_parameters = inner.request_parameters  # type: ignore[misc]
         self.token_path = inner.base_path.rstrip("/") + TOKEN_SUFFIX
         self.credential_description = (  # type: ignore[misc]
             f"'Authorization: Basic <key>' at POST {self.token_path}, then "
@@ -160,6 +162,9 @@ class OAuthTokenDialect(Dialect):
 
     def tool_call_key(self, call: ToolCall) -> str:
         return self.inner.tool_call_key(call)
+
+    def cannot_express(self, scenario: Scenario, mode: Mode) -> str | None:
+        return self.inner.cannot_express(scenario, mode)
 
     def unknown_endpoint(self, method: str, path: str) -> WireResponse:
         return self.inner.unknown_endpoint(method, path)

@@ -19,7 +19,8 @@ from conformance.dialects.call_schedule import call_schedule
 from conformance.dialects.model_lists import models_endpoint, openai_models
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_event, sse_json, sse_response
-from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
+from conformance.scenarios.model import WIRE_FEATURES, ErrorReply, Reply, Scenario, WireOptions
+from conformance.scenarios.tool_arguments import unparsable_arguments
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
 _CREATED = 1_727_346_168
@@ -51,6 +52,10 @@ class OpenAIChatDialect(Dialect):
     credential_description: ClassVar[str] = "the header 'Authorization: Bearer <key>'"
     chat_path_description: ClassVar[str] = "POST /v1/chat/completions"
     corpus_folder: ClassVar[str | None] = "openai_chat"
+    #: Arguments travel as text, calls have an index, content may be a list of parts: every
+    #: optional shape the scenarios know is an OpenAI-compatible server's.
+    wire_features: ClassVar[frozenset[str]] = frozenset(WIRE_FEATURES)
+    request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p", "stop"})
 
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         if method == "POST" and path.rstrip("/") == "/v1/chat/completions":
@@ -82,7 +87,9 @@ class OpenAIChatDialect(Dialect):
         model = _requested_model(request) or scenario.request.model
         completion_id = f"chatcmpl-conformance-{scenario.name}-{turn}"
         if not stream:
-            response = json_response(200, self._completion(reply, model, completion_id), _HEADERS)
+            payload = self._completion(reply, model, completion_id)
+            _apply_wire_shapes(payload, reply, scenario.wire)
+            response = json_response(200, payload, _HEADERS)
             response.meta["usage_sent"] = reply.usage is not None
             return response
         body = request.json()
@@ -152,7 +159,13 @@ class OpenAIChatDialect(Dialect):
 
         first_content: str | None = "" if reply.text_parts or not reply.tool_calls else None
         events = [chunk({"role": "assistant", "content": first_content, "refusal": None})]
-        events += [chunk({"content": part}) for part in reply.text_parts]
+        if wire.content_parts or wire.thinking:
+            # Mistral's reasoning models: typed parts, the thinking first and never the answer.
+            if wire.thinking:
+                events.append(chunk({"content": [_thinking_part(wire.thinking)]}))
+            events += [chunk({"content": [_text_part(part)]}) for part in reply.text_parts]
+        else:
+            events += [chunk({"content": part}) for part in reply.text_parts]
         if reply.error is not None:
             # As OpenAI-compatible servers send it: an error object in a data line, then the end.
             error_type, _ = _ERROR_TYPES.get(reply.error.status, ("server_error", None))
@@ -165,18 +178,31 @@ class OpenAIChatDialect(Dialect):
             }
             return sse_response([*events, sse_json(payload, wire)], wire)
         calls = reply.tool_calls
-        schedule = call_schedule([_arguments(call) for call in calls], wire)
+        texts = [_argument_text(reply, call, wire) for call in calls]
+        if wire.tool_call_index == "omit":
+            # Servers that send no index send each call whole, in one fragment.
+            events += [
+                chunk({"tool_calls": [_whole_call(call, text)]})
+                for call, text in zip(calls, texts, strict=True)
+            ]
+            calls = ()
+        base = 1 if wire.tool_call_index == "one" else 0
+        schedule = call_schedule([text or "" for text in texts[: len(calls)]], wire)
         for step in schedule:
-            index, call = step.call, calls[step.call]
+            index, call = step.call + base, calls[step.call]
             if step.kind == "open":
                 opener = {
                     "index": index,
                     "id": call.id,
                     "type": "function",
-                    "function": {"name": call.name, "arguments": ""},
+                    "function": {
+                        "name": call.name,
+                        "arguments": None if texts[step.call] is None else "",
+                    },
                 }
                 events.append(chunk({"tool_calls": [opener]}))
-            elif step.kind == "delta":
+            elif step.kind == "delta" and texts[step.call] is not None:
+                # (`"arguments": null` is the whole of a call's arguments: nothing follows it.)
                 events.append(chunk({"tool_calls": [_continuation(index, call, step.piece, wire)]}))
         events.append(chunk({}, finish=reply.effective_stop_reason))
         if include_usage and reply.usage is not None:
@@ -243,8 +269,7 @@ class OpenAIChatDialect(Dialect):
                 if choice.get("index", 0) != 0:
                     continue
                 delta = choice.get("delta") or {}
-                if delta.get("content"):
-                    text.append(delta["content"])
+                text += _content_texts(delta.get("content"))
                 for fragment in delta.get("tool_calls") or ():
                     call = calls.setdefault(
                         fragment.get("index", 0), {"id": "", "name": "", "args": ""}
@@ -344,6 +369,8 @@ class OpenAIChatDialect(Dialect):
             tools=tools,
             problems=tuple(problems),
             extras={"stream_options": body.get("stream_options")},
+            top_p=body.get("top_p"),
+            stop=_stop_sequences(body.get("stop")),
         )
 
 
@@ -374,6 +401,37 @@ def _arguments(call: ToolCall) -> str:
     return json.dumps(dict(call.arguments), ensure_ascii=False, separators=(",", ":"))
 
 
+def _argument_text(reply: Reply, call: ToolCall, wire: WireOptions) -> str | None:
+    """The arguments as the server sends them: JSON text, text cut short, or null."""
+    if reply.fault.unparsable_tool_arguments:
+        return unparsable_arguments(call)
+    if wire.null_arguments and not call.arguments:
+        return None
+    return _arguments(call)
+
+
+def _whole_call(call: ToolCall, text: str | None) -> dict[str, Any]:
+    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": text}}
+
+
+def _text_part(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def _thinking_part(text: str) -> dict[str, Any]:
+    return {"type": "thinking", "thinking": [{"type": "text", "text": text}]}
+
+
+def _apply_wire_shapes(payload: dict[str, Any], reply: Reply, wire: WireOptions) -> None:
+    """A completion body with the scenario's optional shapes: arguments, content parts."""
+    message = payload["choices"][0]["message"]
+    for raw, call in zip(message.get("tool_calls") or (), reply.tool_calls, strict=True):
+        raw["function"]["arguments"] = _argument_text(reply, call, wire)
+    if (wire.content_parts or wire.thinking) and message.get("content") is not None:
+        parts = [_thinking_part(wire.thinking)] if wire.thinking else []
+        message["content"] = [*parts, _text_part(message["content"])]
+
+
 def _continuation(index: int, call: ToolCall, piece: str, wire: WireOptions) -> dict[str, Any]:
     """An argument fragment after the opener: id and name left out, null, or repeated."""
     if wire.continuation_ids == "null":
@@ -383,6 +441,8 @@ def _continuation(index: int, call: ToolCall, piece: str, wire: WireOptions) -> 
             "type": None,
             "function": {"name": None, "arguments": piece},
         }
+    if wire.continuation_ids == "empty":
+        return {"index": index, "id": "", "function": {"name": "", "arguments": piece}}
     if wire.continuation_ids == "repeat":
         return {
             "index": index,
@@ -397,6 +457,29 @@ def _requested_model(request: RecordedRequest) -> str | None:
     body = request.json()
     model = body.get("model") if isinstance(body, dict) else None
     return model if isinstance(model, str) else None
+
+
+def _stop_sequences(stop: Any) -> tuple[str, ...] | None:
+    """`stop` as OpenAI takes it: one string or a list of them."""
+    if isinstance(stop, str):
+        return (stop,)
+    if isinstance(stop, list):
+        return tuple(str(s) for s in stop)
+    return None
+
+
+def _content_texts(content: Any) -> list[str]:
+    """The answer's text in a delta's content: a string, or the text parts of a list of parts
+    (thinking parts are the model's reasoning, never its answer)."""
+    if isinstance(content, str):
+        return [content] if content else []
+    if isinstance(content, list):
+        return [
+            part["text"]
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text" and part.get("text")
+        ]
+    return []
 
 
 def _text_content(content: Any) -> str:

@@ -39,6 +39,7 @@ from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_json, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
+from conformance.scenarios.tool_arguments import unparsable_arguments
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
 _CREATED = 1_727_346_168
@@ -95,6 +96,10 @@ class OpenAIResponsesDialect(Dialect):
     credential_description: ClassVar[str] = "the header 'Authorization: Bearer <key>'"
     chat_path_description: ClassVar[str] = "POST /v1/responses"
     corpus_folder: ClassVar[str | None] = "openai_responses"
+    #: Arguments travel as JSON text; calls are items, not indexed fragments.
+    wire_features: ClassVar[frozenset[str]] = frozenset({"unparsable_tool_arguments"})
+    #: The Responses API takes `top_p` and has no stop sequences.
+    request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p"})
 
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         if method == "POST" and path.rstrip("/") == "/v1/responses":
@@ -381,6 +386,7 @@ class OpenAIResponsesDialect(Dialect):
             tools=tuple(tools),
             problems=tuple(problems),
             extras={"instructions": instructions, "store": body.get("store")},
+            top_p=body.get("top_p"),
         )
 
 
@@ -515,9 +521,9 @@ def _output(reply: Reply, turn: int) -> list[dict[str, Any]]:
                 "id": f"fc_conformance_{turn}_{index}",
                 "type": "function_call",
                 "status": "completed",
-                "arguments": json.dumps(
-                    dict(call.arguments), ensure_ascii=False, separators=(",", ":")
-                ),
+                "arguments": unparsable_arguments(call)
+                if reply.fault.unparsable_tool_arguments
+                else json.dumps(dict(call.arguments), ensure_ascii=False, separators=(",", ":")),
                 "call_id": call.id,
                 "name": call.name,
             }

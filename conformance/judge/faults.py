@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from conformance.isolation import starvation
 from conformance.judge.case import CaseRecord
-from conformance.judge.verdict import Verdict, check, failed, inconclusive, not_applicable
+from conformance.judge.verdict import (
+    Verdict,
+    check,
+    failed,
+    inconclusive,
+    not_applicable,
+    passed,
+)
 from conformance.observation import ObservedError
 from conformance.scenarios.model import Fault
+from conformance.scenarios.tool_arguments import keeps_raw_arguments
 from conformance.server.session import Exchange
 
 #: How much longer than its configured timeout a provider may take to report a stall (ER-4).
@@ -32,7 +40,17 @@ def judge_faults(case: CaseRecord) -> list[Verdict]:
             break
         observed = case.observation.turns[index]
         expected = fault.expected_error
-        if expected is not None:
+        reported = [
+            *observed.tool_calls,
+            *(c for chunk in observed.chunks for c in chunk.tool_calls),
+        ]
+        if (
+            fault.unparsable_tool_arguments
+            and observed.error is None
+            and keeps_raw_arguments(turn.reply.tool_calls, reported)
+        ):
+            verdicts.append(passed("ER-5"))  # the raw text kept and flagged: no data lost
+        elif expected is not None:
             verdicts.append(
                 _expected_error(case, index, expected, observed.error, observed.elapsed)
             )
@@ -53,6 +71,11 @@ def _expected_error(
 ) -> Verdict:
     clause, category = expected
     what = _WHAT[clause]
+    if case.scenario.turns[index].reply.fault.unparsable_tool_arguments:
+        what = (
+            "the tool-call arguments that are not valid JSON (expected an invalid-response "
+            "error, or the raw text kept as an argument value)"
+        )
     observed = case.observation.turns[index].error
     if observed is None:
         return failed(

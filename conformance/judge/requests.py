@@ -128,6 +128,7 @@ def _rq3(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> V
             problems.append(
                 f"{label}: max_tokens {request.max_tokens!r}, expected {want.max_tokens!r}"
             )
+        problems += _optional_parameters(case, request, label)
         if case.mode == "stream" and request.stream is not True:
             problems.append(
                 f"{label}: stream flag {request.stream!r} on a streamed call, expected true"
@@ -135,6 +136,24 @@ def _rq3(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> V
         if case.mode == "chat" and request.stream is True:
             problems.append(f"{label}: stream flag true on a non-streamed call")
     return check("RQ-3", problems)
+
+
+def _optional_parameters(case: CaseRecord, request: CanonicalRequest, label: str) -> list[str]:
+    """top_p and stop, where the scenario sets them, the interface takes them and the wire
+    carries them: a parameter the caller gave and the provider dropped is RQ-3's to report."""
+    want = case.scenario.request
+    judged = case.parameters & case.dialect.request_parameters
+    problems: list[str] = []
+    if (
+        want.top_p is not None
+        and "top_p" in judged
+        and (request.top_p is None or not math.isclose(float(request.top_p), want.top_p))
+    ):
+        problems.append(f"{label}: top_p {request.top_p!r}, expected {want.top_p!r}")
+    if want.stop and "stop" in judged and tuple(request.stop or ()) != want.stop:
+        shown = list(request.stop) if request.stop is not None else None
+        problems.append(f"{label}: stop {shown!r}, expected {list(want.stop)!r}")
+    return problems
 
 
 def _rq4(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> Verdict:

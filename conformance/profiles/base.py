@@ -60,6 +60,12 @@ class Profile(ABC):
     #: Clause id -> why this interface cannot express it.
     not_applicable: ClassVar[Mapping[str, str]] = {}
 
+    @property
+    def request_parameters(self) -> frozenset[str]:
+        """Optional request parameters (RequestSpec's "top_p", "stop") this interface takes and
+        the profile passes on; RQ-3 checks those reach the wire."""
+        return frozenset()
+
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})
 

@@ -180,9 +180,22 @@ class OrchestratorProfile(Profile):
 
     # -- driving --------------------------------------------------------------------------
 
+    @property
+    def request_parameters(self) -> frozenset[str]:
+        # GenerationParams carries top_p and stop (a pydantic model or a dataclass).
+        fields = getattr(self._params, "model_fields", None) or getattr(
+            self._params, "__dataclass_fields__", {}
+        )
+        return frozenset({"top_p", "stop"} & set(fields))
+
     def _params_for(self, scenario: Scenario) -> Any:
         request = scenario.request
-        return self._params(temperature=request.temperature, max_tokens=request.max_tokens)
+        extra: dict[str, Any] = {}
+        if request.top_p is not None and "top_p" in self.request_parameters:
+            extra["top_p"] = request.top_p
+        if request.stop and "stop" in self.request_parameters:
+            extra["stop"] = list(request.stop)
+        return self._params(temperature=request.temperature, max_tokens=request.max_tokens, **extra)
 
     @staticmethod
     def _use_model(provider: Any, model: str) -> None:

@@ -86,6 +86,10 @@ def scenario_document(scenario: Scenario) -> dict[str, Any]:
         raw_request["temperature"] = request.temperature
     if request.max_tokens != DEFAULT_MAX_TOKENS:
         raw_request["max_tokens"] = request.max_tokens
+    if request.top_p is not None:
+        raw_request["top_p"] = request.top_p
+    if request.stop:
+        raw_request["stop"] = list(request.stop)
     document: dict[str, Any] = {"name": scenario.name, "title": scenario.title}
     if scenario.description:
         document["description"] = scenario.description

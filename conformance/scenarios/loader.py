@@ -145,6 +145,8 @@ def _build(raw: Mapping[str, Any], source: Path) -> Scenario:
         model=request_raw.get("model", DEFAULT_MODEL),
         temperature=float(request_raw.get("temperature", DEFAULT_TEMPERATURE)),
         max_tokens=int(request_raw.get("max_tokens", DEFAULT_MAX_TOKENS)),
+        top_p=request_raw.get("top_p"),
+        stop=tuple(request_raw.get("stop", ())),
     )
     turns = tuple(
         Turn(

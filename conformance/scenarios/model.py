@@ -76,6 +76,10 @@ class Fault:
     wrong_shape: bool = False
     #: Let the connection be refused: the provider is given the address of a closed port.
     refuse_connection: bool = False
+    #: Send every tool call's arguments as JSON text cut short (not valid JSON), where the wire
+    #: carries arguments as text (conformance/scenarios/tool_arguments.py). A silent `{}` would be
+    #: data loss: the provider raises an invalid-response error, or keeps the raw text flagged.
+    unparsable_tool_arguments: bool = False
 
     @property
     def any(self) -> bool:
@@ -111,7 +115,7 @@ class Fault:
             return ("ER-4", "network")
         if self.cut_after_pieces is not None:
             return ("ER-7", None)
-        if self.malformed or self.wrong_shape:
+        if self.malformed or self.wrong_shape or self.unparsable_tool_arguments:
             return ("ER-5", "invalid_response")
         return None
 
@@ -166,10 +170,28 @@ class RequestSpec:
     model: str = DEFAULT_MODEL
     temperature: float = DEFAULT_TEMPERATURE
     max_tokens: int = DEFAULT_MAX_TOKENS
+    #: Further sampling parameters, sent only when set; RQ-3 checks each reaches the wire where
+    #: the profile's interface accepts it and the dialect's wire carries it.
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
 
+
+#: Wire shapes a scenario may need that only some dialects can express, with what each is.
+WIRE_FEATURES: Mapping[str, str] = {
+    "unparsable_tool_arguments": "tool-call arguments that are not valid JSON (the wire carries "
+    "arguments as JSON objects, not text)",
+    "null_tool_arguments": '`"arguments": null` on a tool call (an OpenAI Chat shape)',
+    "content_parts": "text content as a list of typed parts with thinking parts (a Mistral / "
+    "OpenAI-compatible shape)",
+    "tool_call_index_one": "streamed tool calls numbered from 1 (the wire has no call index)",
+    "tool_call_index_omit": "streamed tool calls without `index` (the wire has no call index)",
+    "empty_continuation_names": 'tool-call continuations with `name: ""` (the wire has no '
+    "per-fragment name)",
+}
 
 LineEnding = Literal["lf", "crlf", "cr"]
-ContinuationIds = Literal["omit", "null", "repeat"]
+ContinuationIds = Literal["omit", "null", "repeat", "empty"]
+ToolCallIndex = Literal["zero", "one", "omit"]
 
 
 @dataclass(frozen=True)
@@ -199,6 +221,15 @@ class WireOptions:
     #: SSE: `comment:N` or `unknown:N` puts a comment line or an event of an unknown type after
     #: the Nth event (0: before the first).
     inserts: tuple[str, ...] = ()
+    #: Streamed tool calls numbered from 0 (as OpenAI does), from 1, or sent without `index`
+    #: (each call then whole in one fragment), as some OpenAI-compatible servers do.
+    tool_call_index: ToolCallIndex = "zero"
+    #: A call with no arguments carries `"arguments": null` instead of "{}" or "".
+    null_arguments: bool = False
+    #: Text content as a list of typed parts (Mistral's `[{"type": "text", ...}]`), with
+    #: `thinking` sent first as a thinking part that is never part of the answer.
+    content_parts: bool = False
+    thinking: str = ""
 
     @property
     def eol(self) -> str:
@@ -222,6 +253,24 @@ class Scenario:
     timeout: float | None = None
     #: Stop iterating the stream after this many chunks and close it (ST-7).
     stop_after_chunks: int | None = None
+
+    def wire_features(self, mode: Mode) -> frozenset[str]:
+        """Wire shapes this scenario needs in `mode` that not every dialect can express
+        (WIRE_FEATURES); a dialect without one reports the scenario not applicable."""
+        wire = self.wire
+        found: set[str] = set()
+        if any(r.fault.unparsable_tool_arguments for t in self.turns for r in t.replies):
+            found.add("unparsable_tool_arguments")
+        if wire.null_arguments:
+            found.add("null_tool_arguments")
+        if wire.content_parts or wire.thinking:
+            found.add("content_parts")
+        if mode == "stream":
+            if wire.tool_call_index != "zero":
+                found.add(f"tool_call_index_{wire.tool_call_index}")
+            if wire.continuation_ids == "empty":
+                found.add("empty_continuation_names")
+        return frozenset(found)
 
     @property
     def final_reply(self) -> Reply:
@@ -251,8 +300,14 @@ class Scenario:
     @property
     def is_plain_answer(self) -> bool:
         """An answer any client reads the ordinary way: no error, no fault that breaks it, no
-        early exit, no event types the API never sends (which real SDKs do not all ignore)."""
-        return not self.is_error and self.stop_after_chunks is None and not self.wire.extra_fields
+        early exit, no event types the API never sends (which real SDKs do not all ignore), no
+        shape only some servers send (WIRE_FEATURES: official SDKs leave those to the caller)."""
+        return (
+            not self.is_error
+            and self.stop_after_chunks is None
+            and not self.wire.extra_fields
+            and not any(self.wire_features(mode) for mode in self.modes)
+        )
 
     def requirements(self, mode: Mode) -> frozenset[str]:
         """Capabilities needed in this mode: streaming a tool call needs more than chatting one."""
@@ -319,6 +374,8 @@ class Scenario:
                 "model": self.request.model,
                 "temperature": self.request.temperature,
                 "max_tokens": self.request.max_tokens,
+                "top_p": self.request.top_p,
+                "stop": list(self.request.stop),
                 "system": self.request.system,
                 "messages": [{"role": m.role, "content": m.content} for m in self.request.messages],
                 "tools": [tool.as_json() for tool in self.request.tools],
@@ -337,6 +394,10 @@ class Scenario:
                 "argument_cuts": [list(c) for c in self.wire.argument_cuts],
                 "interleave": list(self.wire.interleave),
                 "inserts": list(self.wire.inserts),
+                "tool_call_index": self.wire.tool_call_index,
+                "null_arguments": self.wire.null_arguments,
+                "content_parts": self.wire.content_parts,
+                "thinking": self.wire.thinking,
             },
             "timeout": self.timeout,
             "stop_after_chunks": self.stop_after_chunks,

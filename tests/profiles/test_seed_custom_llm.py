@@ -48,10 +48,14 @@ EXPECTED_FAILURES: dict[str, tuple[str, str]] = {
     "ER-7": ("fault_stream_cut[stream]", "reported as a success"),
     # A malformed stream event is logged and skipped.
     "ER-5": ("fault_malformed_json[stream]", "reported as a success"),
+    # `content` as a list of parts (Mistral) goes straight into a `str` field: the answer is lost,
+    # its usage with it.
+    "CH-1": ("text_content_parts[chat]", "input_type=list"),
+    "CH-4": ("text_content_parts[chat]", "input_type=list"),
 }
 
 #: What the tutorial gets right; the suite must say so.
-EXPECTED_PASSES = ("ID-1", "RQ-1", "RQ-2", "RQ-3", "RQ-4", "CH-1", "CH-2", "CH-4", "SE-1")
+EXPECTED_PASSES = ("ID-1", "RQ-1", "RQ-2", "RQ-3", "RQ-4", "CH-2", "SE-1")
 
 
 @pytest.fixture(scope="module")
