@@ -9,6 +9,7 @@ returned. A provider that does not offer a feature gets "not applicable" with th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import socket
 import time
@@ -404,16 +405,38 @@ class Member:
     session: Session
     #: What this member answers when it succeeds.
     answer: str | None
+    #: Chat-endpoint requests its own health_check() sent (YandexGPT's health check is a small
+    #: completion): a router that asks health first sends them, and they are not the call.
+    probe_calls: int = 0
 
     @property
     def requests(self) -> int:
-        return requests_to(self.session)
+        """The calls the chain sent this member (its health checks' requests left out)."""
+        return requests_to(self.session) - self.probe_calls
 
     @property
     def health_probes(self) -> int:
-        """Requests to the dialect's other endpoints (a health check such as Ollama's
-        /api/tags): they share the scenario's errors but are not the chat call."""
+        """Requests its health check sent: to the dialect's other endpoints (Ollama's /api/tags,
+        which share the scenario's errors) or, counted while health_check() ran, to the chat
+        endpoint itself."""
         return len(self.session.snapshot()) - self.requests
+
+
+def _count_probes(member: Member) -> None:
+    """Wrap the member's health_check() so the chat requests it sends are told from calls."""
+    original = getattr(member.provider, "health_check", None)
+    if not callable(original):
+        return
+
+    async def health_check(*args: Any, **kwargs: Any) -> Any:
+        before = requests_to(member.session)
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            member.probe_calls += requests_to(member.session) - before
+
+    with contextlib.suppress(AttributeError, TypeError):
+        member.provider.health_check = health_check
 
 
 def _answer_of(replies: Sequence[Reply]) -> str | None:
@@ -427,7 +450,9 @@ def _members(ctx: CheckContext, check: str, plan: Mapping[str, Sequence[Reply]])
         scenario = scripts.scripted(f"{check}_{name}", replies, clause="RE-3")
         session = ctx.session(name, scenario)
         built = ctx.build(session.base_url, max_retries=0)
-        members.append(Member(name, built.provider, session, _answer_of(replies)))
+        member = Member(name, built.provider, session, _answer_of(replies))
+        _count_probes(member)
+        members.append(member)
     return members
 
 
@@ -557,7 +582,7 @@ async def _all_named(
         problems.append(f"the chain raised {error.type_name}, not one of the profile's errors")
     words = {name: [str(status), message] for name, (status, message) in FAILURES.items()}
     problems += judge_exhausted_error(error.message, words)
-    return problems + _request_counts(members, {m.name: 1 for m in members})
+    return problems + _passed_over(members)
 
 
 async def _health_of(composed: ComposedFacts, name: str) -> str | None:

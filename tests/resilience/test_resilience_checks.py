@@ -297,6 +297,15 @@ class _KnowsItsURL(ResilientOpenAIProvider):
         return {name: "healthy" for name, _ in self._members}
 
 
+class _AsksHealthCheck(_HealthFirstRouter):
+    """Asks the members' own health_check(): this one sends a small chat completion (as
+    YandexGPT's does), on the chat endpoint itself."""
+
+    @staticmethod
+    async def _healthy(member: Any) -> bool:
+        return bool(await member.health_check())
+
+
 class HealthFirstProfile(PerProviderTargetsProfile):
     name = "health-first"
     blind = False
@@ -310,6 +319,13 @@ class BlindSkipProfile(HealthFirstProfile):
     blind = True
 
 
+class ChatProbeProfile(HealthFirstProfile):
+    name = "chat-probe"
+
+    def fallback_chain(self, members: list[tuple[str, Any]]) -> _ChainTarget:
+        return _AsksHealthCheck(self, members)
+
+
 @pytest.mark.parametrize(
     ("profile", "check", "outcome", "evidence"),
     [
@@ -317,6 +333,8 @@ class BlindSkipProfile(HealthFirstProfile):
         (HealthFirstProfile, "re3_first_success_wins", "pass", ""),
         (HealthFirstProfile, "re3_health_moves", "not-applicable", "never sent alpha a call"),
         (BlindSkipProfile, "re3_moves_on", "fail", "alpha received no request at all"),
+        (ChatProbeProfile, "re3_moves_on", "pass", ""),
+        (ChatProbeProfile, "re3_first_success_wins", "pass", ""),
     ],
 )
 def test_a_router_that_checks_health_first_moves_on_by_its_health_checks(
