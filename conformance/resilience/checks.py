@@ -9,7 +9,6 @@ returned. A provider that does not offer a feature gets "not applicable" with th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import socket
 import time
@@ -405,38 +404,23 @@ class Member:
     session: Session
     #: What this member answers when it succeeds.
     answer: str | None
-    #: Chat-endpoint requests its own health_check() sent (YandexGPT's health check is a small
-    #: completion): a router that asks health first sends them, and they are not the call.
-    probe_calls: int = 0
 
     @property
     def requests(self) -> int:
-        """The calls the chain sent this member (its health checks' requests left out)."""
-        return requests_to(self.session) - self.probe_calls
+        """The calls the chain sent this member: chat-endpoint requests carrying the check's
+        prompt. A health check that sends a small completion of its own (YandexGPT's) reaches the
+        chat endpoint too, but it is a probe, not the call."""
+        return sum(1 for e in scripts.chat_exchanges(self.session.snapshot()) if _is_call(e))
 
     @property
     def health_probes(self) -> int:
         """Requests its health check sent: to the dialect's other endpoints (Ollama's /api/tags,
-        which share the scenario's errors) or, counted while health_check() ran, to the chat
-        endpoint itself."""
+        which share the scenario's errors) or completions without the check's prompt."""
         return len(self.session.snapshot()) - self.requests
 
 
-def _count_probes(member: Member) -> None:
-    """Wrap the member's health_check() so the chat requests it sends are told from calls."""
-    original = getattr(member.provider, "health_check", None)
-    if not callable(original):
-        return
-
-    async def health_check(*args: Any, **kwargs: Any) -> Any:
-        before = requests_to(member.session)
-        try:
-            return await original(*args, **kwargs)
-        finally:
-            member.probe_calls += requests_to(member.session) - before
-
-    with contextlib.suppress(AttributeError, TypeError):
-        member.provider.health_check = health_check
+def _is_call(exchange: Exchange) -> bool:
+    return scripts.PROMPT.encode("utf-8") in exchange.request.body
 
 
 def _answer_of(replies: Sequence[Reply]) -> str | None:
@@ -450,9 +434,7 @@ def _members(ctx: CheckContext, check: str, plan: Mapping[str, Sequence[Reply]])
         scenario = scripts.scripted(f"{check}_{name}", replies, clause="RE-3")
         session = ctx.session(name, scenario)
         built = ctx.build(session.base_url, max_retries=0)
-        member = Member(name, built.provider, session, _answer_of(replies))
-        _count_probes(member)
-        members.append(member)
+        members.append(Member(name, built.provider, session, _answer_of(replies)))
     return members
 
 
