@@ -59,6 +59,9 @@ def victor_vertex(
 
     The class builds its URL from project and region and has no option for the host, so the
     factory builds it as published and then sets `base_url` to the same path on the fake server.
+    It authenticates as the class does with Application Default Credentials (a bearer access
+    token), the way the gemini-vertex dialect and Vertex AI's own examples do; the API-key branch
+    (`x-goog-api-key`) is not what that dialect accepts, so the factory stands in for google-auth.
     """
     from victor.providers.registry import ProviderRegistry
 
@@ -77,4 +80,12 @@ def victor_vertex(
         f"{base_url.rstrip('/')}/v1/projects/{VERTEX_PROJECT}/locations/{VERTEX_LOCATION}"
         "/publishers/google/models"
     )
+
+    async def application_default_credentials() -> dict[str, str]:
+        # What the class's ADC branch sends (victor/providers/vertex_provider.py:194-206) once
+        # google-auth has a token: here the token is the suite's key, as no Google login exists.
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {api_key}"}
+
+    provider._api_key = ""
+    provider._get_auth_headers = application_default_credentials
     return provider
