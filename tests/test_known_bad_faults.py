@@ -30,7 +30,7 @@ ROWS = [
     (bad.SkipsUnparsableEvents, "ER-5", "fault_malformed_json", "stream", "success"),
     (bad.SkipsUnparsableEvents, "ER-5", "fault_malformed_json", "chat", "success"),
     (bad.BuffersWholeStream, "ST-4", "stream_incremental_delivery", "stream", "buffered"),
-    (bad.BuffersWholeStream, "ST-7", "stream_early_exit", "stream", "stayed open"),
+    (bad.DownloadsOnAfterEarlyExit, "ST-7", "stream_early_exit", "stream", "stayed open"),
     (bad.SplitsLinesOnLFOnly, "ST-6", "framing_cr_split_reads", "stream", "ended before"),
     (bad.CloseClosesNothing, "RS-1", "text_plain", "chat", "still open after close()"),
     (bad.CloseClosesNothing, "RS-2", "text_plain", "chat", "ResourceWarning"),
@@ -81,3 +81,12 @@ def test_the_reference_provider_passes_the_same_scenarios(
 ) -> None:
     outcome = _run(server, OpenAICompatibleProvider, scenario, mode)
     assert outcome.ok, outcome.failure_text()
+
+
+def test_a_buffered_stream_fails_st4_and_leaves_st7_unjudged(server: FakeServer) -> None:
+    """The caller cannot leave during the hold if no text reaches it then: one bug, one clause."""
+    outcome = _run(server, bad.BuffersWholeStream, "stream_early_exit", "stream")
+    verdicts = {v.clause: v for v in outcome.verdicts}
+    assert verdicts["ST-4"].failed, outcome.failure_text()
+    assert verdicts["ST-7"].outcome == "not-applicable", verdicts["ST-7"]
+    assert "nothing left to stop early" in verdicts["ST-7"].message

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from conformance.isolation import starvation
 from conformance.judge.case import CaseRecord
-from conformance.judge.verdict import Verdict, check, failed, inconclusive, passed
+from conformance.judge.verdict import (
+    Verdict,
+    check,
+    failed,
+    inconclusive,
+    not_applicable,
+    passed,
+)
 from conformance.observation import ObservedError
 from conformance.scenarios.model import Fault
 from conformance.scenarios.tool_arguments import keeps_raw_arguments
@@ -137,6 +144,8 @@ def _hold(case: CaseRecord, index: int) -> list[Verdict]:
     held = exchange.held_after_piece
     texts = [chunk for chunk in observed.chunks if chunk.text]
     verdicts: list[Verdict] = []
+    # Why the early exit cannot be judged: no text reached the caller while the server held.
+    unheld: str | None = None
     if not texts:
         what = (
             f"none of the {len(observed.chunks)} chunk(s) yielded carried text"
@@ -144,6 +153,7 @@ def _hold(case: CaseRecord, index: int) -> list[Verdict]:
             else "no chunk was yielded at all"
         )
         verdicts.append(failed("ST-4", f"turn {index}: {what}"))
+        unheld = f"turn {index}: no text reached the caller, so it had nothing to stop after"
     elif exchange.client_closed_early or len(exchange.written_at) <= held + 1:
         verdicts.append(check("ST-4", []))
     else:
@@ -159,7 +169,17 @@ def _hold(case: CaseRecord, index: int) -> list[Verdict]:
             verdicts.append(inconclusive("ST-4", f"{buffered}; but {starvation.describe(lag)}"))
         else:
             verdicts.append(check("ST-4", [] if late < 0 else [buffered]))
-    if case.scenario.stop_after_chunks:
+        if late >= 0:
+            unheld = (
+                f"turn {index}: the first text reached the caller only after the server had "
+                "written the whole stream (ST-4), so there was nothing left to stop early"
+            )
+    if case.scenario.stop_after_chunks and unheld is not None:
+        # The early exit is judged while the server holds the stream; a provider that buffers
+        # the answer (ST-4 says so) never lets the caller leave during the hold. Failing ST-7
+        # too would blame one bug twice, under a clause whose code may be right.
+        verdicts.append(not_applicable("ST-7", unheld))
+    elif case.scenario.stop_after_chunks:
         verdicts.append(
             check(
                 "ST-7",

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from conformance.judge.verdict import Verdict, check, inconclusive
+from conformance.judge.verdict import Verdict, check, not_applicable
 from conformance.scenarios.model import Scenario
 
 #: How ST-6 names each clause that broke under the scenario's framing (answers.py writes it).
@@ -54,8 +54,10 @@ def blame_framing(
 
     `run_twin` runs a scenario in the same mode against a fresh provider and returns its verdicts
     (None when it could not be run: ST-6 then stays as judged). A clause that broke on the twin
-    too is not the framing's fault: its ST-6 part is dropped; when nothing is left, ST-6 is
-    inconclusive (the framing cannot be judged apart from a clause that breaks anyway).
+    too is not the framing's fault: its ST-6 part is dropped; when nothing is left, ST-6 is not
+    applicable to this check (the framing cannot be judged apart from a clause that breaks anyway).
+    Not inconclusive: that outcome says the harness could not judge (a starved machine) and makes
+    the run incomplete, while here the provider's own bug, judged under its own clause, is why.
     """
     failures = [v for v in verdicts if v.clause == "ST-6" and v.failed]
     if not failures:
@@ -83,7 +85,7 @@ def blame_framing(
             result.append(check("ST-6", kept))
         else:
             result.append(
-                inconclusive(
+                not_applicable(
                     "ST-6",
                     f"{', '.join(sorted(set(excused)))} broke with plain framing too (the same "
                     "answer without this scenario's framing): that is not the framing's fault, "

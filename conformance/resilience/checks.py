@@ -408,7 +408,20 @@ class Member:
 
     @property
     def requests(self) -> int:
-        return requests_to(self.session)
+        """The calls the chain sent this member: chat-endpoint requests carrying the check's
+        prompt. A health check that sends a small completion of its own (YandexGPT's) reaches the
+        chat endpoint too, but it is a probe, not the call."""
+        return sum(1 for e in scripts.chat_exchanges(self.session.snapshot()) if _is_call(e))
+
+    @property
+    def health_probes(self) -> int:
+        """Requests its health check sent: to the dialect's other endpoints (Ollama's /api/tags,
+        which share the scenario's errors) or completions without the check's prompt."""
+        return len(self.session.snapshot()) - self.requests
+
+
+def _is_call(exchange: Exchange) -> bool:
+    return scripts.PROMPT.encode("utf-8") in exchange.request.body
 
 
 def _answer_of(replies: Sequence[Reply]) -> str | None:
@@ -444,7 +457,10 @@ def _router(strategy: Literal["round-robin", "first-available"]) -> Composer:
     return compose
 
 
-CompositeJudge = Callable[[CheckContext, ComposedFacts, list[Member]], Awaitable[list[str]]]
+#: The problems found, or a verdict of its own (a check whose premise the composite never met).
+CompositeJudge = Callable[
+    [CheckContext, ComposedFacts, list[Member]], Awaitable[list[str] | Verdict]
+]
 
 
 def composite_check(
@@ -465,7 +481,8 @@ def composite_check(
         unsupported = ctx.stream_unsupported(composed, "RE-3")
         if unsupported is not None:
             return [unsupported]
-        return [check("RE-3", await judge(ctx, composed, members), title)]
+        judged = await judge(ctx, composed, members)
+        return [judged if isinstance(judged, Verdict) else check("RE-3", judged, title)]
 
     return ResilienceCheck(name, "RE-3", title, ("chat", "stream"), run)
 
@@ -479,6 +496,28 @@ def _request_counts(members: Sequence[Member], expected: Mapping[str, int]) -> l
     return problems
 
 
+def _passed_over(members: Sequence[Member]) -> list[str]:
+    """Each failing member was moved past: tried once, or found down by its health check.
+
+    A router that consults each member's health before choosing (orchestrator's first-available
+    Router asks `health_check()`) moves on without sending the chat request to a member whose
+    health endpoint already answers the failure: that is moving on too. A member neither tried
+    nor probed was skipped blindly; one asked twice was retried, which a chain must not do.
+    """
+    problems = []
+    for member in members:
+        if member.requests == 1 or (member.requests == 0 and member.health_probes):
+            continue
+        if member.requests == 0:
+            problems.append(
+                f"{member.name} received no request at all (neither the call nor a health "
+                "check): the chain skipped it without finding out that it fails"
+            )
+        else:
+            problems.append(f"{member.name} received {member.requests} request(s), expected 1")
+    return problems
+
+
 async def _moves_on(ctx: CheckContext, composed: ComposedFacts, members: list[Member]) -> list[str]:
     observed = await ctx.call(composed, CALL)
     last = members[-1]
@@ -489,7 +528,7 @@ async def _moves_on(ctx: CheckContext, composed: ComposedFacts, members: list[Me
         )
     elif answer_text(observed) != last.answer:
         problems.append(f"the chain answered {answer_text(observed)!r}, expected {last.answer!r}")
-    return problems + _request_counts(members, {m.name: 1 for m in members})
+    return problems + _passed_over(members[:-1]) + _request_counts([last], {last.name: 1})
 
 
 async def _first_wins(
@@ -526,7 +565,7 @@ async def _all_named(
         problems.append(f"the chain raised {error.type_name}, not one of the profile's errors")
     words = {name: [str(status), message] for name, (status, message) in FAILURES.items()}
     problems += judge_exhausted_error(error.message, words)
-    return problems + _request_counts(members, {m.name: 1 for m in members})
+    return problems + _passed_over(members)
 
 
 async def _health_of(composed: ComposedFacts, name: str) -> str | None:
@@ -543,7 +582,7 @@ async def _health_of(composed: ComposedFacts, name: str) -> str | None:
 
 async def _health_moves(
     ctx: CheckContext, composed: ComposedFacts, members: list[Member]
-) -> list[str]:
+) -> list[str] | Verdict:
     if composed.health is None:
         return ["the chain reports no health (no health() -> {name: status})"]
     failing, healthy = members[0], members[1]
@@ -557,6 +596,16 @@ async def _health_moves(
             problems.append(f"call {number} did not move on to {healthy.name}")
         readings.append(await _health_of(composed, failing.name))
         others.append(await _health_of(composed, healthy.name))
+    if failing.requests == 0 and failing.health_probes and not problems:
+        # The health model counts the calls a member failed. A router that asks each member's
+        # health check before choosing never sent this one a call: whatever health it reports,
+        # there were no failed calls to move it.
+        return not_applicable(
+            "RE-3",
+            f"the chain never sent {failing.name} a call: it asked its health check "
+            f"({failing.health_probes} time(s)) and moved on to {healthy.name}; the health "
+            "model counts failed calls, and there were none to judge its health by",
+        )
     if composed.degraded_after is not None and composed.unhealthy_after is not None:
         model = HealthModel(composed.degraded_after, composed.unhealthy_after)
         expected = []

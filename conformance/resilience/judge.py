@@ -142,7 +142,9 @@ def judge_retry_attempts(
         )
     if last.kind == "ok" and not succeeded:
         problems.append(f"the call failed although request {len(attempts)} succeeded ({when})")
-    if last.kind != "ok" and succeeded:
+    # A stream cut after its content and reported as a success is ER-7's failure (judged by
+    # fault_stream_cut on every provider): RE-1 judges what the retries did with it, not twice.
+    if last.kind not in ("ok", "cut") and succeeded:
         problems.append(f"the call reported success although the last answer was {last.label}")
     summary = f"{len(attempts)} request(s), {retries} retr{'y' if retries == 1 else 'ies'}"
     return check("RE-1", problems, f"{summary} (max_retries={max_retries}) at {times_text(times)}")

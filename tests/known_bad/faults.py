@@ -7,7 +7,10 @@ which clause must catch it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -99,7 +102,7 @@ class SkipsUnparsableEvents(OpenAICompatibleProvider):
 
 
 class BuffersWholeStream(OpenAICompatibleProvider):
-    """ST-4 and ST-7: the whole answer is read before the first chunk is yielded.
+    """ST-4: the whole answer is read before the first chunk is yielded.
 
     `response.json()`-style thinking applied to a stream: nothing reaches the caller until the
     server is done, and a caller that stops early cannot stop the download.
@@ -122,6 +125,62 @@ class BuffersWholeStream(OpenAICompatibleProvider):
         ]
         for chunk in chunks:
             yield chunk
+
+
+class DownloadsOnAfterEarlyExit(OpenAICompatibleProvider):
+    """ST-7: a blocking HTTP client in a thread of its own feeds the stream through a queue.
+
+    The common way to put a synchronous SDK behind an async interface. It streams well (ST-4
+    holds: each read is handed over as it arrives), but a caller that stops early only stops
+    reading the queue: the thread keeps downloading the answer nobody wants any more.
+    """
+
+    async def stream(  # type: ignore[override]
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> AsyncGenerator[StreamChunk, None]:
+        payload = self._checked_payload(
+            messages,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            tools=tools,
+            stream=True,
+        )
+        loop = asyncio.get_running_loop()
+        reads: asyncio.Queue[bytes | None] = asyncio.Queue()
+        url, body = self._endpoint_url(), self._encode(payload)
+        headers = {**self._headers(), "Accept": "text/event-stream"}
+
+        def hand_over(data: bytes | None) -> None:
+            with contextlib.suppress(RuntimeError):  # the caller's loop may be gone already
+                loop.call_soon_threadsafe(reads.put_nowait, data)
+
+        def download() -> None:
+            try:
+                with (
+                    httpx.Client(timeout=self._timeout) as client,
+                    client.stream("POST", url, content=body, headers=headers) as response,
+                ):
+                    for data in response.iter_bytes():
+                        hand_over(data)
+            finally:
+                hand_over(None)
+
+        threading.Thread(target=download, daemon=True).start()
+        decoder = SSEDecoder()
+        state = _StreamState(accumulator=self._new_accumulator())
+        while (data := await reads.get()) is not None:
+            for event in decoder.feed(data):
+                text = self._absorb_event(event, state)
+                if text:
+                    yield StreamChunk(content=text)
+        yield self._final_chunk(state)
 
 
 class SplitsLinesOnLFOnly(OpenAICompatibleProvider):
@@ -170,6 +229,7 @@ __all__ = [
     "BuffersWholeStream",
     "CloseClosesNothing",
     "CloseTwiceRaises",
+    "DownloadsOnAfterEarlyExit",
     "SSEDecoder",
     "SkipsUnparsableEvents",
     "SplitsLinesOnLFOnly",

@@ -7,6 +7,10 @@ from it), so calling them the profile's way fails with "got multiple values for 
 as a user of the package would write them, and builds through `ProviderRegistry.create`, which is
 how victor itself builds providers. The packages are imported inside the functions: this module is
 imported by the providers files only in an environment that has the package.
+
+`use_circuit_breaker` defaults to victor's own default (True): the profile passes False for the
+ordinary checks and leaves the breaker on for the RE-2 checks (`circuit_breaker=keep`); a False
+default here would hide the breaker from RE-2 ("no circuit breaker the suite can read").
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ def victor_azure(
     base_url: str,
     timeout: float,
     max_retries: int = 0,
-    use_circuit_breaker: bool = False,
+    use_circuit_breaker: bool = True,
     **options: Any,
 ) -> Any:
     """victor's AzureOpenAIProvider: the resource root is `endpoint`, the model the deployment."""
@@ -48,13 +52,16 @@ def victor_vertex(
     base_url: str,
     timeout: float,
     max_retries: int = 0,
-    use_circuit_breaker: bool = False,
+    use_circuit_breaker: bool = True,
     **options: Any,
 ) -> Any:
     """victor's VertexAIProvider, pointed at `base_url` instead of `{region}-aiplatform...`.
 
     The class builds its URL from project and region and has no option for the host, so the
     factory builds it as published and then sets `base_url` to the same path on the fake server.
+    It authenticates as the class does with Application Default Credentials (a bearer access
+    token), the way the gemini-vertex dialect and Vertex AI's own examples do; the API-key branch
+    (`x-goog-api-key`) is not what that dialect accepts, so the factory stands in for google-auth.
     """
     from victor.providers.registry import ProviderRegistry
 
@@ -73,4 +80,12 @@ def victor_vertex(
         f"{base_url.rstrip('/')}/v1/projects/{VERTEX_PROJECT}/locations/{VERTEX_LOCATION}"
         "/publishers/google/models"
     )
+
+    async def application_default_credentials() -> dict[str, str]:
+        # What the class's ADC branch sends (victor/providers/vertex_provider.py:194-206) once
+        # google-auth has a token: here the token is the suite's key, as no Google login exists.
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {api_key}"}
+
+    provider._api_key = ""
+    provider._get_auth_headers = application_default_credentials
     return provider

@@ -119,6 +119,27 @@ class RunResult:
         raise KeyError(f"{provider_id} is not in the run's report; the run said:\n{self.output}")
 
 
+#: Where the run's outbound traffic goes: a loopback port nothing listens on, as a proxy for every
+#: host but the fake server's. Real classes reach for the internet on their own (orchestrator's
+#: Router counts tokens with tiktoken, which downloads its encoding with no timeout on each call
+#: until one succeeds, blocking the event loop on a DNS lookup for up to seconds); refused at once,
+#: they fall back, and the run stays on 127.0.0.1 and takes the same time every time.
+OFFLINE_PROXY = "http://127.0.0.1:9"
+
+
+def offline_env(base: Mapping[str, str]) -> dict[str, str]:
+    """`base` with every non-loopback HTTPS request sent to a proxy that refuses it."""
+    env = {k: v for k, v in base.items() if k.lower() not in _PROXY_VARIABLES}
+    # https only: what reaches for the internet here asks for https (tiktoken's download), and
+    # each proxy set costs every httpx client built in the run a transport of its own.
+    env["HTTPS_PROXY"] = env["https_proxy"] = OFFLINE_PROXY
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost,::1"
+    return env
+
+
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
+
+
 def run_package(package: Package, workers: int | None = None) -> RunResult:
     """One `provider-conformance run` over the package's providers file, in a subprocess.
 
@@ -140,7 +161,7 @@ def run_package(package: Package, workers: int | None = None) -> RunResult:
             str(count),
             *RUN_OPTIONS,
         ]
-        env = {**os.environ, "PYTHONPATH": str(HERE)}
+        env = {**offline_env(os.environ), "PYTHONPATH": str(HERE)}
         done = subprocess.run(
             command,
             cwd=REPO_ROOT,

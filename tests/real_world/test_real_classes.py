@@ -118,3 +118,13 @@ def test_update_keeps_explanations_of_clauses_that_still_fail() -> None:
     assert clauses["ER-2"] == {"verdict": "fail", "why": "kept", "checks": ["error_429[chat]"]}
     assert clauses["ST-1"] == {"verdict": "pass"}
     assert clauses["ER-3"]["why"] == realworld.TODO
+
+
+def test_the_run_reaches_nothing_but_the_fake_server() -> None:
+    """A class that reaches for the internet by itself (orchestrator's Router downloads tiktoken's
+    encoding) is refused at once instead of waiting on DNS: tests talk only to 127.0.0.1."""
+    env = realworld.offline_env({"https_proxy": "http://corp:3128", "PATH": "/bin"})
+    assert env["PATH"] == "/bin"
+    assert env["HTTPS_PROXY"] == env["https_proxy"] == realworld.OFFLINE_PROXY
+    assert "127.0.0.1" in env["NO_PROXY"].split(",")
+    assert "corp" not in " ".join(env.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from resilience_support import run
 
@@ -252,3 +253,97 @@ def test_the_bridge_reaches_per_provider_profiles(
     assert [v.outcome for v in result.verdicts] == [outcome], result.failure_text()
     if outcome == "not-applicable":
         assert result.not_applicable is not None and "per-provider" in result.not_applicable
+
+
+# -- a router that asks each member's health check before choosing (orchestrator's Router) ----
+
+
+class _HealthFirstRouter(_ChainTarget):
+    """Asks each member's health_check() in order and sends the call to the first that answers
+    True; its health() reports only the calls it routed (none failed), as orchestrator's
+    metrics-based health does. `blind` skips straight to the last member without asking."""
+
+    def __init__(
+        self, profile: NativeProfile, members: list[tuple[str, Any]], *, blind: bool = False
+    ) -> None:
+        super().__init__(profile, members)
+        self._members = members
+        self._blind = blind
+
+    async def run_turn(self, scenario: Any, turn: int, mode: Any) -> Any:
+        chosen = self._members[-1][1]
+        for _, member in [] if self._blind else self._members:
+            if await self._healthy(member):
+                chosen = member
+                break
+        return await self._profile.run_turn(chosen, scenario, turn, mode)
+
+    @staticmethod
+    async def _healthy(member: Any) -> bool:
+        # The model list as the health endpoint, as Ollama-based providers ask /api/tags.
+        async with httpx.AsyncClient() as client:
+            response = await client.get(
+                f"{member.base_url}/models", headers={"Authorization": f"Bearer {member.key}"}
+            )
+        return bool(response.is_success)
+
+
+class _KnowsItsURL(ResilientOpenAIProvider):
+    def __init__(self, *, api_key: str, base_url: str, **options: Any) -> None:
+        super().__init__(api_key=api_key, base_url=base_url, **options)
+        self.base_url, self.key = base_url, api_key
+
+    async def health(self) -> dict[str, str]:
+        return {name: "healthy" for name, _ in self._members}
+
+
+class _AsksHealthCheck(_HealthFirstRouter):
+    """Asks the members' own health_check(): this one sends a small chat completion (as
+    YandexGPT's does), on the chat endpoint itself."""
+
+    @staticmethod
+    async def _healthy(member: Any) -> bool:
+        return bool(await member.health_check())
+
+
+class HealthFirstProfile(PerProviderTargetsProfile):
+    name = "health-first"
+    blind = False
+
+    def fallback_chain(self, members: list[tuple[str, Any]]) -> _ChainTarget:
+        return _HealthFirstRouter(self, members, blind=self.blind)
+
+
+class BlindSkipProfile(HealthFirstProfile):
+    name = "blind-skip"
+    blind = True
+
+
+class ChatProbeProfile(HealthFirstProfile):
+    name = "chat-probe"
+
+    def fallback_chain(self, members: list[tuple[str, Any]]) -> _ChainTarget:
+        return _AsksHealthCheck(self, members)
+
+
+@pytest.mark.parametrize(
+    ("profile", "check", "outcome", "evidence"),
+    [
+        (HealthFirstProfile, "re3_moves_on", "pass", ""),
+        (HealthFirstProfile, "re3_first_success_wins", "pass", ""),
+        (HealthFirstProfile, "re3_health_moves", "not-applicable", "never sent alpha a call"),
+        (BlindSkipProfile, "re3_moves_on", "fail", "alpha received no request at all"),
+        (ChatProbeProfile, "re3_moves_on", "pass", ""),
+        (ChatProbeProfile, "re3_first_success_wins", "pass", ""),
+    ],
+)
+def test_a_router_that_checks_health_first_moves_on_by_its_health_checks(
+    server: FakeServer, profile: type[NativeProfile], check: str, outcome: str, evidence: str
+) -> None:
+    """Skipping a member whose health check already answers the failure is moving on; skipping
+    one nobody asked is not (orchestrator's first-available Router, issue #11)."""
+    put = load(_KnowsItsURL)
+    put.profile = profile()
+    result = run_resilience_check(server, put, CHECKS_BY_NAME[check], "chat")
+    assert [v.outcome for v in result.verdicts] == [outcome], result.failure_text()
+    assert evidence in result.verdicts[0].message

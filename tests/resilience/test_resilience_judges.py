@@ -58,6 +58,8 @@ def ok(at: float) -> Attempt:
         ([err(0, 503)], False, "gave up after 503 with 0 of max_retries=3 retries used"),
         ([ok(0), ok(1)], True, "sent another request after a successful answer"),
         ([Attempt(0, 200, "cut"), ok(0.5)], True, "would see it again"),
+        # not retried, the cut reported as an answer: ER-7's failure, not RE-1's
+        ([Attempt(0, 200, "cut")], True, ""),
         ([err(0, 503), ok(1)], False, "the call failed although request 2 succeeded"),
         ([err(0, 401, False)], True, "reported success although the last answer was 401"),
         ([], False, "no request reached the server"),
