@@ -62,6 +62,9 @@ def test_a_harness_error_is_counted_and_the_clause_never_reads_pass() -> None:
     assert (provider["planned"], provider["judged"]) == (2, 1)
     assert report["run"]["status"] == "incomplete"
     assert report_exit_code(report) == 3
+    # Not judged completely is not failing: the summary keeps the two apart.
+    assert (report["summary"]["failing"], report["summary"]["incomplete"]) == (0, 1)
+    assert "0 failing, 1 not completely judged" in render_markdown(report)
 
 
 def test_every_format_shows_the_harness_error() -> None:
@@ -98,6 +101,7 @@ def test_a_failure_outranks_incomplete_checks() -> None:
     report = build_report([INFO], [_outcome("a", [("CH-1", "fail")]), _harness_error()])
     assert report["providers"][0]["clauses"]["CH-1"] == "fail"
     assert report_exit_code(report) == 1
+    assert (report["summary"]["failing"], report["summary"]["incomplete"]) == (1, 0)
 
 
 def _plan(*checks: tuple[str, str]) -> Plan:

@@ -46,7 +46,13 @@ def test_a_clause_passing_in_one_part_and_failing_in_another_fails() -> None:
     assert provider["clauses"]["CH-1"] == "fail"
     assert provider["clause_details"]["CH-1"]["checks"] == 2
     assert provider["conforms"] is False
-    assert merged["summary"] == {"providers": 1, "conforming": 0, "failing": 1, "checks": 2}
+    assert merged["summary"] == {
+        "providers": 1,
+        "conforming": 0,
+        "failing": 1,
+        "incomplete": 0,
+        "checks": 2,
+    }
     assert "shard" not in merged
 
 

@@ -74,7 +74,9 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     part = f" Shard {shard['index']} of {shard['count']}." if shard else ""
     lines.append(
         f"{summary['providers']} provider(s): {summary['conforming']} conforming, "
-        f"{summary['failing']} failing; {summary.get('checks', 0)} checks.{part} "
+        f"{summary['failing']} failing"
+        + (f", {summary['incomplete']} not completely judged" if summary.get("incomplete") else "")
+        + f"; {summary.get('checks', 0)} checks.{part} "
         f"Generated {report['generated_at']}."
     )
     lines.append("")

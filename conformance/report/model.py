@@ -476,7 +476,10 @@ def assemble_report(
         "summary": {
             "providers": len(rows),
             "conforming": sum(1 for r in rows if r.conforms),
-            "failing": sum(1 for r in rows if not r.conforms),
+            # A provider that does not conform either failed a clause or was not completely
+            # judged (a check incomplete, a verdict inconclusive, never built): never both counts.
+            "failing": sum(1 for r in rows if _fails_a_clause(r)),
+            "incomplete": sum(1 for r in rows if not r.conforms and not _fails_a_clause(r)),
             "checks": sum(r.checks for r in rows),
         },
         "run": {
@@ -489,3 +492,7 @@ def assemble_report(
     if shard is not None:
         report["shard"] = {"index": shard[0], "count": shard[1]}
     return report
+
+
+def _fails_a_clause(row: ProviderReport) -> bool:
+    return any(row.verdict(c) in FAILING for c in row.clauses)
