@@ -88,7 +88,7 @@ def test_the_reproduce_arguments_carry_no_credential(monkeypatch: pytest.MonkeyP
             "token": "literal-token-5521",
             "password": "env:CONFORMANCE_TEST_PASSWORD",
             "max_tokens": "5",
-            "region": "sk-ant-api03-abcdefghijklmnop",
+            "region": "sk-ant-fake.0000.not.a.real.key",
         },
         "--profile-option",
     )
