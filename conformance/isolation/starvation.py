@@ -7,8 +7,9 @@ Two tickers measure lateness (observed minus expected time): one on the fake ser
 blocks its own loop does not show up here: neither ticker runs on the provider's loop.
 
 When a timing failure (a check past its deadline, an ER-4 stall reported late, ST-4 text yielded
-late) coincides with a lag of at least STARVED_AFTER, the judge gives "inconclusive" instead of
-"fail" and the runner tries the check once more. Tests simulate lag with `simulated()`: no real
+late) coincides with a lag of at least STARVED_AFTER (the rule is the judge's:
+conformance/judge/starvation.py), the judge gives "inconclusive" instead of "fail" and the runner
+tries the check once more. Tests simulate lag with `simulated()`: no real
 load, no real waiting.
 """
 
@@ -22,21 +23,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-#: A harness lag (seconds) from which a timing failure is not blamed on the provider.
-STARVED_AFTER = 0.25
+from conformance.judge.starvation import STARVED_AFTER as STARVED_AFTER
+from conformance.judge.starvation import describe as describe
+from conformance.judge.starvation import starved as starved
+
 #: How often the tickers tick (seconds).
 TICK = 0.02
-
-
-def starved(lag: float) -> bool:
-    return lag >= STARVED_AFTER
-
-
-def describe(lag: float) -> str:
-    return (
-        f"the harness itself was starved by {lag * 1000:.0f} ms during the check (machine load), "
-        "so the timing cannot be blamed on the provider"
-    )
 
 
 class Window(Protocol):

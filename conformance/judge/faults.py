@@ -7,7 +7,7 @@ the same monotonic clock.
 
 from __future__ import annotations
 
-from conformance.isolation import starvation
+from conformance.judge import starvation
 from conformance.judge.case import CaseRecord
 from conformance.judge.verdict import (
     Verdict,
