@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
 from conformance.canonical import Mode
@@ -34,17 +34,28 @@ from conformance.observation import ObservedChunk, ObservedError, TurnObservatio
 from conformance.profiles import _common as common
 from conformance.profiles.base import Connection, Profile, ProviderSpec
 from conformance.profiles.resilience import (
-    FallbackChainTarget,
-    ResilienceTargets,
+    Composite,
+    Members,
+    ResilienceBuild,
+    ResilienceOffer,
+    built_with_options,
     health_word,
     in_thread,
+    missing_by_profile,
 )
 from conformance.scenarios.model import Scenario
 
 DEFAULT_ERRORS_MODULE = "llm_providers.error_handling"
 DEFAULT_FALLBACK_CHAIN = "llm_providers.fallback_manager:FallbackChain"
 DEFAULT_MANAGER = "llm_providers:ProviderManager"
-_OWN_OPTIONS = ("errors_module", "name", "construct", "fallback_chain_class", "manager_class")
+_OWN_OPTIONS = (
+    "errors_module",
+    "name",
+    "construct",
+    "fallback",
+    "fallback_chain_class",
+    "manager_class",
+)
 
 #: ErrorCategory words (values or member names, lowercased) -> canonical categories.
 CATEGORY_WORDS: dict[str, str] = {
@@ -116,6 +127,13 @@ class ExecuteProfile(Profile):
                 "or 'kwargs' (keyword arguments)"
             )
         self._construct: str | None = construct
+        fallback = str(own.get("fallback", "chain"))
+        if fallback not in ("chain", "manager"):
+            raise UsageError(
+                f"--profile-option fallback={fallback}: expected 'chain' (FallbackChain) or "
+                "'manager' (ProviderManager with setup_fallback_chain())"
+            )
+        self._fallback_via = fallback
 
     # -- building -------------------------------------------------------------------------
 
@@ -230,30 +248,23 @@ class ExecuteProfile(Profile):
 
     # -- resilience -----------------------------------------------------------------------
 
-    def resilience_targets(self, provider: Any) -> ResilienceTargets:
-        """A `health_check()` (or `is_available()`) of the provider's own, run on a thread."""
-        targets = ResilienceTargets()
-        for method in ("health_check", "is_available"):
-            check = getattr(provider, method, None)
-            if callable(check):
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        """A `health_check()` (or `is_available()`) of the provider's own, run on a thread (RE-4),
+        and the package's fallback (RE-3): its FallbackChain, or with the option
+        `fallback=manager` its ProviderManager with `setup_fallback_chain()`."""
+        provider = built_with_options(self, build)
+        return ResilienceOffer(
+            provider,
+            patch_time=(),
+            chain=self._fallback,
+            health_check=_health_check(provider),
+            missing=missing_by_profile(self.name),
+        )
 
-                async def health(check: Callable[[], object] = check) -> object:
-                    return await in_thread(check)
-
-                targets.health_check = health
-                targets.describe["health_check"] = f"{type(provider).__qualname__}.{method}()"
-                break
-        return targets
-
-    def fallback_chain(
-        self, members: list[tuple[str, Any]], *, via: str = "chain"
-    ) -> FallbackChainTarget | None:
-        """The package's FallbackChain over `members` (via="chain"), or its ProviderManager with
-        `members` as its providers and `setup_fallback_chain()` in their order (via="manager").
-
-        Classes: options `fallback_chain_class` (default llm_providers.fallback_manager:
-        FallbackChain) and `manager_class` (default llm_providers:ProviderManager).
-        """
+    def _fallback(self, members: Members) -> Composite | None:
+        """Classes: options `fallback_chain_class` (default llm_providers.fallback_manager:
+        FallbackChain) and `manager_class` (default llm_providers:ProviderManager)."""
+        via = self._fallback_via
         if via == "manager":
             reference = str(self._own.get("manager_class", DEFAULT_MANAGER))
         else:
@@ -262,7 +273,20 @@ class ExecuteProfile(Profile):
         cls = getattr(common.import_option(self.name, via, module_name), attribute, None)
         if cls is None:
             return None
-        return _ExecuteChain(self, cls, members, via=via)
+        chain = _ExecuteChain(self, cls, members, via=via)
+        return Composite(chain.run_turn, chain.close, chain.health)
+
+
+def _health_check(provider: Any) -> Callable[[], Awaitable[object]] | None:
+    for method in ("health_check", "is_available"):
+        check = getattr(provider, method, None)
+        if callable(check):
+
+            async def health(check: Callable[[], object] = check) -> object:
+                return await in_thread(check)
+
+            return health
+    return None
 
 
 class _ExecuteChain:

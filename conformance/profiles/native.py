@@ -2,7 +2,8 @@
 
 The harness never imports reference_providers: this profile looks the contract's types up by
 module name (options `types_module` and `errors_module`), so a provider that vendors its own copy
-of the contract is judged the same way.
+of the contract is judged the same way. Its resilience is found by attribute name
+(`native_resilience`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from conformance.errors import UsageError
 from conformance.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles._common import await_close, caller_is_done
 from conformance.profiles.base import Connection, Profile, ProviderSpec, accepts, check_buildable
+from conformance.profiles.native_resilience import native_offer
+from conformance.profiles.resilience import ResilienceBuild, ResilienceOffer
 from conformance.provider_traceback import provider_traceback
 from conformance.scenarios.model import Scenario
 
@@ -75,6 +78,9 @@ class NativeProfile(Profile):
             kwargs["max_retries"] = 0
         kwargs.update(self._constructor_options(spec))
         return target(**kwargs)
+
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        return native_offer(self, build)
 
     def declared_capabilities(self, provider: Any) -> frozenset[str]:
         declared = provider.capabilities()
