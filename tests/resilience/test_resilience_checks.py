@@ -15,6 +15,8 @@ from conformance.profiles.resilience import (
     Composite,
     ResilienceBuild,
     ResilienceOffer,
+    RetryOffer,
+    breaker_offer,
     missing_by_profile,
 )
 from conformance.resilience import (
@@ -402,3 +404,50 @@ def test_a_router_that_checks_health_first_moves_on_by_its_health_checks(
     result = run_resilience_check(server, put, CHECKS_BY_NAME[check], "chat")
     assert [v.outcome for v in result.verdicts] == [outcome], result.failure_text()
     assert evidence in result.verdicts[0].message
+
+
+# -- the recipe of docs/resilience.md ("Offering resilience from a new profile"), done once -----
+
+
+class RecipeProfile(NativeProfile):
+    """Follows the recipe step by step for ResilientOpenAIProvider-like classes."""
+
+    name = "recipe"
+
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        # 1. build as build() does, with the check's max_retries; 2. the time keywords it takes.
+        time = {k: v for k, v in build.time.items() if k in ("clock", "sleep", "random")}
+        target = build.target
+
+        def factory(**kwargs: Any) -> Any:
+            return target(**{**kwargs, **time, "max_retries": build.max_retries or 0})
+
+        provider = self.build(factory, build.spec, build.connection)
+        # 3. the parts it has, and the reasons for the rest.
+        return ResilienceOffer(
+            provider,
+            took_time=frozenset(time),
+            retry=RetryOffer(provider.retry_policy.max_retries, provider.retry_policy.max_delay),
+            breaker=breaker_offer(provider.circuit_breaker),
+            missing=missing_by_profile(self.name),
+        )
+
+
+@pytest.mark.parametrize(
+    ("check", "outcome"),
+    [
+        ("re1_retry_until_success", "pass"),
+        ("re1_no_retry_on_auth", "pass"),
+        ("re2_opens_and_recovers", "pass"),
+        ("re3_moves_on", "not-applicable"),
+        ("re4_health_up", "not-applicable"),
+    ],
+)
+def test_the_recipe_for_a_new_profile_works(server: FakeServer, check: str, outcome: str) -> None:
+    put = load(ResilientOpenAIProvider)
+    put.profile = RecipeProfile()
+    mode = CHECKS_BY_NAME[check].modes[0]
+    result = run_resilience_check(server, put, CHECKS_BY_NAME[check], mode)
+    assert [v.outcome for v in result.verdicts] == [outcome], result.failure_text()
+    if outcome == "not-applicable":
+        assert result.not_applicable is not None and "profile recipe" in result.not_applicable
