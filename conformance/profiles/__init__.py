@@ -21,6 +21,13 @@ from conformance.profiles.base import (
 from conformance.profiles.execute import ExecuteProfile
 from conformance.profiles.native import NativeProfile
 from conformance.profiles.orchestrator import OrchestratorProfile
+from conformance.profiles.resilience import (
+    BreakerOffer,
+    Composite,
+    ResilienceBuild,
+    ResilienceOffer,
+    RetryOffer,
+)
 from conformance.profiles.victor import VictorProfile
 
 BUILTIN: dict[str, type[Profile]] = {
@@ -60,12 +67,17 @@ def get_profile(name: str, options: Mapping[str, Any] | None = None) -> Profile:
 
 __all__ = [
     "BUILTIN",
+    "BreakerOffer",
+    "Composite",
     "Connection",
     "ExecuteProfile",
     "NativeProfile",
     "OrchestratorProfile",
     "Profile",
     "ProviderSpec",
+    "ResilienceBuild",
+    "ResilienceOffer",
+    "RetryOffer",
     "VictorProfile",
     "accepts",
     "available_profiles",
