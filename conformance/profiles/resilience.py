@@ -22,14 +22,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from conformance.canonical import Mode
 from conformance.observation import TurnObservation
 from conformance.scenarios.model import Scenario
 
-if TYPE_CHECKING:  # base.py imports this module: the seam is part of the Profile it defines
-    from conformance.profiles.base import Connection, Profile, ProviderSpec
+if TYPE_CHECKING:
+    from conformance.profiles.base import Connection, ProviderSpec
 
 #: The keyword arguments through which the harness's fake time reaches a provider's constructor.
 TIME_KEYWORDS = ("clock", "sleep", "random")
@@ -39,6 +39,22 @@ HEALTH_STATES = ("healthy", "degraded", "unhealthy")
 Strategy = Literal["round-robin", "first-available"]
 Members = Sequence[tuple[str, Any]]
 HealthReader = Callable[[], "Mapping[str, object] | Awaitable[Mapping[str, object]]"]
+
+
+class Builder(Protocol):
+    """What the helpers below need of a profile. Not `Profile` itself: profiles/base.py imports
+    this module (the seam is a method of every profile), so this module does not import it."""
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
+    def build(self, target: Callable[..., Any], spec: ProviderSpec, connection: Connection) -> Any:
+        """Construct the provider under test from `target`."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +142,7 @@ class ResilienceOffer:
         return self.missing.get(clause) or f"the provider does not offer what {clause} judges"
 
 
-def offers_nothing(profile: Profile, build: ResilienceBuild) -> ResilienceOffer:
+def offers_nothing(profile: Builder, build: ResilienceBuild) -> ResilienceOffer:
     """The answer of a profile that expresses no resilience: the provider, built as usual."""
     provider = profile.build(build.target, build.spec, build.connection)
     reason = f"profile {profile.name} offers no resilience (it does not override resilience())"
@@ -136,7 +152,7 @@ def offers_nothing(profile: Profile, build: ResilienceBuild) -> ResilienceOffer:
 
 
 def built_with_options(
-    profile: Profile, build: ResilienceBuild, extra: Mapping[str, Any] | None = None
+    profile: Builder, build: ResilienceBuild, extra: Mapping[str, Any] | None = None
 ) -> Any:
     """For interfaces whose retries are a profile option: the provider built with the check's
     `max_retries` (a user's own stands) and `extra` options the RE checks need (a user's stand)."""
