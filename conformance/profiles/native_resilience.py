@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from conformance.canonical import Mode
-from conformance.observation import TurnObservation
 from conformance.profiles.base import accepts
 from conformance.profiles.resilience import (
     TIME_KEYWORDS,
@@ -38,6 +36,8 @@ from conformance.profiles.resilience import (
     retries_of,
 )
 from conformance.scenarios.model import Scenario
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.observation import TurnObservation
 
 if TYPE_CHECKING:
     from conformance.profiles.base import Profile

@@ -30,11 +30,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from conformance.canonical import Mode
-from conformance.errors import UsageError
-from conformance.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles import _common as common
-from conformance.profiles.base import Connection, Profile, ProviderSpec
+from conformance.profiles.base import Profile
 from conformance.profiles.resilience import (
     Composite,
     Members,
@@ -47,6 +44,10 @@ from conformance.profiles.resilience import (
     retries_of,
 )
 from conformance.scenarios.model import DEFAULT_MODEL, Scenario
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 DEFAULT_TYPES_MODULE = "orchestrator.providers.base"
 DEFAULT_ROUTER = "orchestrator:Router"

@@ -22,14 +22,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from conformance.canonical import Mode
-from conformance.observation import TurnObservation
 from conformance.scenarios.model import Scenario
-
-if TYPE_CHECKING:
-    from conformance.profiles.base import Connection, ProviderSpec
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.observation import TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 #: The keyword arguments through which the harness's fake time reaches a provider's constructor.
 TIME_KEYWORDS = ("clock", "sleep", "random")

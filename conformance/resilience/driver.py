@@ -17,16 +17,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from conformance.canonical import Mode
-from conformance.judge.verdict import Verdict, failed, not_applicable
-from conformance.observation import ObservedError, TurnObservation
-from conformance.profiles.base import Connection
-from conformance.profiles.resilience import Composite, ResilienceBuild, ResilienceOffer, RetryOffer
-from conformance.provider_traceback import provider_traceback
-from conformance.resilience import scripts
-from conformance.resilience.clock import FakeClock, SleepBudgetExceeded, Timing
-from conformance.resilience.patched_time import modules_of, patched_time, reaches_time
-from conformance.runner import (
+from conformance.checks.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
     CaseOutcome,
@@ -36,8 +27,17 @@ from conformance.runner import (
     new_api_key,
     run_with_deadline,
 )
+from conformance.judge.verdict import Verdict, failed, not_applicable
+from conformance.profiles.provider_traceback import provider_traceback
+from conformance.profiles.resilience import Composite, ResilienceBuild, ResilienceOffer, RetryOffer
+from conformance.resilience import scripts
+from conformance.resilience.clock import FakeClock, SleepBudgetExceeded, Timing
+from conformance.resilience.patched_time import modules_of, patched_time, reaches_time
 from conformance.scenarios.model import Scenario
 from conformance.server import FakeServer, Session, redact
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.observation import ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection
 
 CheckMode = Literal["chat", "stream", "none"]
 
