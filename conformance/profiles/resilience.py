@@ -34,6 +34,9 @@ TIME_KEYWORDS = ("clock", "sleep", "random")
 #: The health words the RE-3 clause speaks; profiles map their interface's words onto these.
 HEALTH_STATES = ("healthy", "degraded", "unhealthy")
 
+#: The methods of the earlier resilience shapes: named in the reason when a profile still has one.
+RETIRED_METHODS = ("resilience_hooks", "resilience_targets", "fallback_chain")
+
 Strategy = Literal["round-robin", "first-available"]
 Members = Sequence[tuple[str, Any]]
 HealthReader = Callable[[], "Mapping[str, object] | Awaitable[Mapping[str, object]]"]
@@ -144,6 +147,12 @@ def offers_nothing(profile: Builder, build: ResilienceBuild) -> ResilienceOffer:
     """The answer of a profile that expresses no resilience: the provider, built as usual."""
     provider = profile.build(build.target, build.spec, build.connection)
     reason = f"profile {profile.name} offers no resilience (it does not override resilience())"
+    retired = [m for m in RETIRED_METHODS if callable(getattr(profile, m, None))]
+    if retired:
+        reason += (
+            f"; it defines {', '.join(f'{m}()' for m in retired)}, which the RE checks no longer "
+            "read: answer resilience(build) instead (docs/resilience.md)"
+        )
     return ResilienceOffer(
         provider, missing=dict.fromkeys(("RE-1", "RE-2", "RE-3", "RE-4"), reason)
     )

@@ -157,6 +157,26 @@ def test_the_checks_use_the_profiles_own_offer(server: FakeServer) -> None:
     assert retry.not_applicable == "no retries"
 
 
+class RetiredShapeProfile(NoOfferProfile):
+    """Written for the earlier resilience shapes: the reason says what to do instead."""
+
+    name = "retired"
+
+    def resilience_targets(self, provider: Any) -> None:
+        return None
+
+
+def test_a_profile_written_for_the_retired_shape_is_told_what_to_do(server: FakeServer) -> None:
+    put = load(ResilientOpenAIProvider)
+    put.profile = RetiredShapeProfile()
+    outcome = run_resilience_check(server, put, CHECKS_BY_NAME["re4_health_up"], "none")
+    assert outcome.not_applicable is not None
+    assert "defines resilience_targets(), which the RE checks no longer read" in (
+        outcome.not_applicable
+    )
+    assert "answer resilience(build) instead" in outcome.not_applicable
+
+
 def test_a_profile_that_offers_nothing_is_not_applicable_everywhere(server: FakeServer) -> None:
     put = load(ResilientOpenAIProvider)
     put.profile = NoOfferProfile()
