@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
 
 from reference_providers.contract import (
     Capabilities,
@@ -46,12 +44,12 @@ from reference_providers.contract import (
 )
 from reference_providers.error_mapping import (
     error_from_payload,
-    error_from_transport,
     make_error,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
-from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, HttpProvider, count, dumps
-from reference_providers.sse import ServerSentEvent, SSEDecoder
+from reference_providers.http_provider import EXCERPT, count, dumps
+from reference_providers.sse import ServerSentEvent
+from reference_providers.stream_reading import SSEProvider
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +85,12 @@ class _StreamState:
     usage: Usage | None = None
 
 
-class OpenAIResponsesProvider(HttpProvider):
+class OpenAIResponsesProvider(SSEProvider[_StreamState]):
     """A native `ChatProvider` speaking the `openai-responses` dialect over httpx."""
+
+    body_name = "response"
+    stream_shape_error = "unexpected stream event shape"
+    _logger = logger
 
     def __init__(
         self,
@@ -113,120 +115,26 @@ class OpenAIResponsesProvider(HttpProvider):
 
     # -- chat ------------------------------------------------------------------------------------
 
-    async def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> CompletionResponse:
-        payload = self._checked_payload(
-            messages,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            tools=tools,
-            stream=False,
-        )
-        try:
-            response = await self._post(payload)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        if not response.is_success:
-            raise self._status_error(response)
-        data = self._json_object(response.content, what="response body")
-        try:
-            return self._parse_response(data)
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected response shape: {exc!r}") from exc
+    def _is_error_body(self, data: Mapping[str, Any]) -> bool:
+        return False  # a failed response object is read as such by _parse_response
 
-    async def _post(self, payload: Mapping[str, Any]) -> httpx.Response:
-        logger.debug("%s: response request for model %r", self._name, payload.get("model"))
-        return await self._client().post(
-            self._endpoint_url(), content=self._encode(payload), headers=self._headers()
-        )
+    def _parse_body(self, data: Mapping[str, Any]) -> CompletionResponse:
+        return self._parse_response(data)
 
     # -- stream ----------------------------------------------------------------------------------
 
-    async def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> AsyncGenerator[StreamChunk, None]:
-        payload = self._checked_payload(
-            messages,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            tools=tools,
-            stream=True,
-        )
-        body = self._encode(payload)
-        headers = {**self._headers(), "Accept": "text/event-stream"}
-        state = _StreamState()
-        logger.debug("%s: stream request for model %r", self._name, model)
-        try:
-            # The response lives inside the generator: leaving the iteration early closes the
-            # generator, which leaves this block and closes the connection (ST-7).
-            async with self._client().stream(
-                "POST", self._endpoint_url(), content=body, headers=headers
-            ) as response:
-                if not response.is_success:
-                    # A streamed response must be read before its body can be looked at.
-                    await response.aread()
-                    raise self._status_error(response)
-                async for text in self._texts(response, state):
-                    yield StreamChunk(content=text)
-            final = self._final_chunk(state)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected stream event shape: {exc!r}") from exc
-        # Yielded after the response is closed, so a caller that stops at the final chunk
-        # leaves no connection open.
-        yield final
+    def _new_stream_state(self) -> _StreamState:
+        return _StreamState()
 
-    async def _texts(self, response: httpx.Response, state: _StreamState) -> AsyncIterator[str]:
-        events = self._iter_events(response)
-        try:
-            async for event in events:
-                text = self._absorb_event(event, state)
-                if state.terminal is not None:
-                    return
-                if text:
-                    yield text
-        finally:
-            aclose = getattr(events, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-    async def _iter_events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
-        decoder = SSEDecoder()
-        async for data in response.aiter_bytes():
-            for event in decoder.feed(data):
-                yield event
-        for event in decoder.flush():
-            yield event
+    def _stream_over(self, state: _StreamState) -> bool:
+        return state.terminal is not None
 
     def _absorb_event(self, event: ServerSentEvent, state: _StreamState) -> str:
         """Take in one event; return its text for the caller (ST-4: no buffering)."""
         raw = event.data.strip()
         if not raw or raw == "[DONE]":  # some compatible servers still end with [DONE]
             return ""
-        try:
-            payload = json.loads(raw)
-        except ValueError as exc:
-            if event.event == "error":
-                raise self._in_stream_error({"error": {"message": raw}}) from exc
-            raise self._invalid(f"stream event is not JSON: {raw!r:.{EXCERPT}}") from exc
-        if not isinstance(payload, Mapping):
-            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{EXCERPT}}")
+        payload = self._event_payload(event, raw)
         # `data.type` names the event; the `event:` line repeats it, and a few compatible
         # servers leave that line out.
         kind = payload.get("type") or event.event
@@ -309,30 +217,11 @@ class OpenAIResponsesProvider(HttpProvider):
             ours["Authorization"] = f"Bearer {self._api_key}"
         return self._with_default_headers(ours, reserved=frozenset({"authorization"}))
 
+    def _request_url(self, model: str, *, stream: bool) -> str:
+        return self._endpoint_url()
+
     def _endpoint_url(self) -> str:
         return f"{self._base_url.rstrip('/')}/responses"
-
-    def _checked_payload(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None,
-        max_tokens: int | None,
-        tools: Sequence[ToolDefinition] | None,
-        stream: bool,
-    ) -> dict[str, Any]:
-        try:
-            return self._build_payload(
-                messages,
-                model=model,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                tools=tools,
-                stream=stream,
-            )
-        except SHAPE_ERRORS as exc:
-            raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
     def _build_payload(
         self,
