@@ -126,32 +126,50 @@ class OpenAICompatibleProvider(SSEProvider[_StreamState]):
         return self._absorb_chunk(payload, state)
 
     def _absorb_chunk(self, chunk: Mapping[str, Any], state: _StreamState) -> str:
+        # Hot for long streams (once per event): plain branches, no call that a branch can spare.
         usage = chunk.get("usage")
+        if usage is None:
+            vendor = chunk.get("x_groq")  # Groq: usage only here, on the last chunk
+            if isinstance(vendor, Mapping):
+                usage = vendor.get("usage")
         if usage is not None:
-            # The usage-only chunk (choices: []) comes last; any chunk may carry it, the last wins.
+            # Usually the usage-only chunk (choices: []) near the end, but Perplexity sends the
+            # counts so far on every chunk and servers may send chunks after it: the last usage
+            # sent wins, so it is counted once, and a chunk without usage leaves it as it is.
             state.usage = self._parse_usage(usage)
         choices = chunk.get("choices")
         if choices is None:
             return ""
         if not isinstance(choices, list):
             raise self._invalid("stream chunk 'choices' is not a list")
-        texts: list[str] = []
+        text = ""
         for choice in choices:
             # With n > 1 the answers interleave; the native contract carries the first one.
-            if (choice.get("index") or 0) != 0:
+            if choice.get("index"):
                 continue
             delta = choice.get("delta") or {}
-            try:
-                # A string, or (Mistral) typed parts of which only the text parts are the answer.
-                texts.append(_text_content(delta.get("content")))
-            except TypeError as exc:
-                raise self._invalid("stream delta 'content' is neither text nor parts") from exc
-            for fragment in delta.get("tool_calls") or ():
-                state.accumulator.add(fragment)
+            content = delta.get("content")
+            if content is not None:
+                if not isinstance(content, str):
+                    content = self._delta_parts_text(content)
+                text += content
+            fragments = delta.get("tool_calls")
+            if fragments:
+                for fragment in fragments:
+                    state.accumulator.add(fragment)
             finish_reason = choice.get("finish_reason")
             if finish_reason:  # some compatible servers send "" for "not yet"
+                # OpenRouter may state it twice (on the last text chunk and again after it):
+                # the later one is the same answer's, so it replaces, never adds.
                 state.finish_reason = str(finish_reason)
-        return "".join(texts)
+        return text
+
+    def _delta_parts_text(self, content: Any) -> str:
+        try:
+            # (Mistral) typed parts, of which only the text parts are the answer.
+            return _text_content(content)
+        except TypeError as exc:
+            raise self._invalid("stream delta 'content' is neither text nor parts") from exc
 
     def _final_chunk(self, state: _StreamState) -> StreamChunk:
         if not state.done and state.finish_reason is None:
