@@ -165,7 +165,7 @@ class OpenAIResponsesProvider(SSEProvider[_StreamState]):
             pending.arguments = str(payload["arguments"])
         elif kind == "response.output_item.done" and payload["item"].get("type") == "function_call":
             item = payload["item"]
-            state.calls.setdefault(_item_key(payload, item), _PendingCall()).complete = item
+            self._pending_for_item(state, _item_key(payload, item), item).complete = item
         elif kind in _TERMINAL_EVENTS:
             response = payload["response"]
             if not isinstance(response, Mapping):
@@ -176,6 +176,24 @@ class OpenAIResponsesProvider(SSEProvider[_StreamState]):
         # Anything else (reasoning, content parts, refusals, unknown events) carries no answer
         # text, call or stop reason (ST-6).
         return ""
+
+    def _pending_for_item(
+        self, state: _StreamState, key: Any, item: Mapping[str, Any]
+    ) -> _PendingCall:
+        """The call a finished item completes: by its key, else by its call_id.
+
+        Some servers give an item one id while it streams and another once it is done; without
+        an output_index to tie the two, its call_id (what a tool result names) still does.
+        """
+        pending = state.calls.get(key)
+        if pending is not None:
+            return pending
+        call_id = item.get("call_id")
+        if call_id:
+            for candidate in state.calls.values():
+                if candidate.call_id == call_id and candidate.complete is None:
+                    return candidate
+        return state.calls.setdefault(key, _PendingCall())
 
     def _final_chunk(self, state: _StreamState) -> StreamChunk:
         if state.terminal is None or state.response is None:
