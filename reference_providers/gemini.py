@@ -23,9 +23,7 @@ Retries: `max_retries` is accepted and stored, but no request is retried yet.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,11 +39,11 @@ from reference_providers.contract import (
     Usage,
 )
 from reference_providers.error_mapping import (
-    error_from_status,
     make_error,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
-from reference_providers.gemini_calls import FunctionCallCollector
+from reference_providers.gemini_calls import FunctionCallCollector, function_response
+from reference_providers.gemini_errors import google_rpc_error
 from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, count
 from reference_providers.sse import ServerSentEvent
 from reference_providers.stream_reading import SSEProvider
@@ -64,12 +62,6 @@ _STOP_REASONS: dict[str, str] = {
     "IMAGE_SAFETY": "content_filter",
     "IMAGE_PROHIBITED_CONTENT": "content_filter",
 }
-
-#: google.rpc.ErrorInfo reasons that mean a bad credential, whatever the status (Gemini answers
-#: an invalid key with 400 INVALID_ARGUMENT, not 401).
-_AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"})
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 
 @dataclass
@@ -290,17 +282,7 @@ class GeminiProvider(SSEProvider[_StreamState]):
                 f"tool result for {message.tool_call_id!r} answers no earlier tool call; Gemini "
                 "needs the function's name"
             )
-        return {"functionResponse": {"name": name, "response": self._tool_response(message)}}
-
-    def _tool_response(self, message: Message) -> dict[str, Any]:
-        # `response` must be an object: a JSON object result goes as it is, anything else wrapped.
-        try:
-            value = json.loads(message.content)
-        except ValueError:
-            value = None
-        if isinstance(value, dict):
-            return value
-        return {"content": message.content}
+        return {"functionResponse": {"name": name, "response": function_response(message.content)}}
 
     def _serialize_tool(self, tool: ToolDefinition) -> dict[str, Any]:
         return {
@@ -412,36 +394,4 @@ class GeminiProvider(SSEProvider[_StreamState]):
     def _error_from_response(
         self, status: int, headers: Mapping[str, str], body: bytes
     ) -> ProviderError:
-        error = error_from_status(status, headers, body, provider=self._name)
-        details = _error_details(body)
-        if error.retry_after is None:
-            error.retry_after = _retry_delay(details)
-        if any(d.get("reason") in _AUTH_REASONS for d in details):
-            error.category = ErrorCategory.AUTH
-            error.retryable = False
-        return self._redacted(error)
-
-
-def _error_details(body: bytes) -> list[Mapping[str, Any]]:
-    """The google.rpc `details` of an error body (a list or a one-element array of errors)."""
-    try:
-        parsed: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return []
-    if isinstance(parsed, list) and parsed:
-        parsed = parsed[0]
-    error = parsed.get("error") if isinstance(parsed, Mapping) else None
-    details = error.get("details") if isinstance(error, Mapping) else None
-    if not isinstance(details, list):
-        return []
-    return [detail for detail in details if isinstance(detail, Mapping)]
-
-
-def _retry_delay(details: Sequence[Mapping[str, Any]]) -> float | None:
-    """google.rpc.RetryInfo's `retryDelay` ("7s", "0.5s"), Google's own Retry-After."""
-    for detail in details:
-        if str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
-            match = _DURATION.match(str(detail.get("retryDelay", "")))
-            if match is not None:
-                return float(match.group(1))
-    return None
+        return self._redacted(google_rpc_error(status, headers, body, provider=self._name))
