@@ -130,7 +130,7 @@ class OpenAICompatibleProvider(SSEProvider[_StreamState]):
         usage = chunk.get("usage")
         if usage is None:
             vendor = chunk.get("x_groq")  # Groq: usage only here, on the last chunk
-            if isinstance(vendor, Mapping):
+            if vendor is not None and isinstance(vendor, Mapping):
                 usage = vendor.get("usage")
         if usage is not None:
             # Usually the usage-only chunk (choices: []) near the end, but Perplexity sends the

@@ -1,6 +1,6 @@
 """How a streamed body becomes chunks, for the two framings the APIs use: SSE and NDJSON.
 
-`HttpProvider.stream()` asks for `_chunks(response, state)`; the two bases here answer it by
+`HttpProvider.stream()` asks for `_chunk_batches(response, state)`; the two bases here answer it by
 cutting the body into units (events, lines), handing each unit to the API's own reader
 (`_absorb_event` / `_absorb_line`) and stopping at the API's terminal unit (`_stream_over`), so a
 provider module holds only what one unit means. Both keep the cutting in a seam of its own
@@ -57,17 +57,33 @@ class SSEProvider(HttpProvider[StateT]):
 
     stream_accept: ClassVar[str | None] = "text/event-stream"
 
-    async def _chunks(self, response: httpx.Response, state: StateT) -> AsyncIterator[StreamChunk]:
+    async def _chunk_batches(
+        self, response: httpx.Response, state: StateT
+    ) -> AsyncIterator[list[StreamChunk]]:
         batches = self._event_batches(response)
         absorb, over = self._absorb_event, self._stream_over
         try:
-            async for batch in batches:
-                for event in batch:
-                    text = absorb(event, state)
-                    if text:
-                        yield text_chunk(text)
-                    if over(state):
-                        return
+            async for events in batches:
+                chunks: list[StreamChunk] = []
+                ended = False
+                try:
+                    for event in events:
+                        text = absorb(event, state)
+                        if text:
+                            chunks.append(text_chunk(text))
+                        if over(state):
+                            ended = True
+                            break
+                except Exception:
+                    # The text before the failing event reaches the caller before the error, as
+                    # it would event by event.
+                    if chunks:
+                        yield chunks
+                    raise
+                if chunks:
+                    yield chunks
+                if ended:
+                    return
         finally:
             aclose = getattr(batches, "aclose", None)
             if aclose is not None:
@@ -124,13 +140,15 @@ class NDJSONProvider(HttpProvider[StateT]):
 
     stream_shape_error: ClassVar[str] = "unexpected stream line"
 
-    async def _chunks(self, response: httpx.Response, state: StateT) -> AsyncIterator[StreamChunk]:
+    async def _chunk_batches(
+        self, response: httpx.Response, state: StateT
+    ) -> AsyncIterator[list[StreamChunk]]:
         lines = self._iter_lines(response)
         try:
             async for line in lines:
                 chunk = self._absorb_line(line, state)
                 if chunk is not None:
-                    yield chunk  # ST-4: each line's text leaves as soon as the line is whole
+                    yield [chunk]  # ST-4: each line's text leaves as soon as the line is whole
                 if self._stream_over(state):
                     return
         finally:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from reference_providers.contract import Message, StreamChunk, text_chunk
+from reference_providers.errors import ProviderError
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 from reference_providers.sse import ServerSentEvent, SSEDecoder
 from reference_providers.stream_reading import loads
@@ -90,3 +91,23 @@ def test_an_override_of_iter_events_is_what_the_stream_reads() -> None:
     doubled = _read(Doubled(api_key="k", base_url="http://x"), _BODY)
     assert [c.content for c in plain] == ["a", "b", ""]
     assert [c.content for c in doubled] == ["a", "a", "b", "b", ""]
+
+
+def test_text_before_a_failing_event_of_the_same_read_comes_before_the_error() -> None:
+    """One read holds the text and the error; the text must still reach the caller first."""
+    body = (
+        b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
+        b'data: {"error":{"message":"overloaded","type":"server_error","code":503}}\n\n'
+    )
+    seen: list[str] = []
+
+    async def main() -> None:
+        provider = OpenAICompatibleProvider(api_key="k", base_url="http://x")
+        provider._http = httpx.AsyncClient(transport=_stream(body))
+        async with provider:
+            async for chunk in provider.stream([Message("user", "hi")], model="m"):
+                seen.append(chunk.content)
+
+    with pytest.raises(ProviderError):
+        asyncio.run(main())
+    assert seen == ["a"]
