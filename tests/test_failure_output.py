@@ -6,8 +6,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-from conformance.report.failure_summary import DECLARED_BUT_BROKEN, failure_lines
+from conformance.report.failure_summary import (
+    DECLARED_BUT_BROKEN,
+    failure_lines,
+    order_failed_reports,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 STRIPS = "tests.known_bad.providers:StripsContent"
@@ -145,3 +151,58 @@ def test_an_exception_outside_a_turn_shows_the_providers_traceback(tmp_path: Pat
     block = result.stdout[result.stdout.index("The provider raised (harness frames hidden):") :]
     assert "in look_up_the_name" in block
     assert "RuntimeError: no name configured" in block
+
+
+def _failing(
+    scenario: str, *clauses: str, provider: str = "p", message: str = "x"
+) -> dict[str, Any]:
+    return {
+        "provider": provider,
+        "scenario": scenario,
+        "mode": "stream",
+        "verdicts": [{"clause": c, "outcome": "fail", "message": message} for c in clauses],
+        "error": None,
+        "incomplete": None,
+    }
+
+
+def test_the_most_telling_failure_comes_first_not_the_first_that_ran() -> None:
+    ran = [
+        _failing("property-answers", "CH-1"),  # ran first; a generated example
+        _failing("text_plain", "ST-1", "ST-2", "ST-5", message="many"),
+        _failing("tool_call_single", "ST-3", message="call 0: id 'a', expected 'b'"),
+        _failing("text_unicode_long", "CH-1", message="texts differ"),
+    ]
+    lines = [line for line in failure_lines(ran) if line.startswith("✗")]
+    assert [line.split()[1] for line in lines] == ["CH-1", "ST-1", "ST-2", "ST-3", "ST-5"]
+    assert "text_unicode_long[stream] (+1 more)" in lines[0]  # the scenario, not the property
+    properties_only = [_failing("property-errors", "ER-1"), _failing("errors_429", "ER-2")]
+    lines = [line for line in failure_lines(properties_only) if line.startswith("✗")]
+    assert [line.split()[1] for line in lines] == ["ER-2", "ER-1"]
+
+
+def test_the_details_follow_the_summary_order() -> None:
+    outcomes = [
+        _failing("property-answers", "CH-1"),
+        _failing("text_plain", "ST-1", "ST-2"),
+        _failing("tool_call_single", "ST-3"),
+        _failing("text_unicode_long", "CH-1"),
+        _failing("text_plain", "RQ-3", provider="q"),
+    ]
+    reports = [SimpleNamespace(conformance=o) for o in outcomes]
+    reports.insert(1, SimpleNamespace())  # a fixture error: no outcome
+    ordered = order_failed_reports(reports)
+    shown = [
+        (r.conformance["provider"], r.conformance["scenario"])
+        if hasattr(r, "conformance")
+        else None
+        for r in ordered
+    ]
+    assert shown == [
+        ("q", "text_plain"),  # RQ-3: a request clause before the response clauses
+        ("p", "text_unicode_long"),
+        ("p", "text_plain"),
+        ("p", "tool_call_single"),
+        ("p", "property-answers"),  # CH-1 again: not the check its summary line names
+        None,
+    ]
