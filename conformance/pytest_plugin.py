@@ -36,7 +36,11 @@ from conformance.pytest_redaction import RedactionPlugin
 from conformance.quiet_logs import quiet_captured_logs
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.exit_codes import report_exit_code
-from conformance.report.failure_summary import failure_lines
+from conformance.report.failure_summary import (
+    failure_lines,
+    order_failed_reports,
+    transcript_link,
+)
 from conformance.report.harness_errors import (
     IDENTITY_CLAUSES,
     harness_error_text,
@@ -409,6 +413,9 @@ class ConformanceState:
     def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None, None, None]:
         """The failing clauses, one line each, before pytest's failure details (which follow)."""
         lines = failure_lines(self.outcomes, self.report) if not self.is_worker else []
+        failed = terminalreporter.stats.get("failed")
+        if failed:  # pytest's details below, in the order of these lines
+            terminalreporter.stats["failed"] = order_failed_reports(failed)
         if lines:
             terminalreporter.write_sep("=", "failing clauses (details below)")
             for line in lines:
@@ -485,7 +492,11 @@ class ConformanceChecks:
         if outcome.not_applicable is not None and not outcome.failures:
             pytest.skip(f"not applicable: {outcome.not_applicable}")
         if not outcome.ok:
-            pytest.fail(outcome.failure_text(), pytrace=False)
+            verbosity = self._item.config.get_verbosity()
+            where = transcript_link(
+                self._state.report_dir, verbosity, outcome.provider, outcome.scenario, outcome.mode
+            )
+            pytest.fail(outcome.failure_text(where), pytrace=False)
         if outcome.inconclusive:
             lines = [f"  {v.headline()}" for v in outcome.inconclusive]
             pytest.fail(

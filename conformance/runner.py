@@ -44,6 +44,7 @@ from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import Scenario
 from conformance.server import FakeServer, redact
 from conformance.targets import check_target_syntax, resolve_target
+from conformance.transcript_excerpt import excerpt
 
 DEFAULT_CHECK_TIMEOUT = 10.0
 DEFAULT_PROVIDER_TIMEOUT = 3.0
@@ -293,7 +294,8 @@ class CaseOutcome:
     def inconclusive(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.outcome == "inconclusive"]
 
-    def failure_text(self) -> str:
+    def failure_text(self, full_transcript_at: str | None = None) -> str:
+        """The failure as pytest shows it; given where the whole transcript is, an excerpt of it."""
         lines = [f"{self.provider}: scenario {self.scenario} [{self.mode}]"]
         if self.error:
             lines.append(f"  error: {self.error}")
@@ -304,7 +306,16 @@ class CaseOutcome:
             lines += ["", *self.notes]
         for text in self.tracebacks:
             lines += ["", "The provider raised (harness frames hidden):", text]
-        lines += ["", "Wire transcript:", self.transcript]
+        transcript = self.transcript
+        if full_transcript_at is not None:
+            failing = self.failures
+            transcript = excerpt(
+                transcript,
+                [v.message for v in failing],
+                full_at=full_transcript_at,
+                clauses=[v.clause for v in failing],
+            )
+        lines += ["", "Wire transcript:", transcript]
         if self.scenario in bundled_scenarios():
             lines += [
                 "",

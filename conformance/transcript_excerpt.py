@@ -72,7 +72,7 @@ def quoted_values(messages: Iterable[str]) -> list[str]:
     for message in messages:
         for match in _QUOTED.finditer(message):
             value = match.group(1) or match.group(2)
-            if value.strip() and value.lower() not in _EVERYWHERE:
+            if any(c.isalnum() for c in value) and value.lower() not in _EVERYWHERE:
                 found[value] = None
     return list(found)
 

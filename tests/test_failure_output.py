@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +12,16 @@ from typing import Any
 
 from conformance.report.failure_summary import (
     DECLARED_BUT_BROKEN,
+    NO_REPORT,
     failure_lines,
     order_failed_reports,
+    transcript_link,
 )
+from conformance.transcript_excerpt import transcript_anchor
 
 ROOT = Path(__file__).resolve().parents[1]
 STRIPS = "tests.known_bad.providers:StripsContent"
+LOSES_IDS = "tests.known_bad.providers:LosesToolCallIdOnNull"
 
 PROVIDERS = """
 from reference_providers.openai_compatible import OpenAICompatibleProvider
@@ -206,3 +211,32 @@ def test_the_details_follow_the_summary_order() -> None:
         ("p", "property-answers"),  # CH-1 again: not the check its summary line names
         None,
     ]
+
+
+def test_a_failure_shows_a_trimmed_transcript_that_links_to_the_whole_one(tmp_path: Path) -> None:
+    args = ("--provider", LOSES_IDS, "--scenario", "tool_call_null_continuations")
+    result = _cli(*args, "--report-dir", "out", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    details = result.stdout[result.stdout.index("Wire transcript:") :]
+    details = details[: details.index("Expected result:")]
+    last = details.strip().splitlines()[-1]
+    match = re.fullmatch(
+        r"\[(\d+) of (\d+) lines left out; the whole transcript: out/compatibility.html#(\S+)\]",
+        last,
+    )
+    assert match, last
+    assert len(details.splitlines()) < int(match.group(2)) / 2
+    assert '"id":"call_n1"' in details  # the event the verdict quotes
+    page = (tmp_path / "out" / "compatibility.html").read_text(encoding="utf-8")
+    assert f'<div class="check" id="{match.group(3)}">' in page
+    whole = _cli(*args, "--report-dir", "out", "-vv", cwd=tmp_path)
+    assert "lines left out" not in whole.stdout
+    assert '"description": "Active weather alerts; takes no arguments."' in whole.stdout
+
+
+def test_without_a_report_the_excerpt_says_how_to_see_the_whole_transcript() -> None:
+    assert transcript_link(None, 0, "p", "s", "chat") == NO_REPORT
+    assert transcript_link(None, 2, "p", "s", "chat") is None
+    assert transcript_link(Path("r"), 1, "p", "s_1", "chat") == (
+        "r/compatibility.html#" + transcript_anchor("p", "s_1[chat]")
+    )

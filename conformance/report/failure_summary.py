@@ -15,11 +15,16 @@ clause before the response clauses that may fail because of it), then the shorte
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from conformance.clause_hints import fix_hint
 from conformance.clauses import clause_sort_key
+from conformance.report.plan import check_id
+from conformance.transcript_excerpt import transcript_anchor
 
+#: Where the whole transcript is when the run writes no report (the excerpt's last line says so).
+NO_REPORT = "not kept: -vv prints it whole, --report-dir DIR keeps it in DIR/compatibility.html"
 #: How much of a verdict's message the one line keeps (the details follow below it).
 MESSAGE_WIDTH = 120
 DECLARED_BUT_BROKEN = (
@@ -144,3 +149,15 @@ def order_failed_reports(reports: list[Any]) -> list[Any]:
         return (1, telling_key(outcome), index)
 
     return [reports[i] for i in sorted(range(len(reports)), key=position)]
+
+
+def transcript_link(
+    report_dir: Path | None, verbosity: int, provider: str, scenario: str, mode: str
+) -> str | None:
+    """Where a failure message says the whole transcript is; None: show it whole (-vv)."""
+    if verbosity >= 2:
+        return None
+    if report_dir is None:
+        return NO_REPORT
+    anchor = transcript_anchor(provider, check_id(scenario, mode))
+    return f"{report_dir / 'compatibility.html'}#{anchor}"

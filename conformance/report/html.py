@@ -20,6 +20,7 @@ from conformance.report.capabilities import declared_text, observed_text
 from conformance.report.markdown import INCOMPLETE_WORDS, provider_state, run_lines
 from conformance.report.model import FAILING, NOT_RUN, VERDICTS
 from conformance.secret_options import HOW_TO_SUPPLY
+from conformance.transcript_excerpt import transcript_anchor
 
 #: Verdict -> (symbol, word, CSS class). The symbol sits in a shape of its own per verdict.
 MARKS: dict[str, tuple[str, str, str]] = {
@@ -508,10 +509,11 @@ def _failures(
                 f'<p class="error">{_mark("fail")} <b>{text(error["check"])}</b> could not run: '
                 f"{text(error['error'])}</p>"
             )
+        anchored: set[str] = set()  # a check failing two clauses is shown twice: one id
         for cid in sorted(failing, key=clause_sort_key):
             checks = [f for f in p["failures"] if cid in f["clauses"]]
             detail = p["clause_details"].get(cid, {})
-            items = "".join(_failing_check(f, cid) for f in checks)
+            items = "".join(_failing_check(f, cid, p["id"], anchored) for f in checks)
             blocks.append(
                 f'<details class="fail" id="f-{index}-{cid}">'
                 f"<summary>{_mark(p['clauses'][cid])} <b>{cid}</b> "
@@ -536,7 +538,13 @@ def _failures(
     return f'<section id="failures"><h2>Failures</h2>{toggle}{"".join(sections)}</section>'
 
 
-def _failing_check(failure: Mapping[str, Any], clause_id: str) -> str:
+def _failing_check(
+    failure: Mapping[str, Any], clause_id: str, provider: str, anchored: set[str]
+) -> str:
+    """One failing check; the first block of each check has the id failure messages link to."""
+    anchor = transcript_anchor(provider, failure["check"])
+    id_attr = "" if anchor in anchored else f' id="{attr(anchor)}"'
+    anchored.add(anchor)
     prefix = f"{clause_id}: "
     messages = sorted(failure["messages"], key=lambda m: not m.startswith(prefix))
     listed = "".join(
@@ -546,7 +554,7 @@ def _failing_check(failure: Mapping[str, Any], clause_id: str) -> str:
     command = failure["reproduce"]
     note = f'<p class="label">{text(HOW_TO_SUPPLY)}</p>' if REDACTED_SECRET in command else ""
     return (
-        '<div class="check">'
+        f'<div class="check"{id_attr}>'
         f"<h4>{text(failure['check'])}</h4>"
         f'<ul class="msgs">{listed}</ul>'
         '<p class="repro"><span class="label">Reproduce</span>'
