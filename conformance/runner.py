@@ -301,7 +301,7 @@ class CaseOutcome:
             lines.append(f"  error: {self.error}")
         lines += [f"  {v.headline()}" for v in self.failures]
         for clause in dict.fromkeys(v.clause for v in self.failures):
-            lines.append(f"  fix {clause}: {fix_hint(clause)}")
+            lines.append(f"  fix {clause}: {fix_hint(clause, self.facts.get('profile'))}")
         if self.notes:
             lines += ["", *self.notes]
         for text in self.tracebacks:

@@ -84,7 +84,7 @@ def test_failing_clauses_come_first_one_line_each_with_a_fix(tmp_path: Path) -> 
     assert "expected 245 characters, got 241" in line
     fix = out.splitlines()[out.splitlines().index(line) + 1]
     assert fix.strip().startswith("fix: return the server's text unchanged")
-    assert "docs/contract.md#ch-1" in fix
+    assert "docs/guide-native.md#fix-ch-1" in fix
     details = out[out.index("= FAILURES =") :]
     assert "  fix CH-1: return the server's text unchanged" in details  # in the check's message
 

@@ -120,7 +120,7 @@ def failure_lines(
             f"✗ {label} {provider} · {outcome['scenario']}[{outcome['mode']}]{more}: "
             f"{_short(message)}"
         )
-        lines.append(f"    fix: {fix_hint(clause)}")
+        lines.append(f"    fix: {fix_hint(clause, outcome.get('facts', {}).get('profile'))}")
     lines += errors
     if broken:
         lines.append(DECLARED_BUT_BROKEN)
