@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from conformance.report.html_assets import CSS, JS
+from conformance.report.html_clause_docs import clause_docs_section
 from conformance.report.html_failures import failures_section
 from conformance.report.html_grid import grid_section
 from conformance.report.html_sections import (
@@ -72,5 +73,6 @@ def render_html(report: Mapping[str, Any]) -> str:
     parts.append(grid_section(providers, clauses))
     parts.append(capabilities_section(providers))
     parts.append(failures_section(providers, clauses))
+    parts.append(clause_docs_section(providers, clauses))
     parts += ["</main>", f"<script>{JS}</script>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"

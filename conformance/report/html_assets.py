@@ -81,7 +81,6 @@ td.v-na{background:var(--na-bg)}td.v-nr{background:#fff;color:var(--nr)}
 td.v-fail .word,td.v-dbb .word{font-weight:700}
 a.open{color:inherit;text-decoration:underline dotted;text-underline-offset:3px}
 a.open:hover,a.open:focus{text-decoration-style:solid;outline:2px solid #1f6feb;outline-offset:2px}
-.hide-unjudged tr[data-judged="0"]{display:none}
 .capblock{margin:0 0 18px}.capctx{margin:0 0 6px;color:var(--muted);overflow-wrap:anywhere}
 table.captable{border-collapse:collapse;width:100%;min-width:760px;table-layout:fixed}
 .captable th:nth-child(1){width:19%}.captable th:nth-child(2){width:11%}
@@ -121,6 +120,26 @@ border-radius:8px;padding:4px 16px 10px;margin-top:20px}
 .gate-list>li{padding:4px 0}
 .gate-list .word{font-weight:700}
 .gate h2 .word{font-size:17px;font-weight:700}
+.filters{display:none;flex-wrap:wrap;align-items:center;gap:8px 16px;margin:0 0 8px;
+font-size:12.5px}
+.js .filters{display:flex}
+.filters select,.filters input{font:inherit;font-size:12.5px;padding:2px 6px;
+border:1px solid var(--line);border-radius:6px;background:#fff}
+.filters input[type=search]{width:16em}
+.grid a.ctitle{color:#333;text-decoration:none}
+.grid a.ctitle:hover,.grid a.ctitle:focus{text-decoration:underline}
+.grid.compact th.clause{min-width:200px;max-width:300px}
+.grid.compact td.v{min-width:0;padding:4px 6px}
+.grid.compact .word{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);
+white-space:nowrap}
+.grid.compact th.prov{max-width:112px;padding:6px 6px;font-size:12px}
+.grid.compact th.prov a.pname{display:block;overflow:hidden;text-overflow:ellipsis;
+white-space:nowrap}
+.grid.compact th.prov .sub{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.grid td.dim{opacity:.35}
+.grid [hidden],.provider-failures[hidden],details[hidden]{display:none}
+.clause-doc p{margin:4px 0;max-width:900px}
+.clause-doc .where{color:var(--muted);font-size:12.5px}
 @media print{.table-wrap{max-height:none;overflow:visible}details{break-inside:avoid}}
 """
 
@@ -141,12 +160,6 @@ JS = """
   }
   window.addEventListener("hashchange", openTarget);
   openTarget();
-  var hide = document.getElementById("hide-unjudged");
-  if (hide) {
-    hide.addEventListener("change", function () {
-      document.body.classList.toggle("hide-unjudged", hide.checked);
-    });
-  }
   function selectText(node) {
     var range = document.createRange();
     range.selectNodeContents(node);
@@ -179,6 +192,61 @@ JS = """
       button.textContent = open ? "Close every failing clause" : "Open every failing clause";
     });
   });
+  var grid = document.getElementById("grid");
+  var controls = ["f-verdict", "f-group", "f-provider", "f-search", "hide-unjudged"].map(
+    function (id) { return document.getElementById(id); });
+  function filter() {
+    var verdict = controls[0], group = controls[1].value, provider = controls[2].value;
+    var query = controls[3].value.trim().toLowerCase(), unjudged = controls[4].checked;
+    var option = verdict.options[verdict.selectedIndex];
+    var shows = option.getAttribute("data-show").split(" ").filter(Boolean);
+    var found = {};
+    each(document.querySelectorAll("details.fail"), function (d) {
+      var p = d.getAttribute("data-p"), clause = d.getAttribute("data-clause");
+      var text = d.textContent.toLowerCase();
+      var hit = !query || text.indexOf(query) >= 0;
+      if (hit && query) { found[clause + "@" + p] = true; }
+      d.hidden = !((!provider || provider === p) && hit
+        && (!group || group === d.getAttribute("data-group"))
+        && (!shows.length || shows.indexOf(d.getAttribute("data-v")) >= 0));
+    });
+    each(document.querySelectorAll(".provider-failures"), function (block) {
+      block.hidden = !!provider && block.getAttribute("data-p") !== provider;
+    });
+    each(grid.querySelectorAll("[data-p]"), function (cell) {
+      cell.hidden = !!provider && cell.getAttribute("data-p") !== provider;
+    });
+    var shown = 0, total = 0, groups = {};
+    each(grid.querySelectorAll("tr.clause-row"), function (row) {
+      total += 1;
+      var clause = row.getAttribute("data-clause"), match = false, any = false;
+      each(row.querySelectorAll("td.v"), function (cell) {
+        if (cell.hidden) { return; }
+        var ok = !shows.length || shows.indexOf(cell.getAttribute("data-v")) >= 0;
+        cell.classList.toggle("dim", !ok);
+        match = match || ok;
+        any = any || !!found[clause + "@" + cell.getAttribute("data-p")];
+      });
+      var text = !query || row.getAttribute("data-text").indexOf(query) >= 0 || any;
+      var visible = match && text && (!group || group === row.getAttribute("data-group"))
+        && !(unjudged && row.getAttribute("data-judged") === "0");
+      row.hidden = !visible;
+      if (visible) { shown += 1; groups[row.getAttribute("data-group")] = true; }
+    });
+    each(grid.querySelectorAll("tr.group"), function (row) {
+      row.hidden = !groups[row.getAttribute("data-group")];
+    });
+    document.getElementById("f-count").textContent = "showing " + shown + " of " + total +
+      " clauses";
+    root.setAttribute("data-shown", String(shown));
+  }
+  function each(list, fn) { Array.prototype.forEach.call(list, fn); }
+  if (grid && controls.every(Boolean)) {
+    controls.forEach(function (control) {
+      control.addEventListener(control.type === "search" ? "input" : "change", filter);
+    });
+    filter();
+  }
   root.setAttribute("data-ready", "true");
 })();
 """

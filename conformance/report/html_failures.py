@@ -7,7 +7,7 @@ from typing import Any
 
 from conformance.clauses import clause_sort_key
 from conformance.redaction import REDACTED_SECRET
-from conformance.report.html_text import attr, mark, text
+from conformance.report.html_text import MARKS, attr, mark, text
 from conformance.report.markdown import INCOMPLETE_WORDS
 from conformance.report.model import FAILING
 from conformance.secret_options import HOW_TO_SUPPLY
@@ -44,11 +44,15 @@ def failures_section(
             checks = [f for f in p["failures"] if cid in f["clauses"]]
             detail = p["clause_details"].get(cid, {})
             items = "".join(_failing_check(f, cid, p["id"], anchored) for f in checks)
+            verdict = p["clauses"][cid]
+            group = clauses.get(cid, {}).get("group", cid.split("-")[0])
             blocks.append(
-                f'<details class="fail" id="f-{index}-{cid}">'
-                f"<summary>{mark(p['clauses'][cid])} <b>{cid}</b> "
+                f'<details class="fail" id="f-{index}-{cid}" data-p="{index}" '
+                f'data-clause="{cid}" data-group="{attr(group)}" data-v="{MARKS[verdict][2]}">'
+                f"<summary>{mark(verdict)} <b>{cid}</b> "
                 f"{text(clauses.get(cid, {}).get('title', ''))} — {detail.get('failed', 0)} of "
-                f"{detail.get('checks', 0)} check(s) failed</summary>{items}</details>"
+                f"{detail.get('checks', 0)} check(s) failed · "
+                f'<a href="#doc-{cid}">how to fix it</a></summary>{items}</details>'
             )
         if p["skipped"]:
             skipped = "".join(
@@ -58,7 +62,7 @@ def failures_section(
                 f"<details><summary>{mark('not-applicable')} {len(p['skipped'])} check(s) not "
                 f"applicable (skipped, not passed)</summary><ul>{skipped}</ul></details>"
             )
-        sections.append(f'<div class="provider-failures">{"".join(blocks)}</div>')
+        sections.append(f'<div class="provider-failures" data-p="{index}">{"".join(blocks)}</div>')
     if not sections:
         return '<section id="failures"><h2>Failures</h2><p>None.</p></section>'
     toggle = (
