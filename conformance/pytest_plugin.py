@@ -206,8 +206,8 @@ class ConformanceState:
             ProviderSpec(target=t, dialect=option.dialect, profile=option.profile, options=options)
             for t in option.provider
         ]
-        if option.providers_file:
-            self.configured += load_providers_file(Path(option.providers_file))
+        listed = load_providers_file(Path(option.providers_file)) if option.providers_file else []
+        self.configured += listed
         for group in option.entry_points:
             self.configured += load_entry_point_providers(
                 group, dialect=option.dialect, profile=option.profile, options=options
@@ -218,7 +218,7 @@ class ConformanceState:
         for name, scenario in load_scenarios(extra).items() if extra else ():
             self.scenarios[name] = scenario
         #: CF-1 and CF-2: --capabilities, --model, --registry (conformance/capabilities/run.py).
-        self.configuration = ConfigurationChecks.from_options(option)
+        self.configuration = ConfigurationChecks.from_options(option, [s.id for s in listed])
         self.scenarios = self.configuration.scenarios(self.scenarios, option.capabilities_model)
         self.corpus = Path(option.wire_corpus) if option.wire_corpus else None
         self.scenario_files: list[str] = []

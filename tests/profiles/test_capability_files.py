@@ -468,7 +468,7 @@ def test_the_report_shows_declared_against_observed(tmp_path: Path) -> None:
         assert (
             "provider-conformance run --provider seed_custom_llm:CustomLLMProvider "
             f"--dialect openai-chat --profile victor --capabilities {capabilities} "
-            "--model conformance-model-1 --report-dir reports-rerun --scenario "
+            "--model conformance-model-1 --report-dir reports/reproduce-seed-custom-llm --scenario "
         ) in failure["reproduce"], failure["reproduce"]
 
 
