@@ -56,3 +56,15 @@ def test_no_message_advises_an_option_or_method_that_does_not_exist() -> None:
     assert not unknown, unknown
     for path in (ROOT / "conformance").rglob("*.py"):
         assert "build_provider" not in path.read_text("utf-8"), path
+
+
+def test_the_docs_name_packages_not_internal_seed_numbers() -> None:
+    """ "seed 000/001/003" meant nothing to a reader: the docs name the interface instead."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    found = [
+        f"{page.name}: {line.strip()}"
+        for page in pages
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if re.search(r"\b[Ss]eeds? \d{3}\b", line)
+    ]
+    assert not found, found
