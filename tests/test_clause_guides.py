@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.clause_guides import clause_guide, contract_row, guide_file
-from conformance.clause_hints import doc_link, fix_hint
-from conformance.clauses import CLAUSES
-from conformance.data_files import docs_dir
+from conformance.vocabulary.clause_guides import clause_guide, contract_row, guide_file
+from conformance.vocabulary.clause_hints import doc_link, fix_hint
+from conformance.vocabulary.clauses import CLAUSES
+from conformance.vocabulary.data_files import docs_dir
 
 
 @pytest.mark.parametrize("clause", list(CLAUSES))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main
-from conformance.data_files import docs_dir
+from conformance.vocabulary.data_files import docs_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,7 +17,7 @@ from conformance.report.failure_summary import (
     order_failed_reports,
     transcript_link,
 )
-from conformance.transcript_excerpt import transcript_anchor
+from conformance.vocabulary.transcript_excerpt import transcript_anchor
 
 ROOT = Path(__file__).resolve().parents[1]
 STRIPS = "tests.known_bad.providers:StripsContent"

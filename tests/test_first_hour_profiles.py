@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.errors import UsageError
 from conformance.profiles import execute
 from conformance.profiles.execute import ExecuteProfile
+from conformance.vocabulary.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from conformance.capabilities.run import ConfigurationChecks
-from conformance.profiles.base import ProviderSpec
 from conformance.report import build_report
 from conformance.report.html import render_html
 from conformance.report.writers import providers_from_outcomes, verdict_lines
+from conformance.vocabulary.spec import ProviderSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 

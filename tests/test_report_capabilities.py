@@ -21,11 +21,11 @@ from conformance.capabilities import CapabilityChecks, CapabilityFile
 from conformance.capabilities.run import ConfigurationChecks, run_arguments
 from conformance.judge.verdict import Verdict, failed, passed
 from conformance.profiles import get_profile
-from conformance.profiles.base import ProviderSpec
 from conformance.report import build_report, providers_from_outcomes, render_markdown
 from conformance.report import validate_report as validate
 from conformance.report.html import render_html
 from conformance.report.merge import merge_reports
+from conformance.vocabulary.spec import ProviderSpec
 
 SCENARIOS = bundled_scenarios()
 
@@ -297,7 +297,8 @@ def test_the_reproduce_command_carries_the_options_of_the_run(tmp_path: Path) ->
         "tool_call_single[stream]": (
             "provider-conformance run --provider acme.llm:Acme --dialect openai-chat --profile "
             f"native --profile-option region=eu --capabilities {path} "
-            "--model conformance-model-1 --report-dir reports/reproduce-acme --scenario tool_call_single"
+            "--model conformance-model-1 --report-dir reports/reproduce-acme "
+            "--scenario tool_call_single"
         )
     }
     assert "--capabilities" in render_markdown(report).split("reproduce: ", 1)[1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.transcript_excerpt import SHOWN_WHOLE, excerpt, transcript_anchor
+from conformance.vocabulary.transcript_excerpt import SHOWN_WHOLE, excerpt, transcript_anchor
 
 WHERE = "reports/compatibility.html#t-p--s-stream"
 

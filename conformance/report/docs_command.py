@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from conformance.data_files import docs_dir
-from conformance.errors import UsageError
+from conformance.vocabulary.data_files import docs_dir
+from conformance.vocabulary.errors import UsageError
 
 #: Files worth listing: the guides, and the examples they tell users to copy.
 _SHOWN_SUFFIXES = (".md", ".py", ".json", ".yml", ".yaml")

@@ -18,10 +18,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from conformance.clause_hints import fix_hint
-from conformance.clauses import clause_sort_key
 from conformance.report.plan import check_id
-from conformance.transcript_excerpt import transcript_anchor
+from conformance.vocabulary.clause_hints import fix_hint
+from conformance.vocabulary.clauses import clause_sort_key
+from conformance.vocabulary.transcript_excerpt import transcript_anchor
 
 #: Where the whole transcript is when the run writes no report (the excerpt's last line says so).
 NO_REPORT = "not kept: -vv prints it whole, --report-dir DIR keeps it in DIR/compatibility.html"

@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from conformance.clause_guides import ClauseGuide, clause_guide, contract_row
-from conformance.clauses import clause_sort_key
 from conformance.report.html_text import text
+from conformance.vocabulary.clause_guides import ClauseGuide, clause_guide, contract_row
+from conformance.vocabulary.clauses import clause_sort_key
 
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _ANCHOR = re.compile(r'<a id="[^"]*"></a>')

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from conformance.clauses import clause_sort_key
-from conformance.redaction import REDACTED_SECRET
 from conformance.report.html_text import MARKS, attr, mark, text
 from conformance.report.markdown import INCOMPLETE_WORDS
 from conformance.report.model import FAILING
-from conformance.secret_options import HOW_TO_SUPPLY
-from conformance.transcript_excerpt import transcript_anchor
+from conformance.secrets.options import HOW_TO_SUPPLY
+from conformance.secrets.redaction import REDACTED_SECRET
+from conformance.vocabulary.clauses import clause_sort_key
+from conformance.vocabulary.transcript_excerpt import transcript_anchor
 
 
 def failures_section(

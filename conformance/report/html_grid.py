@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from conformance.clauses import GROUPS, clause_sort_key
 from conformance.report.html_text import MARKS, attr, mark, text
 from conformance.report.model import FAILING, NOT_RUN
+from conformance.vocabulary.clauses import GROUPS, clause_sort_key
 
 
 def cell_title(verdict: str, detail: Mapping[str, Any] | None) -> str:
