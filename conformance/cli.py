@@ -307,7 +307,13 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
         metavar="MODULE:OBJECT",
         help="check CF-1 against this provider registry, or entry-points:GROUP; repeatable",
     )
-    command.add_argument("-v", "--verbose", action="store_true", help="one line per check")
+    command.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="one line per check; -vv also prints failures' wire transcripts whole",
+    )
 
 
 def _scenarios(extra: Sequence[str]) -> dict[str, object]:
@@ -382,7 +388,7 @@ def _run_checked(args: argparse.Namespace) -> int:
         "--rootdir",
         os.getcwd(),
         *_cache_args(args.report_dir),
-        "-q" if not args.verbose else "-v",
+        "-" + "v" * args.verbose if args.verbose else "-q",
         "-rfE",
         # The suite fails with its own messages, not asserts; and this module has imported
         # conformance already, which assertion rewriting would warn about.

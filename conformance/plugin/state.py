@@ -29,7 +29,7 @@ from conformance.plugin.quiet_logs import quiet_captured_logs
 from conformance.properties import PROPERTIES, Property
 from conformance.properties.settings import property_profile
 from conformance.report.coverage_run import ProviderCoverage
-from conformance.report.failure_summary import failure_lines
+from conformance.report.failure_summary import failure_lines, order_failed_reports
 from conformance.report.harness_errors import (
     IDENTITY_CLAUSES,
     redact_run_secrets,
@@ -68,8 +68,8 @@ class ConformanceState:
             ProviderSpec(target=t, dialect=option.dialect, profile=option.profile, options=options)
             for t in option.provider
         ]
-        if option.providers_file:
-            self.configured += load_providers_file(Path(option.providers_file))
+        listed = load_providers_file(Path(option.providers_file)) if option.providers_file else []
+        self.configured += listed
         for group in option.entry_points:
             self.configured += load_entry_point_providers(
                 group, dialect=option.dialect, profile=option.profile, options=options
@@ -80,7 +80,7 @@ class ConformanceState:
         for name, scenario in load_scenarios(extra).items() if extra else ():
             self.scenarios[name] = scenario
         #: CF-1 and CF-2: --capabilities, --model, --registry (conformance/capabilities/run.py).
-        self.configuration = ConfigurationChecks.from_options(option)
+        self.configuration = ConfigurationChecks.from_options(option, [s.id for s in listed])
         self.scenarios = self.configuration.scenarios(self.scenarios, option.capabilities_model)
         self.corpus = Path(option.wire_corpus) if option.wire_corpus else None
         self.scenario_files: list[str] = []
@@ -275,6 +275,9 @@ class ConformanceState:
     def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None, None, None]:
         """The failing clauses, one line each, before pytest's failure details (which follow)."""
         lines = failure_lines(self.outcomes, self.report) if not self.is_worker else []
+        failed = terminalreporter.stats.get("failed")
+        if failed:  # pytest's details below, in the order of these lines
+            terminalreporter.stats["failed"] = order_failed_reports(failed)
         if lines:
             terminalreporter.write_sep("=", "failing clauses (details below)")
             for line in lines:

@@ -24,6 +24,7 @@ answer for that enum.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
@@ -264,14 +265,30 @@ class ExecuteProfile(Profile):
 
     def _fallback(self, members: Members) -> Composite | None:
         """Classes: options `fallback_chain_class` (default llm_providers.fallback_manager:
-        FallbackChain) and `manager_class` (default llm_providers:ProviderManager)."""
+        FallbackChain) and `manager_class` (default llm_providers:ProviderManager).
+
+        A package without the default chain has no chain to judge: RE-3 is not applicable, not
+        failed. A chain the user named that does not import is a usage error naming the option.
+        """
         via = self._fallback_via
-        if via == "manager":
-            reference = str(self._own.get("manager_class", DEFAULT_MANAGER))
-        else:
-            reference = str(self._own.get("fallback_chain_class", DEFAULT_FALLBACK_CHAIN))
+        option = "manager_class" if via == "manager" else "fallback_chain_class"
+        default = DEFAULT_MANAGER if via == "manager" else DEFAULT_FALLBACK_CHAIN
+        reference = str(self._own.get(option, default))
         module_name, _, attribute = reference.partition(":")
-        cls = getattr(common.import_option(self.name, via, module_name), attribute, None)
+        try:
+            cls = getattr(importlib.import_module(module_name), attribute, None)
+        except ImportError as exc:
+            if option not in self._own:
+                return None
+            raise UsageError(
+                f"profile {self.name}: --profile-option {option}={reference}: cannot import "
+                f"{module_name!r} ({exc}); give MODULE:CLASS of the chain to judge"
+            ) from None
+        if cls is None and option in self._own:
+            raise UsageError(
+                f"profile {self.name}: --profile-option {option}={reference}: {module_name!r} "
+                f"has no {attribute!r}; give MODULE:CLASS of the chain to judge"
+            )
         if cls is None:
             return None
         chain = _ExecuteChain(self, cls, members, via=via)

@@ -479,12 +479,14 @@ def test_the_report_shows_declared_against_observed(tmp_path: Path) -> None:
 
     # Each failure reproduces with the capability file and model the run had.
     # (After the PYTHONPATH the run had, and into a report folder of its own.)
+    # The provider came from a providers file: the command rebuilds it from there.
     for failure in seed["failures"]:
         assert (
-            "provider-conformance run --provider seed_custom_llm:CustomLLMProvider "
-            f"--dialect openai-chat --profile victor --capabilities {capabilities} "
-            "--model conformance-model-1 --report-dir reports-rerun --scenario "
+            "-k '[seed-custom-llm' "
+            f"--capabilities {capabilities} "
+            "--model conformance-model-1 --report-dir reports/reproduce-seed-custom-llm --scenario "
         ) in failure["reproduce"], failure["reproduce"]
+        assert "provider-conformance run --providers-file " in failure["reproduce"]
 
 
 def test_an_invalid_file_fails_cf2_and_declares_nothing() -> None:
