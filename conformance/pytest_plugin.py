@@ -638,6 +638,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if state.coverage is not None:
             state.coverage.discard()
         raise pytest.UsageError(str(exc)) from None
+    if state.coverage is not None:  # imported and built: measure only provider threads now
+        state.coverage.narrow()
 
 
 def _load_configured(state: ConformanceState) -> None:
