@@ -32,11 +32,11 @@ from typing import Any
 
 import httpx
 
-from conformance.canonical import ChatMessage, Usage
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.scenarios import Reply, RequestSpec, Scenario, Turn
 from conformance.server import FakeServer
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.canonical import ChatMessage, Usage
+from conformance.vocabulary.wire import RecordedRequest
 from reference_providers.contract import Message
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 
@@ -153,9 +153,9 @@ def measure_check_overhead(rounds: int) -> CheckOverhead:
     exchanges, deliberate server stalls included): building the provider, the session, the
     thread and loop, waiting for connections to close, judging, redacting.
     """
-    from conformance.profiles import ProviderSpec
-    from conformance.runner import Case, ProviderUnderTest, run_case
+    from conformance.checks.runner import Case, ProviderUnderTest, run_case
     from conformance.scenarios import bundled_scenarios
+    from conformance.vocabulary.spec import ProviderSpec
 
     target, dialect = ONE_PROVIDER, "openai-chat"
     put = ProviderUnderTest.load(ProviderSpec(target=target, dialect=dialect))
@@ -223,9 +223,9 @@ def measure_shrinking() -> list[Shrinking]:
     included (tests/known_bad/property_only.py): what a user waits for before the minimal
     example is printed."""
     sys.path.insert(0, str(HERE.parent))
-    from conformance.profiles import ProviderSpec
+    from conformance.checks.runner import ProviderUnderTest
     from conformance.properties import PROFILES, get_property, run_property
-    from conformance.runner import ProviderUnderTest
+    from conformance.vocabulary.spec import ProviderSpec
     from tests.known_bad.property_only import PROPERTY_ONLY
 
     found = []

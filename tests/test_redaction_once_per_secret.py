@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import redaction
+from conformance.secrets import redaction
 
 
 def test_forms_of_a_secret_are_computed_once_for_many_texts(

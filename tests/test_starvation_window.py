@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conformance.isolation.starvation import _Ticker
+from conformance.checks.starvation import _Ticker
 
 
 def test_worst_lag_counts_only_ticks_since_the_window_opened() -> None:

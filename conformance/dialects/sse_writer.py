@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from conformance.scenarios.model import WireOptions
-from conformance.wire import WireResponse
+from conformance.vocabulary.wire import WireResponse
 
 #: One compact encoder, built once: json.dumps with options builds a new encoder per call, which
 #: is a large share of rendering a long stream.

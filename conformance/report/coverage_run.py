@@ -24,7 +24,7 @@ from typing import Any
 
 import coverage
 
-#: The thread each check runs the provider in (conformance.runner.run_with_deadline).
+#: The thread each check runs the provider in (conformance.checks.runner.run_with_deadline).
 CHECK_THREAD = "conformance-check"
 #: The harness names its own threads so; apart from the check thread they never run provider code.
 HARNESS_THREAD_PREFIX = "conformance-"

@@ -6,10 +6,10 @@ import functools
 
 from hypothesis import strategies as st
 
-from conformance.canonical import Usage
 from conformance.scenarios.model import Reply
 from conformance.strategies.text import text_parts
 from conformance.strategies.tools import tool_calls
+from conformance.vocabulary.canonical import Usage
 
 
 @functools.cache

@@ -6,8 +6,8 @@ import functools
 
 from hypothesis import strategies as st
 
-from conformance.fragmentation import CUT_KINDS
 from conformance.scenarios.model import Reply, WireOptions
+from conformance.vocabulary.fragmentation import CUT_KINDS
 
 
 @functools.cache

@@ -7,9 +7,9 @@ than the example's exchange and made shrinking a failing property take a minute.
 
 from __future__ import annotations
 
-from conformance.canonical import ToolCall
 from conformance.scenarios.model import Reply
 from conformance.strategies import errors, replies, text, tools, wire
+from conformance.vocabulary.canonical import ToolCall
 
 
 def test_building_a_strategy_twice_gives_the_same_object() -> None:
