@@ -107,3 +107,22 @@ def test_after_narrowing_only_provider_threads_are_measured(
         "in_check_thread",
         "in_its_own_thread",
     }
+
+
+def test_a_controller_clears_stale_data_and_measures_nothing_itself(
+    tmp_path: Path, provider_module: str
+) -> None:
+    """Its checks run in workers, which measure the provider's import and checks themselves."""
+    stale = tmp_path / "coverage" / ".coverage.stale-from-last-run"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("", encoding="utf-8")
+    controller = ProviderCoverage(tmp_path, [provider_module], worker=False)
+    tracing, thread_hook = sys.gettrace(), threading.gettrace()
+    controller.start(measure=False)
+    try:
+        assert sys.gettrace() is tracing and threading.gettrace() is thread_hook
+        __import__(provider_module).in_main_thread()
+    finally:
+        controller.stop()
+    assert not stale.exists()
+    assert controller.report() == []  # no data of its own (workers' files are combined)

@@ -64,13 +64,21 @@ class ProviderCoverage:
             branch=True,
         )
 
-    def start(self) -> None:
+    def start(self, *, measure: bool = True) -> None:
+        """Clear a controller's stale data and start measuring this process.
+
+        `measure=False` for a controller whose checks run in worker processes: each worker
+        measures the provider's import and checks itself, so the controller measuring its own
+        import of the provider only slowed the run's start by the tracing cost.
+        """
         if not self.modules:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self.worker:
             for stale in self.directory.glob(".coverage*"):
                 stale.unlink()
+        if not measure:
+            return
         self._coverage = self._new()
         self._coverage.start()
 
