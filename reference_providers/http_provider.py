@@ -42,6 +42,7 @@ from reference_providers.error_mapping import (
     make_error,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
+from reference_providers.tls import shared_tls_context
 
 #: What a response of an unexpected shape raises while we pick it apart (ER-5, ER-8).
 SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
@@ -129,7 +130,9 @@ class HttpProvider(Generic[StateT]):
                 ErrorCategory.UNKNOWN, f"{self._name}: provider is closed", provider=self._name
             )
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout))
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout), verify=shared_tls_context()
+            )
         return self._http
 
     # -- the exchange ----------------------------------------------------------------------------

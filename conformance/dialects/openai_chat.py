@@ -17,7 +17,7 @@ from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.dialects.call_schedule import call_schedule
 from conformance.dialects.model_lists import models_endpoint, openai_models
 from conformance.dialects.sse_reader import sse_blocks
-from conformance.dialects.sse_writer import sse_event, sse_json, sse_response
+from conformance.dialects.sse_writer import sse_event, sse_json, sse_json_texts, sse_response
 from conformance.scenarios.model import WIRE_FEATURES, ErrorReply, Reply, Scenario, WireOptions
 from conformance.scenarios.tool_arguments import unparsable_arguments
 from conformance.vocabulary.canonical import ChatMessage, ToolCall, ToolSpec, Usage
@@ -142,20 +142,20 @@ class OpenAIChatDialect(Dialect):
     ) -> WireResponse:
         wire = scenario.wire
 
+        def chunk_payload(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": _CREATED,
+                "model": model,
+                "system_fingerprint": _FINGERPRINT,
+                "choices": [
+                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                ],
+            }
+
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-            return sse_json(
-                {
-                    "id": completion_id,
-                    "object": "chat.completion.chunk",
-                    "created": _CREATED,
-                    "model": model,
-                    "system_fingerprint": _FINGERPRINT,
-                    "choices": [
-                        {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-                    ],
-                },
-                wire,
-            )
+            return sse_json(chunk_payload(delta, finish), wire)
 
         first_content: str | None = "" if reply.text_parts or not reply.tool_calls else None
         events = [chunk({"role": "assistant", "content": first_content, "refusal": None})]
@@ -165,7 +165,9 @@ class OpenAIChatDialect(Dialect):
                 events.append(chunk({"content": [_thinking_part(wire.thinking)]}))
             events += [chunk({"content": [_text_part(part)]}) for part in reply.text_parts]
         else:
-            events += [chunk({"content": part}) for part in reply.text_parts]
+            events += sse_json_texts(
+                lambda part: chunk_payload({"content": part}), reply.text_parts, wire
+            )
         if reply.error is not None:
             # As OpenAI-compatible servers send it: an error object in a data line, then the end.
             error_type, _ = _ERROR_TYPES.get(reply.error.status, ("server_error", None))
