@@ -25,6 +25,7 @@ import pytest
 from conformance import __version__
 from conformance.clauses import CLAUSES
 from conformance.dialects import available_dialects, get_dialect
+from conformance.dialects.corpus import is_recording
 from conformance.errors import UsageError
 from conformance.option_checks import (
     argument_type,
@@ -36,6 +37,7 @@ from conformance.option_checks import (
 )
 from conformance.profiles import available_profiles
 from conformance.provider_files import reference_providers_file
+from conformance.recording import commands as recordings
 from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
 from conformance.runner import DEFAULT_CHECK_TIMEOUT, DEFAULT_PROVIDER_TIMEOUT
@@ -215,16 +217,19 @@ def _parser() -> argparse.ArgumentParser:
         help="the key clients must send (default: sk-conformance-serve)",
     )
     serve.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    recordings.add_corpus_option(serve, dialect=False)
 
     listing = commands.add_parser("list", help="list scenarios, clauses, dialects or profiles")
     listing.add_argument("what", choices=["scenarios", "clauses", "dialects", "profiles"])
     listing.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    recordings.add_corpus_option(listing, dialect=True)
 
     show = commands.add_parser("show", help="show a scenario and its expected result")
     show.add_argument("what", choices=["scenario"])
     show.add_argument("name")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    recordings.add_corpus_option(show, dialect=True)
     add_report_commands(commands)
     return parser
 
@@ -310,10 +315,12 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("-v", "--verbose", action="store_true", help="one line per check")
 
 
-def _scenarios(extra: Sequence[str]) -> dict[str, object]:
+def _scenarios(extra: Sequence[str], args: argparse.Namespace | None = None) -> dict[str, object]:
     found: dict[str, object] = dict(bundled_scenarios())
     if extra:
         found.update(load_scenarios([existing_folder("--scenarios-dir", d) for d in extra]))
+    if args is not None:
+        found.update({n: s for n, (_, s) in recordings.corpus_scenarios_of(args).items()})
     return found
 
 
@@ -341,7 +348,11 @@ def _check_inputs(args: argparse.Namespace) -> None:
     if args.scenarios_dir:
         load_scenarios([existing_folder("--scenarios-dir", d) for d in args.scenarios_dir])
     for path in getattr(args, "scenario_files", []):
-        load_file(Path(path))
+        if not is_recording(Path(path)):
+            load_file(Path(path))
+    recordings.check_recording_files(
+        getattr(args, "scenario_files", []), args.dialect if args.provider else None
+    )
     if args.report_dir is not None:
         writable_report_dir("--report-dir", args.report_dir)
 
@@ -509,13 +520,14 @@ def _replay(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from conformance.server import FakeServer
 
-    scenarios = _scenarios(args.scenarios_dir)
+    scenarios = _scenarios(args.scenarios_dir, args)
     if args.scenario not in scenarios:
         raise UsageError(
             f"--scenario {args.scenario}: unknown scenario; run "
             "'provider-conformance list scenarios'"
+            + recordings.unknown_recording_hint(args.scenario, args)
         )
-    dialect = get_dialect(args.dialect)
+    dialect = get_dialect(recordings.serving_dialect(args.scenario, args))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -540,7 +552,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     if args.what == "scenarios":
-        names: list[str] = sorted(_scenarios(args.scenarios_dir))
+        names: list[str] = sorted(_scenarios(args.scenarios_dir, args))
     elif args.what == "clauses":
         names = list(CLAUSES)
     elif args.what == "dialects":
@@ -554,12 +566,13 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from conformance.scenarios import Scenario
 
-    scenarios = _scenarios(args.scenarios_dir)
+    scenarios = _scenarios(args.scenarios_dir, args)
     scenario = scenarios.get(args.name)
     if not isinstance(scenario, Scenario):
         raise UsageError(
             f"show scenario {args.name}: unknown scenario; run "
             "'provider-conformance list scenarios'"
+            + recordings.unknown_recording_hint(args.name, args)
         )
     data = scenario.as_json()
     if args.json:

@@ -21,6 +21,7 @@ from _pytest.compat import ascii_escaped
 from conformance import matrix
 from conformance.canonical import MODES, Mode
 from conformance.capabilities.run import ConfigurationChecks, add_configuration_options
+from conformance.dialects.corpus import corpus_scenarios, file_scenario, is_recording
 from conformance.errors import ScenarioError, UsageError
 from conformance.isolation import workers as isolation
 from conformance.option_checks import check_pytest_options
@@ -64,7 +65,6 @@ from conformance.runner import (
     ProviderUnderTest,
 )
 from conformance.scenarios import Scenario, bundled_scenarios, load_file, load_scenarios
-from conformance.scenarios.recordings import recorded_scenarios
 from conformance.secret_options import redact_arguments, resolve_options
 from conformance.selection import clause_param, register_clause_markers, selected_suite_args
 from conformance.server import FakeServer
@@ -218,7 +218,12 @@ class ConformanceState:
         self.scenarios = self.configuration.scenarios(self.scenarios, option.capabilities_model)
         self.corpus = Path(option.wire_corpus) if option.wire_corpus else None
         self.scenario_files: list[str] = []
+        #: Recording files given as scenario files (`replay FILE.sse`), read by each dialect.
+        self.recording_files = [Path(p) for p in option.scenario_file if is_recording(Path(p))]
+        self.scenario_files += [f"wire-{path.stem}" for path in self.recording_files]
         for path in option.scenario_file:
+            if is_recording(Path(path)):
+                continue
             try:
                 loaded = load_file(Path(path))
             except ScenarioError as exc:
@@ -283,11 +288,16 @@ class ConformanceState:
 
     def recorded(self, spec: ProviderSpec) -> dict[str, Scenario]:
         """The corpus scenarios for the spec's dialect (none without --wire-corpus)."""
-        if self.corpus is None:
+        if self.corpus is None and not self.recording_files:
             return {}
         dialect = self.provider(spec).dialect
         if dialect.name not in self._recorded:
-            self._recorded[dialect.name] = recorded_scenarios(dialect, self.corpus)
+            found = corpus_scenarios(dialect, self.corpus) if self.corpus else {}
+            for path in self.recording_files:
+                with contextlib.suppress(UsageError):  # another dialect's recording
+                    scenario = file_scenario(dialect, path)
+                    found[scenario.name] = scenario
+            self._recorded[dialect.name] = found
         return self._recorded[dialect.name]
 
     def cases(self, spec: ProviderSpec, names: list[str] | None) -> Iterator[Case]:

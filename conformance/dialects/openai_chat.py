@@ -290,6 +290,35 @@ class OpenAIChatDialect(Dialect):
             usage=usage,
         )
 
+    def recording_body_reply(self, body: bytes) -> Reply:
+        payload = json.loads(body)
+        if payload.get("error") is not None:
+            return Reply(error=_in_stream_error(payload["error"]))
+        choices = [c for c in payload.get("choices") or () if c.get("index", 0) == 0]
+        message = (choices[0].get("message") if choices else None) or {}
+        finish = choices[0].get("finish_reason") if choices else None
+        tool_calls = tuple(
+            ToolCall(str(raw.get("id") or ""), str(function.get("name") or ""), _loads(raw))
+            for raw in message.get("tool_calls") or ()
+            for function in [raw.get("function") or {}]
+        )
+        raw_usage = payload.get("usage")
+        usage = (
+            Usage(
+                raw_usage["prompt_tokens"],
+                raw_usage["completion_tokens"],
+                raw_usage["total_tokens"],
+            )
+            if raw_usage
+            else None
+        )
+        return Reply(
+            text_parts=tuple(_content_texts(message.get("content"))),
+            tool_calls=tool_calls,
+            stop_reason="tool_calls" if finish == "function_call" else finish,
+            usage=usage,
+        )
+
     # -- reading requests ------------------------------------------------------------------
 
     def parse_request(self, request: RecordedRequest) -> CanonicalRequest:

@@ -257,6 +257,32 @@ class OpenAIResponsesDialect(Dialect):
                 break
         return Reply(text_parts=tuple(text), tool_calls=tuple(calls), stop_reason=stop, usage=usage)
 
+    def recording_body_reply(self, body: bytes) -> Reply:
+        response = json.loads(body)
+        if response.get("error") is not None:
+            return Reply(error=_in_stream_error(response["error"]))
+        text: list[str] = []
+        calls: list[ToolCall] = []
+        for item in response.get("output") or ():
+            if item.get("type") == "message":
+                text += [
+                    part["text"]
+                    for part in item.get("content") or ()
+                    if part.get("type") == "output_text" and part.get("text")
+                ]
+            elif item.get("type") == "function_call":
+                calls.append(ToolCall(item["call_id"], item["name"], _loads(item["arguments"])))
+        raw = response.get("usage")
+        usage = (
+            Usage(raw["input_tokens"], raw["output_tokens"], raw["total_tokens"]) if raw else None
+        )
+        if response.get("status") == "incomplete":
+            reason = (response.get("incomplete_details") or {}).get("reason")
+            stop = _STOP_FOR_REASON.get(str(reason), "length")
+        else:
+            stop = "tool_calls" if calls else "stop"
+        return Reply(text_parts=tuple(text), tool_calls=tuple(calls), stop_reason=stop, usage=usage)
+
     # -- reading requests ------------------------------------------------------------------
 
     def parse_request(self, request: RecordedRequest) -> CanonicalRequest:

@@ -48,6 +48,9 @@ class ErrorReply:
     #: seconds or as an HTTP-date counted from the moment of the response, or `retry-after-ms`).
     retry_after: float | None = None
     retry_after_form: RetryAfterForm = "seconds"
+    #: The category the body itself states where it overrides the status's (a recorded Gemini
+    #: 400 whose google.rpc.ErrorInfo reason is API_KEY_INVALID is a bad key: `auth`).
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,9 @@ class Reply:
     #: A recorded response body played verbatim (wire corpus replay); the fields above are then
     #: the dialect's reading of it, what a conforming provider must report.
     recorded: bytes | None = None
+    #: Whether `recorded` is a stream (served to a streamed request only) or one JSON body
+    #: (served to a plain request only); a request asking the other way gets a 400 naming it.
+    recorded_stream: bool = True
     fault: Fault = Fault()
 
     @property
@@ -340,6 +346,8 @@ class Scenario:
         expected = expected_error(error.status, error.headers, error.message)
         if error.retry_after is not None:
             expected = replace(expected, retry_after=error.retry_after)
+        if error.category is not None:
+            expected = replace(expected, category=error.category)
         return expected
 
     def expected_result(self) -> dict[str, Any]:
@@ -419,6 +427,7 @@ def _reply_json(reply: Reply) -> dict[str, Any]:
                 "body": error.body,
                 "retry_after": error.retry_after,
                 "retry_after_form": error.retry_after_form,
+                "category": error.category,
             }
         }
         if reply.text_parts:

@@ -22,10 +22,10 @@ from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, run_c
 from conformance.canonical import Mode
 from conformance.dialects import get_dialect
 from conformance.dialects.azure_openai import AzureOpenAIDialect
+from conformance.dialects.corpus import corpus_scenarios
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.scenarios import bundled_scenarios, load_scenarios
 from conformance.scenarios.model import ErrorReply, WireOptions
-from conformance.scenarios.recordings import recorded_scenarios
 from conformance.wire import RecordedRequest
 from reference_providers import Message, ProviderError
 from reference_providers.azure_openai import AzureOpenAIProvider
@@ -226,7 +226,7 @@ def test_the_reference_provider_passes_identity(server: FakeServer) -> None:
 def test_the_reference_provider_reads_azures_recording(
     server: FakeServer, corpus_file: Path
 ) -> None:
-    scenario = recorded_scenarios(DIALECT, corpus_file.parent.parent)[f"wire-{corpus_file.stem}"]
+    scenario = corpus_scenarios(DIALECT, corpus_file.parent.parent)[f"wire-{corpus_file.stem}"]
     assert scenario.final_reply.tool_calls, "the Azure recording is a tool call"
     outcome = run_case(server, _put(), Case(scenario, "stream"))
     assert outcome.ok, outcome.failure_text()

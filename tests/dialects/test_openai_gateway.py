@@ -22,10 +22,10 @@ from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, run_c
 from conformance.canonical import Mode
 from conformance.dialects import get_dialect
 from conformance.dialects.azure_openai import OpenAIGatewayDialect
+from conformance.dialects.corpus import corpus_scenarios
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import WireOptions
-from conformance.scenarios.recordings import recorded_scenarios
 from conformance.wire import RecordedRequest
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 from reference_providers.sse import ServerSentEvent
@@ -112,7 +112,7 @@ def test_the_openai_reference_passes(server: FakeServer, scenario: str, mode: Mo
 def test_the_openai_reference_reads_the_compatible_servers_recordings(
     server: FakeServer, corpus_file: Path
 ) -> None:
-    scenario = recorded_scenarios(DIALECT, corpus_file.parent.parent)[f"wire-{corpus_file.stem}"]
+    scenario = corpus_scenarios(DIALECT, corpus_file.parent.parent)[f"wire-{corpus_file.stem}"]
     outcome = run_case(
         server, _put(OpenAICompatibleProvider, "openai-gateway"), Case(scenario, "stream")
     )
