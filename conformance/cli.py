@@ -231,6 +231,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
     recordings.add_corpus_option(show, dialect=True)
     add_report_commands(commands)
+    recordings.add_record_command(commands)
     return parser
 
 
@@ -604,6 +605,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list": _list,
         "show": _show,
         **REPORT_COMMANDS,
+        **recordings.HANDLERS,
     }
     try:
         code = handlers[args.command](args)

@@ -7,13 +7,18 @@ itself is read by conformance/dialects/corpus.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from conformance.dialects import get_dialect
 from conformance.dialects.corpus import PRIMARY_DIALECTS, catalogue, file_scenario, is_recording
 from conformance.errors import UsageError
-from conformance.option_checks import existing_folder
+from conformance.option_checks import argument_type, existing_folder, port_number
 from conformance.scenarios.model import Scenario
 
 
@@ -81,3 +86,56 @@ def serving_dialect(name: str, args: argparse.Namespace) -> str:
         if found is not None:
             return found[0]
     return asked
+
+
+def add_record_command(commands: Any) -> None:
+    """`record --upstream URL --dialect D --out DIR`: the recording proxy."""
+    record = commands.add_parser(
+        "record",
+        help="record a live session as corpus recordings, credentials redacted",
+        description="Start a recording reverse proxy on 127.0.0.1; the first line on stdout is "
+        "its base URL. Point a provider or an SDK at it: each request goes to --upstream, and "
+        "each answer at a chat endpoint is written under DIR/<dialect folder>/ as a .http "
+        "recording with a provenance header, every credential redacted before it reaches the "
+        "disk. Replay them with --wire-corpus DIR (docs/recordings.md). Ctrl-C stops.",
+    )
+    record.add_argument("--upstream", required=True, metavar="URL", help="the live API's root")
+    record.add_argument("--dialect", required=True, help="the API the upstream speaks")
+    record.add_argument("--out", required=True, metavar="DIR", help="the corpus folder to fill")
+    record.add_argument(
+        "--port",
+        type=argument_type("--port", port_number),
+        default=0,
+        help="default: an ephemeral port",
+    )
+
+
+def run_record(args: argparse.Namespace) -> int:
+    from conformance.recording.proxy import RecordingProxy, check_upstream
+
+    upstream = check_upstream(args.upstream)
+    dialect = get_dialect(args.dialect)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: not a folder")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        proxy = RecordingProxy(upstream, dialect, out, port=args.port).start()
+    except OSError as exc:
+        raise UsageError(f"--port {args.port}: cannot listen on it ({exc.strerror})") from None
+    try:
+        print(proxy.base_url, flush=True)
+        print(
+            f"recording {dialect.name} exchanges with {upstream} into {out}; Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    finally:
+        proxy.stop()
+    return 0
+
+
+HANDLERS = {"record": run_record}
