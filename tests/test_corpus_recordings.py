@@ -8,6 +8,8 @@ says so), listed, shown with its expected reading, and replayed as a file.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -224,3 +226,30 @@ def test_replay_takes_a_recording_file(corpus: Path, capsys: pytest.CaptureFixtu
     wrong = ["replay", str(recording), "--provider", REFERENCE, "--dialect", "anthropic-messages"]
     assert main(wrong) == 2
     assert "another dialect's recordings" in capsys.readouterr().err
+
+
+SERVED = ("--scenario", "wire-mine__padded_answer")
+
+
+def test_serve_plays_a_recording_in_its_own_dialect(corpus: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "serve", "--wire-corpus", str(corpus), *SERVED],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        assert base_url.endswith("/v1")  # openai-chat's, though serve's default is every dialect
+        answer = httpx.post(
+            f"{base_url}/chat/completions",
+            json={"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"Authorization": "Bearer sk-conformance-serve"},
+            timeout=10,
+        )
+        assert answer.json() == BODY
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert process.returncode == 0
