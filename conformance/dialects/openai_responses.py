@@ -38,7 +38,7 @@ from conformance.dialects.model_lists import models_endpoint, openai_models
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_json, sse_response
-from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
+from conformance.scenarios.model import RESPONSES_VARIANTS, ErrorReply, Reply, Scenario, WireOptions
 from conformance.scenarios.tool_arguments import unparsable_arguments
 from conformance.wire import RecordedRequest, WireResponse, json_response
 
@@ -97,7 +97,9 @@ class OpenAIResponsesDialect(Dialect):
     chat_path_description: ClassVar[str] = "POST /v1/responses"
     corpus_folder: ClassVar[str | None] = "openai_responses"
     #: Arguments travel as JSON text; calls are items, not indexed fragments.
-    wire_features: ClassVar[frozenset[str]] = frozenset({"unparsable_tool_arguments"})
+    wire_features: ClassVar[frozenset[str]] = frozenset(
+        {"unparsable_tool_arguments", *RESPONSES_VARIANTS}
+    )
     #: The Responses API takes `top_p` and has no stop sequences.
     request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p"})
 
@@ -153,10 +155,14 @@ class OpenAIResponsesDialect(Dialect):
             if item["type"] == "message":
                 self._stream_message(events, index, item, reply.text_parts)
             else:
+                pieces = argument_pieces(item["arguments"], wire, calls)
+                # A variant some servers send: no deltas, the arguments only in `.done`.
                 self._stream_call(
-                    events, index, item, argument_pieces(item["arguments"], wire, calls)
+                    events, index, item, [] if wire.arguments_only_in_done else pieces
                 )
                 calls += 1
+        if wire.response_id_changes:
+            response_id += "_final"  # seen in real traffic: created and completed ids differ
         terminal = echo.response(response_id, reply, _output(reply, turn))
         kind = "response.incomplete" if terminal["status"] == "incomplete" else "response.completed"
         events.emit(kind, response=terminal)
