@@ -19,8 +19,8 @@ import pytest
 from conformance import Case, FakeServer, ProviderUnderTest, get_dialect, run_case
 from conformance.cli import main
 from conformance.dialects.corpus import catalogue, corpus_scenarios, file_scenario, read_recording
-from conformance.errors import UsageError
-from conformance.profiles.base import ProviderSpec
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.spec import ProviderSpec
 
 REFERENCE = "reference_providers.openai_compatible:OpenAICompatibleProvider"
 KEY = "sk-conformance-corpus"

@@ -19,11 +19,11 @@ import pytest
 
 from conformance import Case, FakeServer, ProviderUnderTest, get_dialect, run_case
 from conformance.dialects.corpus import corpus_scenarios, read_recording
-from conformance.errors import UsageError
-from conformance.profiles.base import ProviderSpec
 from conformance.recording import scrub
 from conformance.recording.proxy import RecordingProxy
 from conformance.scenarios import bundled_scenarios
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.spec import ProviderSpec
 
 #: Shaped like a real key, not like the harness's own (which every writer redacts by shape).
 CANARY = "sk-proj-CanaryKey7f3a9c1e5b2d8f4a6c0e"

@@ -17,7 +17,7 @@ from known_bad.harness import run_check
 from conformance import FakeServer, get_dialect
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.scenarios import Scenario, bundled_scenarios, load_file
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.wire import RecordedRequest
 from reference_providers.contract import Usage
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 

@@ -14,7 +14,7 @@ import pytest
 
 from conformance import Case, FakeServer, ProviderUnderTest, run_case
 from conformance.dialects.corpus import corpus_scenarios
-from conformance.provider_files import load_providers_file, reference_providers_file
+from conformance.plugin.provider_files import load_providers_file, reference_providers_file
 
 REFERENCE = load_providers_file(reference_providers_file())
 

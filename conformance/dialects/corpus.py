@@ -33,9 +33,7 @@ from typing import Any, Literal
 
 import yaml
 
-from conformance.canonical import ChatMessage, ToolSpec
 from conformance.dialects.base import Dialect
-from conformance.errors import UsageError
 from conformance.scenarios.model import (
     DEFAULT_MODEL,
     ErrorReply,
@@ -44,7 +42,9 @@ from conformance.scenarios.model import (
     Scenario,
     Turn,
 )
-from conformance.wire import WireResponse
+from conformance.vocabulary.canonical import ChatMessage, ToolSpec
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.wire import WireResponse
 
 RECORDING_SUFFIXES = (".sse", ".ndjson", ".json", ".http")
 SIDECAR_SUFFIX = ".request.yaml"
@@ -523,3 +523,7 @@ def serve_recording(dialect: Dialect, reply: Reply, *, stream: bool) -> WireResp
         headers=[("Content-Type", "application/json")],
         pieces=[reply.recorded],
     )
+
+
+#: The reader's name before recordings of every kind (conformance/scenarios/recordings.py).
+recorded_scenarios = corpus_scenarios

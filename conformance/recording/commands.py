@@ -17,9 +17,9 @@ from typing import Any
 
 from conformance.dialects import get_dialect
 from conformance.dialects.corpus import PRIMARY_DIALECTS, catalogue, file_scenario, is_recording
-from conformance.errors import UsageError
-from conformance.option_checks import argument_type, existing_folder, port_number
+from conformance.plugin.option_checks import argument_type, existing_folder, port_number
 from conformance.scenarios.model import Scenario
+from conformance.vocabulary.errors import UsageError
 
 
 def add_corpus_option(command: argparse.ArgumentParser, *, dialect: bool) -> None:

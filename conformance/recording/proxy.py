@@ -29,9 +29,9 @@ import httpx
 import yaml
 
 from conformance.dialects.base import Dialect
-from conformance.errors import UsageError
 from conformance.recording import scrub
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.wire import RecordedRequest
 
 #: Headers that belong to one connection, never forwarded either way.
 _HOP = frozenset(

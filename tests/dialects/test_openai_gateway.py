@@ -19,14 +19,14 @@ import httpx
 import pytest
 
 from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, run_case
-from conformance.canonical import Mode
 from conformance.dialects import get_dialect
 from conformance.dialects.azure_openai import OpenAIGatewayDialect
 from conformance.dialects.corpus import corpus_scenarios
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import WireOptions
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.wire import RecordedRequest
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 from reference_providers.sse import ServerSentEvent
 
@@ -96,7 +96,13 @@ def _put(provider: type[OpenAICompatibleProvider], dialect: str) -> ProviderUnde
     )
 
 
-CASES = [(name, mode) for name, s in sorted(SCENARIOS.items()) for mode in s.modes]
+#: Every scenario this wire can carry (OpenAI Responses' stream variants it cannot).
+CASES = [
+    (name, mode)
+    for name, s in sorted(SCENARIOS.items())
+    for mode in s.modes
+    if OpenAIGatewayDialect().cannot_express(s, mode) is None
+]
 
 
 @pytest.mark.parametrize(("scenario", "mode"), CASES, ids=[f"{n}-{m}" for n, m in CASES])

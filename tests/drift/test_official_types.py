@@ -22,10 +22,10 @@ import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from conformance import get_dialect
-from conformance.canonical import Mode
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.scenarios import Scenario, bundled_scenarios
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.wire import RecordedRequest
 
 openai = pytest.importorskip("openai")
 anthropic = pytest.importorskip("anthropic")
