@@ -352,7 +352,7 @@ def _check_inputs(args: argparse.Namespace) -> None:
         if not is_recording(Path(path)):
             load_file(Path(path))
     recordings.check_recording_files(
-        getattr(args, "scenario_files", []), args.dialect if args.provider else None
+        getattr(args, "scenario_files", []), args.dialect, provider_given=bool(args.provider)
     )
     if args.report_dir is not None:
         writable_report_dir("--report-dir", args.report_dir)

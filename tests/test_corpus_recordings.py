@@ -225,7 +225,21 @@ def test_replay_takes_a_recording_file(corpus: Path, capsys: pytest.CaptureFixtu
     assert main([*bad, "--dialect", "openai-chat"]) == 1
     wrong = ["replay", str(recording), "--provider", REFERENCE, "--dialect", "anthropic-messages"]
     assert main(wrong) == 2
-    assert "another dialect's recordings" in capsys.readouterr().err
+    assert "not a recording of dialect anthropic-messages" in capsys.readouterr().err
+
+
+def test_a_loose_recording_plays_in_the_run_dialect_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file outside a corpus folder, naming no dialect, is `--dialect`'s: read by another
+    API's oracle it would expect nonsense of that API's providers."""
+    loose = tmp_path / "answer.json"
+    loose.write_text(json.dumps(BODY))
+    assert main(["replay", str(loose), "-v"]) == 0, capsys.readouterr()
+    ran = [line for line in capsys.readouterr().out.splitlines() if "wire-answer" in line]
+    assert ran and all(
+        "[openai-compatible:" in line or "[resilient-openai:" in line for line in ran
+    ), ran
 
 
 SERVED = ("--scenario", "wire-mine__padded_answer")

@@ -185,3 +185,31 @@ def test_the_command_prints_its_base_url_first(server: FakeServer, tmp_path: Pat
 def test_an_upstream_that_is_not_a_url_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"--upstream api\.openai\.com: give the API.s root URL"):
         RecordingProxy("api.openai.com", get_dialect("openai-chat"), tmp_path)
+
+
+def test_a_chunked_request_body_reaches_the_upstream_and_the_recording(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    scenario = bundled_scenarios()["text_plain"]
+    dialect = get_dialect("openai-chat")
+    body = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}'
+    with server.session(scenario, dialect, CANARY) as session:
+        upstream = session.base_url.removesuffix(dialect.base_path)
+        with RecordingProxy(upstream, dialect, tmp_path, log=io.StringIO()) as proxy:
+            answer = httpx.post(
+                f"{proxy.base_url}/chat/completions",
+                content=iter([body[:20], body[20:]]),  # no length known: sent chunked
+                headers={"Authorization": f"Bearer {CANARY}"},
+                timeout=10,
+            )
+        assert answer.json()["choices"][0]["message"]["content"] == "Hello, conformance suite!"
+    assert read_recording(proxy.written[0]).provenance["model"] == "gpt-4o-mini"
+
+
+def test_an_unreachable_upstream_is_a_502_naming_it(tmp_path: Path) -> None:
+    dialect = get_dialect("openai-chat")
+    with RecordingProxy("http://127.0.0.1:9", dialect, tmp_path, log=io.StringIO()) as proxy:
+        answer = httpx.post(f"{proxy.base_url}/chat/completions", json={}, timeout=10)
+    assert answer.status_code == 502
+    assert "upstream http://127.0.0.1:9 failed" in answer.json()["error"]["message"]
+    assert proxy.written == []

@@ -295,6 +295,18 @@ def file_scenario(dialect: Dialect, path: Path) -> Scenario:
     return scenario
 
 
+def is_dialects_file(dialect: Dialect, path: Path, fallback: str) -> bool:
+    """Whether a recording given on its own (`replay FILE`) is played in `dialect`: the dialect
+    its provenance or sidecar names, else its corpus folder's, else only `fallback` (the run's
+    `--dialect`): bytes of one API read by another's oracle would expect nonsense."""
+    recording = read_recording(path, path.parent.parent)
+    if recording.dialect is not None:
+        return recording.dialect in (dialect.name, _base_name(dialect))
+    if _in_corpus_layout(path):
+        return reads(dialect, recording, path.parent.parent)
+    return dialect.name == fallback
+
+
 def _in_corpus_layout(path: Path) -> bool:
     """Whether the file sits in a corpus folder (`openai_chat/`, `errors/` ...), which then says
     which dialect reads it; a file anywhere else is read by the dialect it is played in."""

@@ -6,7 +6,6 @@ writers all read the same run instead of re-deriving it.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,12 @@ from conformance.checks.runner import (
     Case,
     ProviderUnderTest,
 )
-from conformance.dialects.corpus import corpus_scenarios, file_scenario, is_recording
+from conformance.dialects.corpus import (
+    corpus_scenarios,
+    file_scenario,
+    is_dialects_file,
+    is_recording,
+)
 from conformance.plugin.provider_files import (
     ensure_unique_ids,
     load_entry_point_providers,
@@ -87,6 +91,7 @@ class ConformanceState:
         self.scenario_files: list[str] = []
         #: Recording files given as scenario files (`replay FILE.sse`), read by each dialect.
         self.recording_files = [Path(p) for p in option.scenario_file if is_recording(Path(p))]
+        self.option_dialect: str = option.dialect
         self.scenario_files += [f"wire-{path.stem}" for path in self.recording_files]
         for path in option.scenario_file:
             if is_recording(Path(path)):
@@ -161,7 +166,7 @@ class ConformanceState:
         if dialect.name not in self._recorded:
             found = corpus_scenarios(dialect, self.corpus) if self.corpus else {}
             for path in self.recording_files:
-                with contextlib.suppress(UsageError):  # another dialect's recording
+                if is_dialects_file(dialect, path, self.option_dialect):
                     scenario = file_scenario(dialect, path)
                     found[scenario.name] = scenario
             self._recorded[dialect.name] = found

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from conformance.dialects import get_dialect
-from conformance.dialects.corpus import PRIMARY_DIALECTS, catalogue, file_scenario, is_recording
+from conformance.dialects.corpus import (
+    PRIMARY_DIALECTS,
+    catalogue,
+    file_scenario,
+    is_dialects_file,
+    is_recording,
+)
 from conformance.plugin.option_checks import argument_type, existing_folder, port_number
 from conformance.scenarios.model import Scenario
 from conformance.vocabulary.errors import UsageError
@@ -53,28 +59,27 @@ def unknown_recording_hint(name: str, args: argparse.Namespace) -> str:
     return ""
 
 
-def check_recording_files(paths: Sequence[str], dialect: str | None) -> None:
-    """`replay FILE`: each recording file must be readable by the dialect it will be played in
-    (the given one, else any API's), so a wrong file is one line before anything runs."""
+def check_recording_files(paths: Sequence[str], dialect: str, *, provider_given: bool) -> None:
+    """`replay FILE`: each recording must be played by some dialect of the run and readable by
+    it, so a wrong file is one line before anything runs. A file names its dialect (provenance,
+    sidecar), or its corpus folder does, or it is `--dialect`'s."""
     for raw in paths:
         path = Path(raw)
         if not is_recording(path):
             continue
-        if dialect is not None:
-            file_scenario(get_dialect(dialect), path)
-            continue
-        problems: list[str] = []
-        for name in PRIMARY_DIALECTS:
-            try:
-                file_scenario(get_dialect(name), path)
-                break
-            except UsageError as exc:
-                problems.append(str(exc))
-        else:
+        candidates = (
+            [dialect] if provider_given else list(dict.fromkeys([dialect, *PRIMARY_DIALECTS]))
+        )
+        players = [
+            name for name in candidates if is_dialects_file(get_dialect(name), path, dialect)
+        ]
+        if not players:
             raise UsageError(
-                f"replay {path}: no dialect reads this recording; give --dialect "
-                f"(first problem: {problems[0]})"
+                f"replay {path}: not a recording of dialect {dialect}; give the --dialect it "
+                "speaks, or put it in its dialect's corpus folder (docs/recordings.md)"
             )
+        for name in players:
+            file_scenario(get_dialect(name), path)
 
 
 def serving_dialect(name: str, args: argparse.Namespace) -> str:

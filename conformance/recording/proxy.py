@@ -132,11 +132,11 @@ class RecordingProxy:
     # -- one exchange ------------------------------------------------------------------------
 
     def _forward(self, handler: BaseHTTPRequestHandler) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
+        body = _request_body(handler)
         headers = [(k, v) for k, v in handler.headers.items() if k.lower() not in _HOP]
         headers.append(("Accept-Encoding", "identity"))
         received: list[bytes] = []
+        answer: httpx.Response | None = None
         try:
             with self._client.stream(
                 handler.command, self.upstream + handler.path, headers=headers, content=body
@@ -165,7 +165,8 @@ class RecordingProxy:
             handler.wfile.write(payload)
             return
         except OSError:  # the client left mid-answer: what arrived is still recorded
-            pass
+            if answer is None:
+                return
         request = RecordedRequest(
             method=handler.command,
             target=handler.path,
@@ -237,3 +238,19 @@ class RecordingProxy:
     def _say(self, line: str) -> None:
         stream = self._log if self._log is not None else sys.stderr
         print(line, file=stream, flush=True)
+
+
+def _request_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request body, sent with a Content-Length or chunked (clients that stream uploads)."""
+    if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
+        parts: list[bytes] = []
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(handler.rfile.read(size))
+            handler.rfile.readline()
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else b""
