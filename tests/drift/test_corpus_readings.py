@@ -1,10 +1,11 @@
-"""Drift: three readers of each recorded OpenAI Chat stream agree, or the disagreement is known.
+"""Drift: three readers of each recorded OpenAI stream agree, or the disagreement is known.
 
-For every recording of the corpus's `openai_chat/` folder (and for the vendor-variant scenarios
+For every recording of the corpus's `openai_chat/` and `openai_responses/` folders (and for the
+vendor-variant scenarios
 whose shapes real servers send), the harness's expected reading (the dialect's plain oracle), the
-reference provider's and the official `openai` client's own stream accumulator
-(`client.chat.completions.stream(...).get_final_completion()`) must report the same text, tool
-calls, stop reason and usage. Where the SDK itself misreads real traffic the difference is listed
+reference provider's and the official `openai` client's own stream accumulators
+(`client.chat.completions.stream(...).get_final_completion()`, `client.responses.stream(...)
+.get_final_response()`) must report the same text, tool calls, stop reason and usage. Where the SDK itself misreads real traffic the difference is listed
 in SDK_QUIRKS with its reason (docs/sdk-quirks.md); a listed quirk that stops happening fails, so
 the list stays true.
 """
@@ -81,14 +82,16 @@ def _cases(corpus: Path) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # As the `wire_corpus` fixture (tests/conftest.py) finds it.
+    corpus = Path(
+        metafunc.config.getoption("--wire-corpus")
+        or os.environ.get("CONFORMANCE_WIRE_CORPUS")
+        or Path(__file__).resolve().parents[3] / "shared" / "wire"
+    )
     if "name" in metafunc.fixturenames:
-        # As the `wire_corpus` fixture (tests/conftest.py) finds it.
-        corpus = Path(
-            metafunc.config.getoption("--wire-corpus")
-            or os.environ.get("CONFORMANCE_WIRE_CORPUS")
-            or Path(__file__).resolve().parents[3] / "shared" / "wire"
-        )
         metafunc.parametrize("name", _cases(corpus))
+    if "responses_name" in metafunc.fixturenames:
+        metafunc.parametrize("responses_name", sorted(_responses_scenarios(corpus)))
 
 
 def _sdk_reading(server: FakeServer, scenario: Scenario) -> dict[str, Any]:
@@ -151,3 +154,84 @@ def test_the_three_readings_agree(server: FakeServer, wire_corpus: Path, name: s
     assert {k: v for k, v in sdk.items() if k != field} == {
         k: v for k, v in expected.items() if k != field
     }
+
+
+# -- OpenAI Responses: the SDK's `responses.stream(...).get_final_response()` -------------------
+
+RESPONSES = get_dialect("openai-responses")
+RESPONSES_REFERENCE = ProviderSpec(
+    target="reference_providers.openai_responses:OpenAIResponsesProvider",
+    dialect="openai-responses",
+)
+_INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
+
+
+def _responses_scenarios(corpus: Path) -> dict[str, Scenario]:
+    found = (
+        {
+            name: scenario
+            for name, scenario in corpus_scenarios(RESPONSES, corpus).items()
+            if scenario.modes == ("stream",) and scenario.final_reply.error is None
+        }
+        if corpus.is_dir()
+        else {}
+    )
+    bundled = bundled_scenarios()
+    for name in ("variant_arguments_only_in_done", "variant_response_id_changes"):
+        found[name] = bundled[name]
+    return found
+
+
+def _responses_sdk_reading(server: FakeServer, scenario: Scenario) -> dict[str, Any]:
+    key = f"sk-conformance-sdk-{secrets.token_hex(8)}"
+    with server.session(scenario, RESPONSES, key) as session:
+        client = openai.OpenAI(base_url=session.base_url, api_key=key, max_retries=0, timeout=10)
+        with client.responses.stream(model=scenario.request.model, input="Replay.") as stream:
+            final = stream.get_final_response()
+    calls = [
+        {"id": item.call_id, "name": item.name, "arguments": json.loads(item.arguments or "{}")}
+        for item in final.output
+        if item.type == "function_call"
+    ]
+    if final.status == "incomplete":
+        reason = final.incomplete_details.reason if final.incomplete_details else None
+        stop = _INCOMPLETE.get(str(reason), str(reason))
+    else:
+        stop = "tool_calls" if calls else "stop"
+    usage = final.usage
+    return {
+        "text": final.output_text,
+        "tool_calls": calls,
+        "usage": (
+            {
+                "prompt_tokens": usage.input_tokens,
+                "completion_tokens": usage.output_tokens,
+                "total_tokens": usage.total_tokens,
+            }
+            if usage is not None
+            else None
+        ),
+        "stop_reason": stop,
+    }
+
+
+#: Scenario -> why the SDK raises on it (docs/sdk-quirks.md).
+RESPONSES_SDK_QUIRKS: dict[str, str] = {
+    "variant_response_id_changes": "the stream helper raises 'Lifecycle response identity "
+    "changed' when response.completed carries another id than response.created",
+}
+
+
+def test_the_three_responses_readings_agree(
+    server: FakeServer, wire_corpus: Path, responses_name: str
+) -> None:
+    scenario = _responses_scenarios(wire_corpus)[responses_name]
+    put = ProviderUnderTest.load(RESPONSES_REFERENCE)
+    reference = run_case(server, put, Case(scenario, "stream"))
+    assert reference.ok, reference.failure_text()
+    quirk = RESPONSES_SDK_QUIRKS.get(responses_name)
+    if quirk is None:
+        assert _responses_sdk_reading(server, scenario) == _expected(scenario)
+        return
+    with pytest.raises(RuntimeError):  # the known quirk: once fixed, remove it here and in docs
+        _responses_sdk_reading(server, scenario)
