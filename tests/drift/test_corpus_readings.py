@@ -1,13 +1,13 @@
 """Drift: three readers of each recorded OpenAI stream agree, or the disagreement is known.
 
 For every recording of the corpus's `openai_chat/` and `openai_responses/` folders (and for the
-vendor-variant scenarios
-whose shapes real servers send), the harness's expected reading (the dialect's plain oracle), the
-reference provider's and the official `openai` client's own stream accumulators
-(`client.chat.completions.stream(...).get_final_completion()`, `client.responses.stream(...)
-.get_final_response()`) must report the same text, tool calls, stop reason and usage. Where the SDK itself misreads real traffic the difference is listed
-in SDK_QUIRKS with its reason (docs/sdk-quirks.md); a listed quirk that stops happening fails, so
-the list stays true.
+vendor-variant scenarios whose shapes real servers send), the harness's expected reading (the
+dialect's plain oracle), the reference provider's and the official `openai` client's own stream
+accumulators (`client.chat.completions.stream(...).get_final_completion()`,
+`client.responses.stream(...).get_final_response()`) must report the same text, tool calls, stop
+reason and usage. Where the SDK itself misreads real traffic the difference is listed in
+SDK_QUIRKS with its reason (docs/sdk-quirks.md); a listed quirk that stops happening fails, so the
+list stays true.
 """
 
 from __future__ import annotations
