@@ -14,10 +14,13 @@ from conformance.recording.commands import (
     serving_dialect,
     unknown_recording_hint,
 )
+from conformance.recording.proxy import RecordingProxy, check_upstream
 
 __all__ = [
+    "RecordingProxy",
     "add_corpus_option",
     "check_recording_files",
+    "check_upstream",
     "corpus_scenarios_of",
     "serving_dialect",
     "unknown_recording_hint",

@@ -7,7 +7,7 @@ text, not gzip). The answer goes back to the client as it arrives, piece by piec
 stays a stream. Each exchange at a turn endpoint (chat, generate) is written as one `.http` file
 with a provenance header (date, dialect, model, path, stream) and, when the request offered
 tools, a request sidecar naming them. Credentials are scrubbed before anything is written
-(conformance/recording/scrub.py); exchanges at other endpoints (model lists, OAuth tokens) are
+(conformance/recording/py); exchanges at other endpoints (model lists, OAuth tokens) are
 forwarded and never written.
 """
 
@@ -29,7 +29,15 @@ import httpx
 import yaml
 
 from conformance.dialects.base import Dialect
-from conformance.recording import scrub
+from conformance.recording.scrub import (
+    body_secrets,
+    header_secrets,
+    query_secrets,
+    scrub_body,
+    scrub_headers,
+    scrub_target,
+    scrub_text,
+)
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.wire import RecordedRequest
 
@@ -188,13 +196,13 @@ class RecordingProxy:
     ) -> None:
         endpoint = self.dialect.endpoint(request.method, request.path)
         secrets = [
-            *scrub.header_secrets(request.headers),
-            *scrub.query_secrets(request.target),
-            *scrub.body_secrets(request.body),
-            *scrub.header_secrets(headers),
+            *header_secrets(request.headers),
+            *query_secrets(request.target),
+            *body_secrets(request.body),
+            *header_secrets(headers),
         ]
         if endpoint is None or not endpoint.plays_turn:
-            shown = scrub.scrub_text(scrub.scrub_target(request.target), secrets)
+            shown = scrub_text(scrub_target(request.target), secrets)
             self._say(f"not recorded: {request.method} {shown} (not a turn endpoint)")
             return
         stream = self.dialect.is_stream(request, endpoint)
@@ -213,15 +221,15 @@ class RecordingProxy:
             "recorded": self._now().isoformat(timespec="seconds"),
             "dialect": self.dialect.name,
             "model": model or "",
-            "path": f"{request.method} {scrub.scrub_target(request.target)}",
+            "path": f"{request.method} {scrub_target(request.target)}",
             "stream": str(stream).lower(),
             "upstream": urlsplit(self.upstream).hostname or "",
         }
         head = [f"# {key}: {value}" for key, value in provenance.items()]
         head.append(f"HTTP/1.1 {status} {reason}".rstrip())
-        head += [f"{name}: {value}" for name, value in scrub.scrub_headers(headers)]
-        text = scrub.scrub_text("\n".join(head), secrets)
-        body = scrub.scrub_body(b"".join(pieces), secrets)
+        head += [f"{name}: {value}" for name, value in scrub_headers(headers)]
+        text = scrub_text("\n".join(head), secrets)
+        body = scrub_body(b"".join(pieces), secrets)
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{stem}.http"
         path.write_bytes(text.encode("utf-8") + b"\n\n" + body)
@@ -230,7 +238,7 @@ class RecordingProxy:
                 "model": model,
                 "tools": [tool.as_json() for tool in tools],
             }
-            sidecar_text = scrub.scrub_text(yaml.safe_dump(sidecar, sort_keys=False), secrets)
+            sidecar_text = scrub_text(yaml.safe_dump(sidecar, sort_keys=False), secrets)
             path.with_name(stem + ".request.yaml").write_text(sidecar_text, encoding="utf-8")
         self.written.append(path)
         self._say(f"recorded {path}")
