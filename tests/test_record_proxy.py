@@ -213,3 +213,10 @@ def test_an_unreachable_upstream_is_a_502_naming_it(tmp_path: Path) -> None:
     assert answer.status_code == 502
     assert "upstream http://127.0.0.1:9 failed" in answer.json()["error"]["message"]
     assert proxy.written == []
+
+
+def test_the_upstream_is_shown_without_its_credentials() -> None:
+    from conformance.recording.proxy import shown_upstream
+
+    shown = shown_upstream("https://user:s3cret-pass@gw.example:8443/openai?api-key=s3cret-key")
+    assert shown == "https://gw.example:8443/openai"

@@ -116,7 +116,7 @@ def add_record_command(commands: Any) -> None:
 
 
 def run_record(args: argparse.Namespace) -> int:
-    from conformance.recording.proxy import RecordingProxy, check_upstream
+    from conformance.recording.proxy import RecordingProxy, check_upstream, shown_upstream
 
     upstream = check_upstream(args.upstream)
     dialect = get_dialect(args.dialect)
@@ -132,7 +132,8 @@ def run_record(args: argparse.Namespace) -> int:
     try:
         print(proxy.base_url, flush=True)
         print(
-            f"recording {dialect.name} exchanges with {upstream} into {out}; Ctrl-C stops",
+            f"recording {dialect.name} exchanges with {shown_upstream(upstream)} into {out}; "
+            "Ctrl-C stops",
             file=sys.stderr,
             flush=True,
         )

@@ -71,6 +71,15 @@ def check_upstream(url: str) -> str:
     return url.rstrip("/")
 
 
+def shown_upstream(url: str) -> str:
+    """The upstream as messages show it: no user:password, no query (a key may ride in either)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host += f":{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
 class RecordingProxy:
     """One proxy: `start()`, hand `base_url` to a client, `stop()`; `written` lists the files."""
 
@@ -164,7 +173,8 @@ class RecordingProxy:
                 handler.wfile.write(b"0\r\n\r\n")
                 handler.wfile.flush()
         except httpx.HTTPError as exc:
-            message = f"recording proxy: upstream {self.upstream} failed: {type(exc).__name__}"
+            shown = shown_upstream(self.upstream)
+            message = f"recording proxy: upstream {shown} failed: {type(exc).__name__}"
             payload = json.dumps({"error": {"message": message, "type": "proxy"}}).encode()
             handler.send_response(502)
             handler.send_header("Content-Type", "application/json")
