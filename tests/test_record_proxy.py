@@ -220,3 +220,48 @@ def test_the_upstream_is_shown_without_its_credentials() -> None:
 
     shown = shown_upstream("https://user:s3cret-pass@gw.example:8443/openai?api-key=s3cret-key")
     assert shown == "https://gw.example:8443/openai"
+
+
+@pytest.mark.parametrize(
+    ("dialect_name", "path", "headers", "body"),
+    [
+        (
+            "gemini",
+            f"/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse&key={CANARY}",
+            {"x-goog-api-key": CANARY},
+            {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+        ),
+        (
+            "anthropic-messages",
+            "/v1/messages",
+            {"x-api-key": CANARY, "anthropic-version": "2023-06-01"},
+            {
+                "model": "claude-x",
+                "max_tokens": 64,
+                "stream": True,
+                "messages": [{"role": "user", "content": "hi"}],
+            },
+        ),
+    ],
+)
+def test_other_apis_record_and_replay_with_no_key_on_disk(
+    server: FakeServer,
+    tmp_path: Path,
+    dialect_name: str,
+    path: str,
+    headers: dict[str, str],
+    body: dict[str, object],
+) -> None:
+    dialect = get_dialect(dialect_name)
+    scenario = bundled_scenarios()["text_plain"]
+    with server.session(scenario, dialect, CANARY) as session:
+        upstream = session.base_url.removesuffix(dialect.base_path)
+        with RecordingProxy(upstream, dialect, tmp_path, log=io.StringIO()) as proxy:
+            root = proxy.base_url.removesuffix(dialect.base_path)
+            answer = httpx.post(root + path, json=body, headers=headers, timeout=10)
+            assert answer.status_code == 200, answer.text
+    [written] = proxy.written
+    assert CANARY not in written.read_text(encoding="utf-8")
+    [replay] = corpus_scenarios(dialect, tmp_path).values()
+    assert replay.modes == ("stream",)
+    assert replay.final_reply.text == scenario.final_reply.text
