@@ -37,6 +37,7 @@ FLOORS: dict[str, int] = {
     "report": 8,
     # the faces: pytest, then the command line and the package's public names
     "plugin": 9,
+    "recording": 9,  # the record proxy and the CLI's corpus handling: a face, like pytest's
     "cli": 10,
     "_moved": 10,
     "__init__": 10,
