@@ -19,6 +19,7 @@ from conformance.profiles.base import (
     check_buildable,
 )
 from conformance.profiles.execute import ExecuteProfile
+from conformance.profiles.langchain import LangChainProfile
 from conformance.profiles.native import NativeProfile
 from conformance.profiles.orchestrator import OrchestratorProfile
 from conformance.profiles.victor import VictorProfile
@@ -28,6 +29,7 @@ BUILTIN: dict[str, type[Profile]] = {
     VictorProfile.name: VictorProfile,
     OrchestratorProfile.name: OrchestratorProfile,
     ExecuteProfile.name: ExecuteProfile,
+    LangChainProfile.name: LangChainProfile,
 }
 
 ENTRY_POINT_GROUP = "provider_conformance.profiles"
@@ -62,6 +64,7 @@ __all__ = [
     "BUILTIN",
     "Connection",
     "ExecuteProfile",
+    "LangChainProfile",
     "NativeProfile",
     "OrchestratorProfile",
     "Profile",
