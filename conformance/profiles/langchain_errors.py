@@ -20,7 +20,7 @@ tell what failed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Final
 
 from conformance.observation import ObservedError
