@@ -33,7 +33,7 @@ from conformance.profiles.base import Connection, Profile, ProviderSpec
 from conformance.scenarios.model import DEFAULT_MODEL, Scenario
 
 DEFAULT_MESSAGES_MODULE = "langchain_core.messages"
-_OWN_OPTIONS = ("messages_module", "clients", "stream_usage")
+_OWN_OPTIONS = ("messages_module", "errors_module", "clients", "stream_usage")
 
 #: Where a class of the langchain-core base keeps what it does not implement itself.
 _CORE_PREFIX = "langchain_core."
@@ -115,7 +115,10 @@ class LangChainProfile(Profile):
         self._clients: tuple[str, ...] | None = (
             langchain_errors.parse_clients(own["clients"]) if "clients" in own else None
         )
-        self._model_classes: dict[int, tuple[str, ...]] = {}
+        errors_module = own.get("errors_module")
+        self._langchain_modules = langchain_errors.LANGCHAIN_MODULES + (
+            (str(errors_module),) if errors_module else ()
+        )
 
     def _types(self) -> Any:
         try:
@@ -344,11 +347,11 @@ class LangChainProfile(Profile):
         )
 
     def classify_for(self, provider: Any, exc: BaseException) -> ObservedError:
-        return langchain_errors.classify(exc, self._clients_for(provider))
+        return langchain_errors.classify(exc, self._clients_for(provider), self._langchain_modules)
 
     def classify(self, exc: BaseException) -> ObservedError:
         clients = self._clients or tuple(langchain_errors.CLIENT_TABLES)
-        return langchain_errors.classify(exc, clients)
+        return langchain_errors.classify(exc, clients, self._langchain_modules)
 
 
 __all__ = ["INSTALL_HINT", "NOT_APPLICABLE", "LangChainProfile", "field_names"]

@@ -42,8 +42,16 @@ LANGCHAIN_CLASSES: Final[tuple[tuple[str, str], ...]] = (
     ("ModelConnectionError", "network"),
     # Documented as "a server failure (HTTP 5xx)": its status says which 5xx (504 is timeout).
     ("ModelAPIError", BY_STATUS),
-    ("ModelError", BY_STATUS),
+    # LangChain's class for model output it cannot read.
+    ("OutputParserException", "invalid_response"),
+    # The catch-all: callers (LangChain's retry middleware among them) tell failures apart by
+    # these classes, so a plain ModelError is `unknown` whatever status it carries.
+    ("ModelError", "unknown"),
 )
+
+#: Where LangChain's error classes live; the profile option `errors_module` adds one (a package
+#: that vendors them, the project's stand-ins).
+LANGCHAIN_MODULES: Final[tuple[str, ...]] = ("langchain_core",)
 
 _OPENAI_STYLE: Final[tuple[tuple[str, str], ...]] = (
     ("AuthenticationError", "auth"),
@@ -146,12 +154,15 @@ def _in(module: str, prefixes: Iterable[str]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
-def table_category(exc: BaseException, clients: Iterable[str]) -> str | None:
+def table_category(
+    exc: BaseException, clients: Iterable[str], langchain: Iterable[str] = LANGCHAIN_MODULES
+) -> str | None:
     """The category the LangChain or client class of `exc` states, BY_STATUS, or None when it is
     none of them (ER-8 then judges it)."""
     mro = type(exc).__mro__
+    langchain = tuple(langchain)
     for name, category in LANGCHAIN_CLASSES:
-        if any(c.__name__ == name and _in(c.__module__, ("langchain_core",)) for c in mro):
+        if any(c.__name__ == name and _in(c.__module__, langchain) for c in mro):
             return category
     for client in clients:
         prefixes, classes = CLIENT_TABLES[client]
@@ -164,6 +175,10 @@ def table_category(exc: BaseException, clients: Iterable[str]) -> str | None:
                 if cls.__name__ == name:
                     return category
     return None
+
+
+def _named(exc: BaseException, name: str) -> bool:
+    return any(cls.__name__ == name for cls in type(exc).__mro__)
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -200,13 +215,16 @@ def retry_after_of(exc: BaseException) -> float | None:
     return None
 
 
-def classify(exc: BaseException, clients: Iterable[str]) -> ObservedError:
-    category = table_category(exc, clients)
+def classify(
+    exc: BaseException, clients: Iterable[str], langchain: Iterable[str] = LANGCHAIN_MODULES
+) -> ObservedError:
+    category = table_category(exc, clients, langchain)
     if category is None:
         return common.observed_error(exc, category=None)
     status = status_of(exc)
     if category == BY_STATUS:
-        category = common.status_category(status) or "unknown"
+        fallback = "server" if _named(exc, "ModelAPIError") else "unknown"
+        category = common.status_category(status) or fallback
     flag = getattr(exc, "is_retryable", None)  # langchain-core's ModelError flag
     return common.observed_error(
         exc,
@@ -225,6 +243,7 @@ __all__ = [
     "BY_STATUS",
     "CLIENT_TABLES",
     "LANGCHAIN_CLASSES",
+    "LANGCHAIN_MODULES",
     "PACKAGE_CLIENTS",
     "classify",
     "clients_for",

@@ -1,0 +1,259 @@
+"""The `langchain` profile, without langchain installed: a LangChain-shaped stand-in
+(tests/known_bad/langchain_standin.py) must conform on the scenarios the known-bad models are
+caught on, each known-bad model (tests/known_bad/langchain_style.py) must fail its clause, the
+error tables must read each client's classes, and the profile must load and say what to install
+when langchain is missing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import (
+    Case,
+    CaseOutcome,
+    FakeServer,
+    ProviderSpec,
+    ProviderUnderTest,
+    bundled_scenarios,
+    run_case,
+)
+from conformance.errors import UsageError
+from conformance.profiles import get_profile
+from conformance.profiles import langchain_errors as errors
+from conformance.profiles.langchain import LangChainProfile
+
+TESTS = Path(__file__).resolve().parents[1]
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+from known_bad import langchain_style  # noqa: E402
+from known_bad.langchain_standin import ChatStandin  # noqa: E402
+
+SCENARIOS = bundled_scenarios()
+STANDIN = "known_bad.langchain_standin"
+OPTIONS = {"messages_module": STANDIN, "errors_module": STANDIN}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeServer]:
+    with FakeServer() as fake:
+        yield fake
+
+
+def run_check(server: FakeServer, cls: type, scenario: str, mode: str) -> CaseOutcome:
+    spec = ProviderSpec(
+        target=f"{cls.__module__}:{cls.__qualname__}",
+        dialect="openai-chat",
+        profile="langchain",
+        label=cls.__name__,
+        options=dict(OPTIONS),
+    )
+    put = ProviderUnderTest.load(spec)
+    return run_case(server, put, Case(SCENARIOS[scenario], mode))  # type: ignore[arg-type]
+
+
+GOOD_CASES = [
+    ("text_plain", "chat"),
+    ("text_plain", "stream"),
+    ("usage_reporting", "chat"),
+    ("usage_reporting", "stream"),
+    ("tool_calls_parallel", "chat"),
+    ("tool_calls_parallel", "stream"),
+    ("tool_conversation", "chat"),
+    ("regression_interleaved_calls", "stream"),
+    ("tool_call_unparsable_arguments", "chat"),
+    ("tool_call_unparsable_arguments", "stream"),
+    ("error_403", "chat"),
+    ("error_429", "chat"),
+    ("error_429", "stream"),
+    ("error_504", "chat"),
+    ("fault_stream_cut", "stream"),
+    ("fault_malformed_json", "chat"),
+    ("fault_stall_before_headers", "chat"),
+    ("stream_early_exit", "stream"),
+]
+
+
+@pytest.mark.parametrize(("scenario", "mode"), GOOD_CASES, ids=[f"{s}-{m}" for s, m in GOOD_CASES])
+def test_correct_stand_in_conforms(server: FakeServer, scenario: str, mode: str) -> None:
+    """Without this, a failing known-bad row could be the profile's fault."""
+    outcome = run_check(server, ChatStandin, scenario, mode)
+    assert outcome.error is None, outcome.failure_text()
+    assert not outcome.failures, outcome.failure_text()
+    assert [v for v in outcome.verdicts if v.outcome == "pass"], "nothing was judged"
+
+
+@dataclass(frozen=True)
+class Row:
+    cls: type
+    clause: str
+    scenario: str
+    mode: str
+    evidence: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.clause}-{self.cls.__name__}-{self.scenario}-{self.mode}"
+
+
+ROWS = (
+    Row(langchain_style.RawJsonErrors, "ER-5", "fault_malformed_json", "chat", "JSONDecodeError"),
+    Row(langchain_style.CutStreamIsSuccess, "ER-7", "fault_stream_cut", "stream", "success"),
+    Row(
+        langchain_style.ArrivalOrderToolCalls,
+        "ST-3",
+        "regression_interleaved_calls",
+        "stream",
+        "expected 'call_0'",
+    ),
+    Row(
+        langchain_style.GenericModelErrors,
+        "ER-1",
+        "error_429",
+        "chat",
+        "category 'unknown', expected 'rate_limit'",
+    ),
+    Row(langchain_style.SummedUsageTotal, "CH-4", "usage_reporting", "chat", "total"),
+    Row(langchain_style.NoLastChunk, "ST-2", "text_plain", "stream", "final"),
+)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_known_bad_chat_model_is_caught(server: FakeServer, row: Row) -> None:
+    outcome = run_check(server, row.cls, row.scenario, row.mode)
+    text = outcome.failure_text()
+    assert outcome.error is None, text
+    failed = {v.clause for v in outcome.failures}
+    assert row.clause in failed, f"{row.clause} was not flagged:\n{text}"
+    messages = " ".join(v.message for v in outcome.failures if v.clause == row.clause)
+    assert row.evidence in messages, text
+
+
+# -- error tables ------------------------------------------------------------------------------
+
+
+def _error(module: str, *names: str, **attributes: Any) -> BaseException:
+    """An exception whose MRO has classes `names` (most derived first) in `module`."""
+    base: type = Exception
+    for name in reversed(names):
+        base = type(name, (base,), {"__module__": module})
+    exc = base("boom")
+    for key, value in attributes.items():
+        setattr(exc, key, value)
+    return exc
+
+
+class _Response:
+    def __init__(self, status: int, headers: dict[str, str]) -> None:
+        self.status_code = status
+        self.headers = headers
+
+
+@pytest.mark.parametrize(
+    ("exc", "clients", "category"),
+    [
+        (
+            _error("openai._exceptions", "RateLimitError", "APIStatusError"),
+            ("openai",),
+            "rate_limit",
+        ),
+        (_error("openai", "APIStatusError", status_code=408), ("openai",), "timeout"),
+        (_error("openai", "APIError"), ("openai",), "unknown"),
+        (_error("anthropic", "OverloadedError", "APIStatusError"), ("anthropic",), "server"),
+        (_error("google.genai.errors", "ClientError", code=404), ("google-genai",), "not_found"),
+        (_error("ollama._types", "ResponseError", status_code=401), ("ollama",), "auth"),
+        (_error("httpx", "ReadTimeout", "TimeoutException"), ("ollama", "httpx"), "timeout"),
+        # httpx only counts where the client lets it through by design.
+        (_error("httpx", "ReadTimeout", "TimeoutException"), ("openai",), None),
+        (_error("json.decoder", "JSONDecodeError"), ("openai", "httpx"), None),
+        # langchain-core's classes come first, whatever the SDK base.
+        (
+            _error("langchain_core.exceptions", "ModelAPIError", "ModelError", status_code=504),
+            ("openai",),
+            "timeout",
+        ),
+        (
+            _error("langchain_core.exceptions", "ModelError", status_code=429),
+            ("openai",),
+            "unknown",
+        ),
+    ],
+)
+def test_error_tables(exc: BaseException, clients: tuple[str, ...], category: str | None) -> None:
+    assert errors.classify(exc, clients).category == category
+
+
+def test_retry_after_and_status_come_from_the_response_or_the_cause() -> None:
+    inner = _error("google.genai.errors", "ClientError", code=429)
+    inner.response = _Response(429, {"Retry-After": "7"})  # type: ignore[attr-defined]
+    outer = _error("langchain_google_genai.chat_models", "ChatGoogleGenerativeAIError")
+    outer.__cause__ = inner
+    observed = errors.classify(outer, ("google-genai",))
+    assert (observed.category, observed.status_code, observed.retry_after) == (
+        "rate_limit",
+        429,
+        7.0,
+    )
+    assert observed.names_provider is False
+
+
+def test_clients_follow_the_integration_package() -> None:
+    chat_ollama = type("ChatOllama", (), {"__module__": "langchain_ollama.chat_models"})
+    assert errors.clients_for(chat_ollama) == ("ollama", "httpx")
+    assert errors.clients_for(ChatStandin) == errors.DEFAULT_CLIENTS
+    with pytest.raises(UsageError, match="known: openai"):
+        LangChainProfile({"clients": "openai,nope"})
+
+
+# -- loading without langchain -----------------------------------------------------------------
+
+
+def test_profile_loads_without_langchain_and_says_what_to_install() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0].startswith("langchain"):
+                    raise ImportError(f"No module named {name!r}")
+        sys.meta_path.insert(0, Block())
+        from conformance.errors import UsageError
+        from conformance.profiles import available_profiles, get_profile
+        assert "langchain" in available_profiles()
+        profile = get_profile("langchain")
+        try:
+            profile.check_target(object, None)
+        except UsageError as exc:
+            print(exc)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "pip install langchain-core langchain-openai" in done.stdout
+
+
+def test_build_uses_the_keyword_names_of_the_class() -> None:
+    from conformance.profiles.base import Connection
+
+    profile = get_profile("langchain", OPTIONS)
+    connection = Connection("http://127.0.0.1:9/v1", "sk-test", 2.5)
+    model = profile.build(ChatStandin, ProviderSpec("x:ChatStandin", "openai-chat"), connection)
+    assert (model.base_url, model.api_key.get_secret_value(), model.timeout, model.max_retries) == (
+        "http://127.0.0.1:9/v1",
+        "sk-test",
+        2.5,
+        0,
+    )
+    assert model.stream_usage is True
+    assert profile.declared_capabilities(model) >= {"tools", "streaming", "usage"}
