@@ -156,13 +156,9 @@ class LangChainProfile(Profile):
             retries = _first(known, _RETRY_NAMES)
             if retries is not None:
                 kwargs[retries] = common.max_retries(self._own)
-            if "client_kwargs" in known and key is None:
-                # ChatOllama: no key field; the client's own options carry header and timeout.
-                kwargs["client_kwargs"] = {
-                    "headers": {"Authorization": f"Bearer {connection.api_key}"},
-                    "timeout": connection.timeout,
-                }
-            elif "client_kwargs" in known:
+            if "client_kwargs" in known:
+                # ChatOllama: no key field (a local Ollama takes none, and a header put here
+                # would show in the model's repr); the client's options carry the timeout.
                 kwargs["client_kwargs"] = {"timeout": connection.timeout}
             if "stream_usage" in known:
                 # ChatOpenAI asks for streamed usage only from OpenAI's own URL; a caller who

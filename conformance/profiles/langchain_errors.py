@@ -80,6 +80,8 @@ CLIENT_TABLES: Final[dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...
     "google-genai": (
         ("google.genai", "langchain_google_genai"),
         (
+            # The SDK's own class for a body it cannot parse as JSON (a ValueError).
+            ("UnknownApiResponseError", "invalid_response"),
             ("ClientError", BY_STATUS),
             ("ServerError", BY_STATUS),
             ("APIError", BY_STATUS),

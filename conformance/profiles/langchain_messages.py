@@ -100,15 +100,30 @@ def tool_calls_of(message: Any) -> tuple[ToolCall, ...]:
     return tuple(calls)
 
 
+#: Wire words for "the model finished its turn" (Ollama's and Gemini's wires say so also when
+#: the model called tools; Anthropic says `end_turn`).
+FINISHED_WORDS = frozenset({"stop", "STOP", "end_turn", "FINISH_REASON_STOP"})
+
+
 def stop_of(message: Any) -> str | None:
+    """The stop reason as a LangChain caller reads it.
+
+    LangChain normalises no stop reason: `response_metadata` keeps the wire's word. What it does
+    normalise is tool use: a message with `tool_calls` is a turn that called tools (agents loop
+    on exactly that). So a finished turn with tool calls is `tool_calls`, whatever the wire
+    calls it; any other word (length, a content filter) is the wire's, as it came.
+    """
     metadata = getattr(message, "response_metadata", None)
-    if not isinstance(metadata, Mapping):
-        return None
-    for key in STOP_KEYS:
-        value = metadata.get(key)
-        if value is not None and value != "":
-            return common.stop_from(value)
-    return None
+    word: str | None = None
+    if isinstance(metadata, Mapping):
+        for key in STOP_KEYS:
+            value = metadata.get(key)
+            if value is not None and value != "":
+                word = common.stop_from(value)
+                break
+    if getattr(message, "tool_calls", None) and (word is None or word in FINISHED_WORDS):
+        return "tool_calls"
+    return word
 
 
 def usage_of(message: Any) -> Usage | None:
@@ -125,6 +140,7 @@ def usage_of(message: Any) -> Usage | None:
 
 
 __all__ = [
+    "FINISHED_WORDS",
     "INVALID_ARGUMENTS_KEY",
     "MESSAGE_CLASSES",
     "STOP_KEYS",

@@ -172,6 +172,12 @@ class _Response:
         (_error("google.genai.errors", "ClientError", code=404), ("google-genai",), "not_found"),
         (_error("ollama._types", "ResponseError", status_code=401), ("ollama",), "auth"),
         (_error("httpx", "ReadTimeout", "TimeoutException"), ("ollama", "httpx"), "timeout"),
+        # google-genai's own class for a body that is not JSON.
+        (
+            _error("google.genai.errors", "UnknownApiResponseError", "ValueError"),
+            ("google-genai", "httpx"),
+            "invalid_response",
+        ),
         # httpx only counts where the client lets it through by design.
         (_error("httpx", "ReadTimeout", "TimeoutException"), ("openai",), None),
         (_error("json.decoder", "JSONDecodeError"), ("openai", "httpx"), None),
@@ -257,3 +263,48 @@ def test_build_uses_the_keyword_names_of_the_class() -> None:
     )
     assert model.stream_usage is True
     assert profile.declared_capabilities(model) >= {"tools", "streaming", "usage"}
+
+
+@pytest.mark.parametrize(
+    ("word", "calls", "expected"),
+    [
+        ("STOP", True, "tool_calls"),  # Gemini's word when it called tools
+        ("stop", True, "tool_calls"),  # Ollama's
+        ("length", True, "length"),
+        ("stop", False, "stop"),
+        (None, False, None),
+    ],
+)
+def test_a_finished_turn_with_tool_calls_is_tool_calls(
+    word: str | None, calls: bool, expected: str | None
+) -> None:
+    from known_bad.langchain_standin import AIMessage
+
+    from conformance.profiles.langchain_messages import stop_of
+
+    message = AIMessage(
+        tool_calls=[{"id": "c", "name": "f", "args": {}}] if calls else [],
+        response_metadata={"done_reason": word} if word else {},
+    )
+    assert stop_of(message) == expected
+
+
+def test_a_class_without_a_key_field_gets_no_key() -> None:
+    """ChatOllama has no key field: a key put in its client_kwargs headers would show in repr."""
+    from pydantic import BaseModel
+
+    from conformance.profiles.base import Connection
+
+    class ChatOllamaShaped(BaseModel):
+        model: str
+        base_url: str | None = None
+        client_kwargs: dict[str, Any] = {}
+        num_predict: int | None = None
+
+    profile = get_profile("langchain", OPTIONS)
+    connection = Connection("http://127.0.0.1:9", "sk-never-shown", 2.0)
+    spec = ProviderSpec("x:ChatOllamaShaped", "ollama-chat")
+    model = profile.build(ChatOllamaShaped, spec, connection)
+    assert "sk-never-shown" not in repr(model)
+    assert model.client_kwargs == {"timeout": 2.0}
+    assert model.base_url == "http://127.0.0.1:9"
