@@ -7,6 +7,7 @@ when langchain is missing.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -308,3 +309,37 @@ def test_a_class_without_a_key_field_gets_no_key() -> None:
     assert "sk-never-shown" not in repr(model)
     assert model.client_kwargs == {"timeout": 2.0}
     assert model.base_url == "http://127.0.0.1:9"
+
+
+SUITE = """
+from conformance import ProviderConformanceSuite
+from known_bad.langchain_standin import ChatStandin
+
+
+class TestChatStandin(ProviderConformanceSuite):
+    provider_class = ChatStandin
+    dialect = "openai-chat"
+    profile = "langchain"
+    provider_options = {
+        "messages_module": "known_bad.langchain_standin",
+        "errors_module": "known_bad.langchain_standin",
+    }
+    scenarios = ["text_plain", "tool_calls_parallel"]
+    properties = []
+"""
+
+
+def test_runs_from_a_suite_subclass(tmp_path: Path) -> None:
+    (tmp_path / "test_standin_suite.py").write_text(SUITE, encoding="utf-8")
+    paths = [str(tmp_path), str(TESTS), str(Path.cwd())]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "test_standin_suite.py", "-q", "-p", "no:randomly"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "passed" in done.stdout and "failed" not in done.stdout, done.stdout[-3000:]
