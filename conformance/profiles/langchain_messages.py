@@ -17,7 +17,7 @@ from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.profiles import _common as common
 
 #: Where an integration puts the stop reason in `response_metadata`: OpenAI and Gemini
-#: `finish_reason`, Anthropic `stop_reason`, Ollama `done_reason`.
+#: `finish_reason`, Anthropic `stop_reason`, Ollama `done_reason` (the Responses API: below).
 STOP_KEYS = ("finish_reason", "stop_reason", "done_reason")
 
 #: The key under which a tool call LangChain could not parse (`invalid_tool_calls`) is reported,
@@ -102,7 +102,21 @@ def tool_calls_of(message: Any) -> tuple[ToolCall, ...]:
 
 #: Wire words for "the model finished its turn" (Ollama's and Gemini's wires say so also when
 #: the model called tools; Anthropic says `end_turn`).
-FINISHED_WORDS = frozenset({"stop", "STOP", "end_turn", "FINISH_REASON_STOP"})
+FINISHED_WORDS = frozenset({"stop", "STOP", "end_turn", "completed", "FINISH_REASON_STOP"})
+
+
+def _stop_word(metadata: Mapping[str, Any]) -> str | None:
+    for key in STOP_KEYS:
+        value = metadata.get(key)
+        if value is not None and value != "":
+            return common.stop_from(value)
+    # The Responses API has no finish reason: `incomplete_details.reason` says why an answer
+    # stopped short (`max_output_tokens`), `status` says it completed.
+    details = metadata.get("incomplete_details")
+    if isinstance(details, Mapping) and details.get("reason"):
+        return str(details["reason"])
+    status = metadata.get("status")
+    return str(status) if isinstance(status, str) and status else None
 
 
 def stop_of(message: Any) -> str | None:
@@ -116,11 +130,7 @@ def stop_of(message: Any) -> str | None:
     metadata = getattr(message, "response_metadata", None)
     word: str | None = None
     if isinstance(metadata, Mapping):
-        for key in STOP_KEYS:
-            value = metadata.get(key)
-            if value is not None and value != "":
-                word = common.stop_from(value)
-                break
+        word = _stop_word(metadata)
     if getattr(message, "tool_calls", None) and (word is None or word in FINISHED_WORDS):
         return "tool_calls"
     return word

@@ -343,3 +343,24 @@ def test_runs_from_a_suite_subclass(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "passed" in done.stdout and "failed" not in done.stdout, done.stdout[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "expected"),
+    [
+        ({"status": "completed", "incomplete_details": None}, "completed"),
+        (
+            {"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}},
+            "max_output_tokens",
+        ),
+    ],
+)
+def test_the_responses_api_stop_is_read_from_status(
+    metadata: dict[str, Any], expected: str
+) -> None:
+    """ChatOpenAI(use_responses_api=True) has no finish_reason in response_metadata."""
+    from known_bad.langchain_standin import AIMessage
+
+    from conformance.profiles.langchain_messages import stop_of
+
+    assert stop_of(AIMessage(response_metadata=metadata)) == expected
