@@ -40,7 +40,10 @@ _CORE_PREFIX = "langchain_core."
 
 #: Constructor keywords, first one the class knows wins (field names and their aliases).
 _KEY_NAMES = ("api_key", "openai_api_key", "anthropic_api_key", "google_api_key")
-_URL_NAMES = ("base_url", "openai_api_base", "anthropic_api_url")
+_URL_NAMES = ("azure_endpoint", "base_url", "openai_api_base", "anthropic_api_url")
+#: AzureChatOpenAI: the deployment is in the URL (the scenario's default model names it), and an
+#: API version is mandatory (a GA version unless the caller gives one).
+_AZURE_DEFAULTS = {"deployment_name": DEFAULT_MODEL, "openai_api_version": "2024-10-21"}
 _TIMEOUT_NAMES = ("timeout", "request_timeout", "default_request_timeout")
 _RETRY_NAMES = ("max_retries", "retries")
 #: Per-turn fields, set with `model_copy(update=...)` by field name.
@@ -153,6 +156,9 @@ class LangChainProfile(Profile):
             timeout = _first(known, _TIMEOUT_NAMES)
             if timeout is not None:
                 kwargs[timeout] = connection.timeout
+            if url == "azure_endpoint":
+                given = {known.get(key) for key in self._constructor}
+                kwargs.update({k: v for k, v in _AZURE_DEFAULTS.items() if k not in given})
             retries = _first(known, _RETRY_NAMES)
             if retries is not None:
                 kwargs[retries] = common.max_retries(self._own)

@@ -364,3 +364,31 @@ def test_the_responses_api_stop_is_read_from_status(
     from conformance.profiles.langchain_messages import stop_of
 
     assert stop_of(AIMessage(response_metadata=metadata)) == expected
+
+
+def test_an_azure_class_gets_endpoint_deployment_and_version() -> None:
+    """AzureChatOpenAI: azure_endpoint (not base_url), a deployment, a mandatory api-version;
+    a version the caller gives (by alias) wins."""
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from conformance.profiles.base import Connection
+
+    class AzureShaped(BaseModel):
+        model_config = ConfigDict(populate_by_name=True)
+        model_name: str = Field(default="gpt", alias="model")
+        openai_api_key: str | None = Field(default=None, alias="api_key")
+        openai_api_base: str | None = Field(default=None, alias="base_url")
+        azure_endpoint: str | None = None
+        deployment_name: str | None = Field(default=None, alias="azure_deployment")
+        openai_api_version: str | None = Field(default=None, alias="api_version")
+
+    connection = Connection("http://127.0.0.1:9/c/x", "k", 2.0)
+    spec = ProviderSpec("x:AzureShaped", "azure-openai")
+    model = get_profile("langchain").build(AzureShaped, spec, connection)
+    assert (model.azure_endpoint, model.openai_api_base) == ("http://127.0.0.1:9/c/x", None)
+    assert (model.deployment_name, model.openai_api_version) == (
+        "conformance-model-1",
+        "2024-10-21",
+    )
+    given = get_profile("langchain", {"api_version": "2025-01-01-preview"})
+    assert given.build(AzureShaped, spec, connection).openai_api_version == "2025-01-01-preview"
