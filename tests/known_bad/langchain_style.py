@@ -87,3 +87,55 @@ class NoLastChunk(ChatStandin):
         async for chunk in super().astream(messages):
             chunk.chunk_position = None
             yield chunk
+
+
+class ResponselessErrors(ChatStandin):
+    """ER-2: errors keep the status but not the response, so `err.response.headers` (where a
+    LangChain caller finds Retry-After) is gone."""
+
+    async def ainvoke(self, messages: Any) -> AIMessage:
+        try:
+            return await super().ainvoke(messages)
+        except ModelError as exc:
+            exc.response = None
+            raise
+
+
+class StrippedText(ChatStandin):
+    """CH-1: non-streamed text is stripped of trailing newlines, as langchain-google-genai's
+    `rstrip("\\n")` does."""
+
+    def parse_completion(self, payload: Mapping[str, Any]) -> AIMessage:
+        message = super().parse_completion(payload)
+        message.content = str(message.content).rstrip("\n")
+        return message
+
+
+class NoFinishReason(ChatStandin):
+    """CH-3: `response_metadata` without the finish reason."""
+
+    def parse_completion(self, payload: Mapping[str, Any]) -> AIMessage:
+        message = super().parse_completion(payload)
+        message.response_metadata = {}
+        return message
+
+
+class RawTransportErrors(ChatStandin):
+    """ER-4/ER-8: httpx's timeout escapes as it is; the model's SDK wraps none of httpx."""
+
+    async def ainvoke(self, messages: Any) -> AIMessage:
+        response = await self.client().post(
+            f"{self.base_url}/chat/completions",
+            json=self.request_body(messages, stream=False),
+            headers=self._headers(),
+        )
+        return self.parse_completion(response.json())
+
+
+class DropsMaxTokens(ChatStandin):
+    """RQ-3: the max-tokens field is never sent."""
+
+    def request_body(self, messages: Any, *, stream: bool) -> dict[str, Any]:
+        body = super().request_body(messages, stream=stream)
+        body.pop("max_tokens", None)
+        return body

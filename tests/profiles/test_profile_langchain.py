@@ -77,6 +77,8 @@ GOOD_CASES = [
     ("error_429", "chat"),
     ("error_429", "stream"),
     ("error_504", "chat"),
+    ("text_unicode_long", "chat"),
+    ("stop_length", "chat"),
     ("fault_stream_cut", "stream"),
     ("fault_malformed_json", "chat"),
     ("fault_stall_before_headers", "chat"),
@@ -125,6 +127,17 @@ ROWS = (
     ),
     Row(langchain_style.SummedUsageTotal, "CH-4", "usage_reporting", "chat", "total"),
     Row(langchain_style.NoLastChunk, "ST-2", "text_plain", "stream", "final"),
+    Row(langchain_style.ResponselessErrors, "ER-2", "error_429", "chat", "retry-after None"),
+    Row(langchain_style.StrippedText, "CH-1", "text_unicode_long", "chat", "texts differ"),
+    Row(langchain_style.NoFinishReason, "CH-3", "stop_length", "chat", "stop reason None"),
+    Row(
+        langchain_style.RawTransportErrors,
+        "ER-4",
+        "fault_stall_before_headers",
+        "chat",
+        "escaped as httpx.ReadTimeout",
+    ),
+    Row(langchain_style.DropsMaxTokens, "RQ-3", "text_plain", "chat", "max_tokens"),
 )
 
 
