@@ -24,13 +24,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from conformance.canonical import Mode
-from conformance.errors import UsageError
-from conformance.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles import _common as common
 from conformance.profiles import langchain_errors, langchain_messages
-from conformance.profiles.base import Connection, Profile, ProviderSpec
+from conformance.profiles.base import Profile
 from conformance.scenarios.model import DEFAULT_MODEL, Scenario
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 DEFAULT_MESSAGES_MODULE = "langchain_core.messages"
 _OWN_OPTIONS = ("messages_module", "errors_module", "clients", "stream_usage")

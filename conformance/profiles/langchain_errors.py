@@ -23,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from conformance.observation import ObservedError
 from conformance.profiles import _common as common
-from conformance.retry_after import retry_after_seconds
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import ObservedError
+from conformance.vocabulary.retry_after import retry_after_seconds
 
 #: Read the category from the HTTP status the exception carries.
 BY_STATUS: Final = "<status>"
@@ -143,8 +144,6 @@ def parse_clients(raw: object) -> tuple[str, ...]:
     names = tuple(part.strip() for part in str(raw).split(",") if part.strip())
     unknown = [name for name in names if name not in CLIENT_TABLES]
     if unknown or not names:
-        from conformance.errors import UsageError
-
         raise UsageError(
             f"--profile-option clients={raw}: unknown client {', '.join(unknown) or '(none)'}; "
             f"known: {', '.join(CLIENT_TABLES)}"

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
-from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.profiles import _common as common
+from conformance.vocabulary.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 
 #: Where an integration puts the stop reason in `response_metadata`: OpenAI and Gemini
 #: `finish_reason`, Anthropic `stop_reason`, Ollama `done_reason` (the Responses API: below).

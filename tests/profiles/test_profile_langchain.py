@@ -27,10 +27,10 @@ from conformance import (
     bundled_scenarios,
     run_case,
 )
-from conformance.errors import UsageError
 from conformance.profiles import get_profile
 from conformance.profiles import langchain_errors as errors
 from conformance.profiles.langchain import LangChainProfile
+from conformance.vocabulary.errors import UsageError
 
 TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:
@@ -246,7 +246,7 @@ def test_profile_loads_without_langchain_and_says_what_to_install() -> None:
                 if name.split(".")[0].startswith("langchain"):
                     raise ImportError(f"No module named {name!r}")
         sys.meta_path.insert(0, Block())
-        from conformance.errors import UsageError
+        from conformance.vocabulary.errors import UsageError
         from conformance.profiles import available_profiles, get_profile
         assert "langchain" in available_profiles()
         profile = get_profile("langchain")
@@ -264,7 +264,7 @@ def test_profile_loads_without_langchain_and_says_what_to_install() -> None:
 
 
 def test_build_uses_the_keyword_names_of_the_class() -> None:
-    from conformance.profiles.base import Connection
+    from conformance.vocabulary.spec import Connection
 
     profile = get_profile("langchain", OPTIONS)
     connection = Connection("http://127.0.0.1:9/v1", "sk-test", 2.5)
@@ -307,7 +307,7 @@ def test_a_class_without_a_key_field_gets_no_key() -> None:
     """ChatOllama has no key field: a key put in its client_kwargs headers would show in repr."""
     from pydantic import BaseModel
 
-    from conformance.profiles.base import Connection
+    from conformance.vocabulary.spec import Connection
 
     class ChatOllamaShaped(BaseModel):
         model: str
@@ -384,7 +384,7 @@ def test_an_azure_class_gets_endpoint_deployment_and_version() -> None:
     a version the caller gives (by alias) wins."""
     from pydantic import BaseModel, ConfigDict, Field
 
-    from conformance.profiles.base import Connection
+    from conformance.vocabulary.spec import Connection
 
     class AzureShaped(BaseModel):
         model_config = ConfigDict(populate_by_name=True)
