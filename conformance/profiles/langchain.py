@@ -19,6 +19,7 @@ closes the SDK clients it can reach so that later checks are undisturbed), and t
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import time
 from collections.abc import Callable, Mapping
@@ -125,9 +126,8 @@ class LangChainProfile(Profile):
         )
 
     def _types(self) -> Any:
+        """LangChain's message classes, imported when first needed: never at profile load."""
         try:
-            import importlib
-
             return importlib.import_module(self._messages_module_name)
         except ImportError as exc:
             raise UsageError(
