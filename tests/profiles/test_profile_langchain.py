@@ -244,7 +244,7 @@ def test_profile_loads_without_langchain_and_says_what_to_install() -> None:
         class Block:
             def find_spec(self, name, path=None, target=None):
                 if name.split(".")[0].startswith("langchain"):
-                    raise ImportError(f"No module named {name!r}")
+                    raise ModuleNotFoundError(f"No module named {name!r}")
         sys.meta_path.insert(0, Block())
         from conformance.vocabulary.errors import UsageError
         from conformance.profiles import available_profiles, get_profile
@@ -397,11 +397,11 @@ def test_an_azure_class_gets_endpoint_deployment_and_version() -> None:
 
     connection = Connection("http://127.0.0.1:9/c/x", "k", 2.0)
     spec = ProviderSpec("x:AzureShaped", "azure-openai")
-    model = get_profile("langchain").build(AzureShaped, spec, connection)
+    model = get_profile("langchain", OPTIONS).build(AzureShaped, spec, connection)
     assert (model.azure_endpoint, model.openai_api_base) == ("http://127.0.0.1:9/c/x", None)
     assert (model.deployment_name, model.openai_api_version) == (
         "conformance-model-1",
         "2024-10-21",
     )
-    given = get_profile("langchain", {"api_version": "2025-01-01-preview"})
+    given = get_profile("langchain", {**OPTIONS, "api_version": "2025-01-01-preview"})
     assert given.build(AzureShaped, spec, connection).openai_api_version == "2025-01-01-preview"
