@@ -405,3 +405,32 @@ def test_an_azure_class_gets_endpoint_deployment_and_version() -> None:
     )
     given = get_profile("langchain", {**OPTIONS, "api_version": "2025-01-01-preview"})
     assert given.build(AzureShaped, spec, connection).openai_api_version == "2025-01-01-preview"
+
+
+def test_a_stream_without_chunk_position_ends_by_ending() -> None:
+    """Before langchain-core 1.x chunks have no `chunk_position`: the last chunk is the final
+    one, carrying what the sum says."""
+    import asyncio
+    from dataclasses import dataclass as plain
+
+    from conformance.vocabulary.observation import TurnObservation
+
+    @plain
+    class OldChunk:
+        content: str
+        response_metadata: dict[str, Any]
+
+        def __add__(self, other: OldChunk) -> OldChunk:
+            merged = {**self.response_metadata, **other.response_metadata}
+            return OldChunk(self.content + other.content, merged)
+
+    async def stream() -> Any:
+        yield OldChunk("Hel", {})
+        yield OldChunk("lo", {"finish_reason": "stop"})
+
+    observed = TurnObservation(mode="stream")
+    profile = LangChainProfile(OPTIONS)
+    asyncio.run(profile._observe_stream(stream(), SCENARIOS["text_plain"], observed))
+    assert [c.text for c in observed.chunks] == ["Hel", "lo"]
+    assert [c.is_final for c in observed.chunks] == [False, True]
+    assert observed.chunks[-1].stop_reason == "stop"
