@@ -12,6 +12,7 @@ from typing import Any
 
 from conformance.profiles.base import Profile, accepts, check_buildable
 from conformance.profiles.execute import ExecuteProfile
+from conformance.profiles.langchain import LangChainProfile
 from conformance.profiles.native import NativeProfile
 from conformance.profiles.orchestrator import OrchestratorProfile
 from conformance.profiles.resilience import (
@@ -30,6 +31,7 @@ BUILTIN: dict[str, type[Profile]] = {
     VictorProfile.name: VictorProfile,
     OrchestratorProfile.name: OrchestratorProfile,
     ExecuteProfile.name: ExecuteProfile,
+    LangChainProfile.name: LangChainProfile,
 }
 
 ENTRY_POINT_GROUP = "provider_conformance.profiles"
@@ -66,6 +68,7 @@ __all__ = [
     "Composite",
     "Connection",
     "ExecuteProfile",
+    "LangChainProfile",
     "NativeProfile",
     "OrchestratorProfile",
     "Profile",
