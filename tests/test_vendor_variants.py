@@ -23,8 +23,8 @@ from reference_providers.openai_compatible import OpenAICompatibleProvider
 
 SCENARIOS = bundled_scenarios()
 
-#: Not bundled yet: the reference providers do not read `x_groq.usage` (the refprov branch's
-#: work); once they do, the strict xfail below fails and this moves to vendor_variants.yaml.
+#: Not bundled yet: the reference providers read `x_groq.usage` now (refprov), so this may move
+#: to vendor_variants.yaml.
 X_GROQ = """
 name: variant_usage_x_groq
 title: Usage only in Groq's x_groq.usage
@@ -146,9 +146,6 @@ def test_a_provider_misreading_the_variant_fails_st5(
     assert "ST-5" in {verdict.clause for verdict in caught.outcome.failures}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the reference providers do not read x_groq.usage yet (refprov, #15)"
-)
 def test_the_reference_reads_usage_in_x_groq(server: FakeServer, tmp_path: Path) -> None:
     scenario = _x_groq(tmp_path)
     run = run_check(
