@@ -19,7 +19,12 @@ from conformance.checks.runner import (
     Case,
     ProviderUnderTest,
 )
-from conformance.dialects.corpus import recorded_scenarios
+from conformance.dialects.corpus import (
+    corpus_scenarios,
+    file_scenario,
+    is_dialects_file,
+    is_recording,
+)
 from conformance.plugin.provider_files import (
     ensure_unique_ids,
     load_entry_point_providers,
@@ -84,7 +89,13 @@ class ConformanceState:
         self.scenarios = self.configuration.scenarios(self.scenarios, option.capabilities_model)
         self.corpus = Path(option.wire_corpus) if option.wire_corpus else None
         self.scenario_files: list[str] = []
+        #: Recording files given as scenario files (`replay FILE.sse`), read by each dialect.
+        self.recording_files = [Path(p) for p in option.scenario_file if is_recording(Path(p))]
+        self.option_dialect: str = option.dialect
+        self.scenario_files += [f"wire-{path.stem}" for path in self.recording_files]
         for path in option.scenario_file:
+            if is_recording(Path(path)):
+                continue
             try:
                 loaded = load_file(Path(path))
             except ScenarioError as exc:
@@ -149,11 +160,16 @@ class ConformanceState:
 
     def recorded(self, spec: ProviderSpec) -> dict[str, Scenario]:
         """The corpus scenarios for the spec's dialect (none without --wire-corpus)."""
-        if self.corpus is None:
+        if self.corpus is None and not self.recording_files:
             return {}
         dialect = self.provider(spec).dialect
         if dialect.name not in self._recorded:
-            self._recorded[dialect.name] = recorded_scenarios(dialect, self.corpus)
+            found = corpus_scenarios(dialect, self.corpus) if self.corpus else {}
+            for path in self.recording_files:
+                if is_dialects_file(dialect, path, self.option_dialect):
+                    scenario = file_scenario(dialect, path)
+                    found[scenario.name] = scenario
+            self._recorded[dialect.name] = found
         return self._recorded[dialect.name]
 
     def cases(self, spec: ProviderSpec, names: list[str] | None) -> Iterator[Case]:

@@ -293,6 +293,21 @@ def _wrapper(provider: Any, profile: str = "victor", model: str = "claude-3") ->
     return DeclaredByFile(get_profile(profile, options), parse(SEED_002), model)
 
 
+def test_the_wrapped_profiles_resilience_offer_is_kept() -> None:
+    """Profile.resilience is a method of every profile: the wrapper must pass it on, not offer
+    the base class's nothing."""
+    from victor.providers.openai_compat_provider import OpenAICompatProvider
+
+    from conformance.profiles import Connection, ProviderSpec, ResilienceBuild
+
+    spec = ProviderSpec("x:Y", "openai-chat", "victor")
+    build = ResilienceBuild(
+        OpenAICompatProvider, spec, Connection("http://127.0.0.1:9/v1", "k", 3.0), {}, 3
+    )
+    offer = _wrapper(None).resilience(build)
+    assert offer.retry is not None and offer.breaker is not None
+
+
 def test_the_file_replaces_what_it_states_and_keeps_the_rest() -> None:
     wrapper = _wrapper(None)
     declared = wrapper.declared_capabilities(_Victorish("ollama"))
