@@ -19,8 +19,10 @@ from conformance.profiles.base import (
     check_buildable,
 )
 from conformance.profiles.execute import ExecuteProfile
+from conformance.profiles.litellm import LiteLLMProfile
 from conformance.profiles.native import NativeProfile
 from conformance.profiles.orchestrator import OrchestratorProfile
+from conformance.profiles.pydantic_ai import PydanticAIProfile
 from conformance.profiles.victor import VictorProfile
 
 BUILTIN: dict[str, type[Profile]] = {
@@ -28,6 +30,8 @@ BUILTIN: dict[str, type[Profile]] = {
     VictorProfile.name: VictorProfile,
     OrchestratorProfile.name: OrchestratorProfile,
     ExecuteProfile.name: ExecuteProfile,
+    LiteLLMProfile.name: LiteLLMProfile,
+    PydanticAIProfile.name: PydanticAIProfile,
 }
 
 ENTRY_POINT_GROUP = "provider_conformance.profiles"
@@ -62,10 +66,12 @@ __all__ = [
     "BUILTIN",
     "Connection",
     "ExecuteProfile",
+    "LiteLLMProfile",
     "NativeProfile",
     "OrchestratorProfile",
     "Profile",
     "ProviderSpec",
+    "PydanticAIProfile",
     "VictorProfile",
     "accepts",
     "available_profiles",
