@@ -49,6 +49,10 @@ PREFIXES: dict[str, str] = {
     "azure-openai": "azure",
 }
 
+#: What LiteLLM expects after the API's root in `api_base`, per prefix: Gemini's is the versioned
+#: base (`https://generativelanguage.googleapis.com/v1beta`), the others the root or `/v1`.
+API_BASE_SUFFIX: dict[str, str] = {"gemini": "/v1beta"}
+
 DEFAULT_ERRORS_MODULE = "litellm.exceptions"
 #: Profile options; anything else is passed to the call as a keyword (`api_version=...`).
 _OWN_OPTIONS = ("prefix", "errors_module", "num_retries")
@@ -212,7 +216,7 @@ class LiteLLMProfile(Profile):
         arguments: dict[str, Any] = {
             "model": f"{call.prefix}/{request.model}",
             "messages": [_message(m) for m in scenario.messages_for_turn(turn)],
-            "api_base": call.connection.base_url,
+            "api_base": call.connection.base_url + API_BASE_SUFFIX.get(call.prefix, ""),
             "api_key": call.connection.api_key,
             "timeout": call.connection.timeout,
             "temperature": request.temperature,
