@@ -61,7 +61,7 @@ def map_error(exc: Exception, provider: str, model: str) -> Exception:
             status = exc.status_code
             if 400 <= status < 500:
                 return exceptions.BadRequestError(message, provider, model, status)
-            return exceptions.APIError(status, message, provider, model)
+            return exceptions.InternalServerError(message, provider, model, status)
         return chosen(message, provider, model, exc.status_code)
     if isinstance(exc, openai.APIError) and isinstance(exc.body, dict):
         # An error event inside the stream: its type says what its HTTP twin would have been.

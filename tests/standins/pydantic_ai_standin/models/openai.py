@@ -40,17 +40,24 @@ IN_STREAM = {
 def retry_after(headers: Any) -> float | None:
     raw = headers.get("retry-after-ms") if headers is not None else None
     if raw is not None:
-        return float(raw) / 1000
+        try:
+            return float(raw) / 1000
+        except ValueError:
+            pass
     raw = headers.get("retry-after") if headers is not None else None
     if raw is None:
         return None
     try:
         return float(raw)
     except ValueError:
-        from datetime import UTC, datetime
-        from email.utils import parsedate_to_datetime
+        pass
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
 
+    try:
         return max(0.0, (parsedate_to_datetime(raw) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 class OpenAIChatModel:
