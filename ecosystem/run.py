@@ -132,7 +132,7 @@ def matrix_markdown(
     if skipped:
         lines += [f"Not installed, not judged: {', '.join(skipped)}.", ""]
     body = head.split("\n", 1)[1] if head.startswith("# ") else head
-    return "\n".join(lines) + body.strip() + "\n"
+    return "\n".join(lines) + "\n" + body.strip() + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
