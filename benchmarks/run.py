@@ -32,11 +32,11 @@ from typing import Any
 
 import httpx
 
-from conformance.canonical import ChatMessage, Usage
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.scenarios import Reply, RequestSpec, Scenario, Turn
 from conformance.server import FakeServer
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.canonical import ChatMessage, Usage
+from conformance.vocabulary.wire import RecordedRequest
 from reference_providers.contract import Message
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 

@@ -5,14 +5,11 @@ the clause catalogue, and the redaction a custom profile applies to what it writ
 else is internal and may change.
 """
 
-from conformance.canonical import ChatMessage, ExpectedError, ToolCall, ToolSpec, Usage
-from conformance.clauses import CLAUSES, Clause, clause
+from conformance import _moved
+from conformance.checks.runner import Case, CaseOutcome, ProviderUnderTest, run_case, run_identity
 from conformance.dialects import CanonicalRequest, Dialect, Endpoint, get_dialect
-from conformance.errors import ScenarioError, UsageError
-from conformance.observation import Observation, ObservedChunk, ObservedError, TurnObservation
+from conformance.plugin.suite import ProviderConformanceSuite
 from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
-from conformance.redaction import redact, register_secret
-from conformance.runner import Case, CaseOutcome, ProviderUnderTest, run_case, run_identity
 from conformance.scenarios import (
     ErrorReply,
     Reply,
@@ -23,9 +20,20 @@ from conformance.scenarios import (
     bundled_scenarios,
     load_scenarios,
 )
+from conformance.secrets.redaction import redact, register_secret
 from conformance.server import FakeServer, RecordedRequest, Session, WireResponse
-from conformance.suite import ProviderConformanceSuite
-from conformance.wire import json_response
+from conformance.vocabulary.canonical import ChatMessage, ExpectedError, ToolCall, ToolSpec, Usage
+from conformance.vocabulary.clauses import CLAUSES, Clause, clause
+from conformance.vocabulary.errors import ScenarioError, UsageError
+from conformance.vocabulary.observation import (
+    Observation,
+    ObservedChunk,
+    ObservedError,
+    TurnObservation,
+)
+from conformance.vocabulary.wire import json_response
+
+_moved.install()
 
 __version__ = "0.1.0"
 

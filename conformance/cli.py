@@ -23,10 +23,9 @@ from typing import NoReturn
 import pytest
 
 from conformance import __version__
-from conformance.clauses import CLAUSES
+from conformance.checks.runner import DEFAULT_CHECK_TIMEOUT, DEFAULT_PROVIDER_TIMEOUT
 from conformance.dialects import available_dialects, get_dialect
-from conformance.errors import UsageError
-from conformance.option_checks import (
+from conformance.plugin.option_checks import (
     argument_type,
     existing_folder,
     port_number,
@@ -34,12 +33,13 @@ from conformance.option_checks import (
     worker_count,
     writable_report_dir,
 )
+from conformance.plugin.provider_files import reference_providers_file
 from conformance.profiles import available_profiles
-from conformance.provider_files import reference_providers_file
 from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
-from conformance.runner import DEFAULT_CHECK_TIMEOUT, DEFAULT_PROVIDER_TIMEOUT
 from conformance.scenarios import bundled_scenarios, load_file, load_scenarios
+from conformance.vocabulary.clauses import CLAUSES
+from conformance.vocabulary.errors import UsageError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -54,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
     """Every usage error is one line on stderr, like the harness's own (`UsageError`)."""
 
     def error(self, message: str) -> NoReturn:
-        # Option checks (conformance/option_checks.py) name their option themselves.
+        # Option checks (conformance/plugin/option_checks.py) name their option themselves.
         message = re.sub(r"^argument [^:]+: (?=-)", "", message)
         self.exit(EXIT_USAGE, f"provider-conformance: error: {message}; see '{self.prog} --help'\n")
 
@@ -389,7 +389,7 @@ def _run_checked(args: argparse.Namespace) -> int:
         "--assert=plain",
     ]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        pytest_args += ["-p", "conformance.pytest_plugin"]
+        pytest_args += ["-p", "conformance.plugin.hooks"]
     if not args.provider and not args.providers_file and not args.entry_points:
         pytest_args += ["--providers-file", str(reference_providers_file())]
     for target in args.provider:
@@ -463,7 +463,7 @@ class _RunResult:
     report_code: int | None = None
 
     def pytest_unconfigure(self, config: object) -> None:
-        from conformance.pytest_plugin import run_exit_code as from_report
+        from conformance.plugin.hooks import run_exit_code as from_report
 
         self.report_code = from_report(config)  # type: ignore[arg-type]
 

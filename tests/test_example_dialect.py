@@ -32,8 +32,8 @@ from conformance import (
     get_dialect,
     run_case,
 )
-from conformance.canonical import Mode
 from conformance.scenarios.model import ErrorReply, WireOptions
+from conformance.vocabulary.canonical import Mode
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 PROVIDER = "completion_provider:CompletionProvider"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, run_case
-from conformance.canonical import ChatMessage
 from conformance.scenarios import load_file
 from conformance.scenarios.model import Fault, Reply, RequestSpec, Scenario, Turn
+from conformance.vocabulary.canonical import ChatMessage
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 
 

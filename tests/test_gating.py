@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from conformance.cli import main
-from conformance.errors import UsageError
-from conformance.gating import evaluate_gate, load_baseline
 from conformance.report import ProviderInfo, build_report, validate_report
+from conformance.report.baseline import evaluate_gate, load_baseline
+from conformance.vocabulary.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = "reference_providers.openai_compatible:OpenAICompatibleProvider"

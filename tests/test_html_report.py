@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance.gating import evaluate_gate, load_baseline
 from conformance.report import ProviderInfo, build_report, validate_report
+from conformance.report.baseline import evaluate_gate, load_baseline
 from conformance.report.html import render_html
 
 REPO = Path(__file__).resolve().parents[1]

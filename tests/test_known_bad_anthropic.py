@@ -33,10 +33,10 @@ from conformance import (
     FakeServer,
     Scenario,
 )
-from conformance.canonical import ChatMessage
 from conformance.dialects.anthropic_messages import AnthropicMessagesDialect
+from conformance.dialects.corpus import recorded_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, RequestSpec, Turn
-from conformance.scenarios.recordings import recorded_scenarios
+from conformance.vocabulary.canonical import ChatMessage
 from reference_providers.anthropic_messages import AnthropicProvider
 
 DIALECT = "anthropic-messages"

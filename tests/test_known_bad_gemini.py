@@ -26,9 +26,9 @@ from known_bad.harness import (
 )
 
 from conformance import FakeServer
+from conformance.dialects.corpus import recorded_scenarios
 from conformance.dialects.gemini import GeminiDialect
 from conformance.scenarios.model import Scenario
-from conformance.scenarios.recordings import recorded_scenarios
 from reference_providers.gemini import GeminiProvider
 
 

@@ -31,7 +31,7 @@ from conformance import (
     Scenario,
     get_dialect,
 )
-from conformance.scenarios.recordings import recorded_scenarios
+from conformance.dialects.corpus import recorded_scenarios
 from reference_providers.ollama_chat import OllamaProvider
 
 DIALECT = "ollama-chat"

@@ -32,8 +32,8 @@ from conformance import (
     Scenario,
     get_dialect,
 )
+from conformance.dialects.corpus import recorded_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, Turn
-from conformance.scenarios.recordings import recorded_scenarios
 from reference_providers.openai_responses import OpenAIResponsesProvider
 
 DIALECT = "openai-responses"

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.log_collection import collect_logs
-from conformance.redaction import REDACTED
-from conformance.runner import new_api_key
+from conformance.checks.runner import new_api_key
+from conformance.secrets.log_collection import collect_logs
+from conformance.secrets.redaction import REDACTED
 
 
 @pytest.fixture

@@ -21,12 +21,17 @@ from typing import Any
 import pytest
 from known_bad import misbehaving as bad
 
-from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, bundled_scenarios, runner
-from conformance.isolation import starvation, watchdog
+from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, bundled_scenarios
+from conformance.checks import runner, starvation, watchdog
+from conformance.checks.runner import CaseOutcome, run_case
 from conformance.judge import judge_faults
-from conformance.observation import Observation, ObservedChunk, ObservedError, TurnObservation
-from conformance.runner import CaseOutcome, run_case
 from conformance.server.session import Exchange
+from conformance.vocabulary.observation import (
+    Observation,
+    ObservedChunk,
+    ObservedError,
+    TurnObservation,
+)
 
 TESTS = Path(__file__).resolve().parent
 

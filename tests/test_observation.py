@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.observation import ObservedChunk, TurnObservation
+from conformance.vocabulary.observation import ObservedChunk, TurnObservation
 
 
 def test_a_chunk_whose_content_is_not_text_is_read_as_shown_not_a_harness_error() -> None:

@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
-from conformance.canonical import ChatMessage, Mode
 from conformance.dialects.anthropic_messages import AnthropicMessagesDialect
+from conformance.dialects.corpus import recorded_scenarios
 from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, RequestSpec, Turn
-from conformance.scenarios.recordings import recorded_scenarios
 from conformance.server import FakeServer
+from conformance.vocabulary.canonical import ChatMessage, Mode
 
 anthropic = pytest.importorskip(
     "anthropic", reason="the official anthropic package is not installed"
@@ -35,7 +35,7 @@ anthropic = pytest.importorskip(
 
 DIALECT = AnthropicMessagesDialect()
 
-#: The API's stop_reason words, in the canonical vocabulary of conformance.canonical.
+#: The API's stop_reason words, in the canonical vocabulary of conformance.vocabulary.canonical.
 _CANONICAL_STOP = {
     "end_turn": "stop",
     "stop_sequence": "stop",

@@ -17,12 +17,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conformance.canonical import ChatMessage, Mode, Usage
-from conformance.data_files import schema_path
 from conformance.dialects.gemini import GeminiDialect
 from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, RequestSpec, Turn, WireOptions
 from conformance.server import FakeServer
+from conformance.vocabulary.canonical import ChatMessage, Mode, Usage
+from conformance.vocabulary.data_files import schema_path
 
 genai = pytest.importorskip("google.genai", reason="the official google-genai package is missing")
 from google.genai import errors, types  # noqa: E402

@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
-from conformance.canonical import ChatMessage, Mode
+from conformance.dialects.corpus import recorded_scenarios
 from conformance.dialects.ollama_chat import OllamaChatDialect
 from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.scenarios.model import ErrorReply, Turn
-from conformance.scenarios.recordings import recorded_scenarios
 from conformance.server import FakeServer
+from conformance.vocabulary.canonical import ChatMessage, Mode
 
 ollama = pytest.importorskip("ollama", reason="the official ollama package is not installed")
 

@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from conformance.canonical import ChatMessage, Mode
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.server import FakeServer
+from conformance.vocabulary.canonical import ChatMessage, Mode
 
 openai = pytest.importorskip("openai", reason="the official openai package is not installed")
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
-#: OpenAI's finish_reason words, in the canonical vocabulary of conformance.canonical.
+#: OpenAI's finish_reason words, in the canonical vocabulary of conformance.vocabulary.canonical.
 _CANONICAL_STOP = {
     "stop": "stop",
     "length": "length",

@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-from conformance.canonical import ChatMessage, Mode
 from conformance.dialects.openai_responses import OpenAIResponsesDialect
 from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, Turn
 from conformance.server import FakeServer
+from conformance.vocabulary.canonical import ChatMessage, Mode
 
 openai = pytest.importorskip("openai", reason="the official openai package is not installed")
 
-#: `incomplete_details.reason` in the canonical vocabulary of conformance.canonical.
+#: `incomplete_details.reason` in the canonical vocabulary of conformance.vocabulary.canonical.
 _INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
 
 #: The exception class the SDK documents for each status; anything else is plain APIStatusError.

@@ -9,7 +9,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from conformance.redaction import (
+from conformance.checks.runner import new_api_key
+from conformance.secrets.redaction import (
     REDACTED,
     REDACTED_SECRET,
     Redactor,
@@ -19,7 +20,6 @@ from conformance.redaction import (
     redact_known,
     register_secret,
 )
-from conformance.runner import new_api_key
 
 SECRET = "tok/Secret+value=12345é"
 
@@ -117,7 +117,7 @@ def test_nested_data_is_redacted_in_every_string() -> None:
 def test_the_old_import_places_still_work() -> None:
     from conformance.server import REDACTED as SERVER_REDACTED
     from conformance.server import redact as server_redact
-    from conformance.wire import redact as wire_redact
+    from conformance.vocabulary.wire import redact as wire_redact
 
     assert server_redact is redact and wire_redact is redact
     assert SERVER_REDACTED == REDACTED

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from conformance.profiles.base import ProviderSpec
-from conformance.runner import BuildError, ProviderUnderTest
+from conformance.checks.runner import BuildError, ProviderUnderTest
+from conformance.vocabulary.spec import ProviderSpec
 
 REFERENCE = "reference_providers.openai_compatible:OpenAICompatibleProvider"
 

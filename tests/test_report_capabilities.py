@@ -21,11 +21,11 @@ from conformance.capabilities import CapabilityChecks, CapabilityFile
 from conformance.capabilities.run import ConfigurationChecks, run_arguments
 from conformance.judge.verdict import Verdict, failed, passed
 from conformance.profiles import get_profile
-from conformance.profiles.base import ProviderSpec
 from conformance.report import build_report, providers_from_outcomes, render_markdown
 from conformance.report import validate_report as validate
 from conformance.report.html import render_html
 from conformance.report.merge import merge_reports
+from conformance.vocabulary.spec import ProviderSpec
 
 SCENARIOS = bundled_scenarios()
 

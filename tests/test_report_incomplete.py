@@ -199,12 +199,12 @@ def test_exit_codes_of_run(pytest_code: int, report_code: int | None, expected: 
 
 _BREAK_THE_JUDGE = """
 import sys
-import conformance.runner
+import conformance.checks.runner
 
 def broken_judge(record):
     raise RuntimeError("the judge broke on sk-conformance-fake-0123456789abcdef01234567")
 
-conformance.runner.judge_case = broken_judge
+conformance.checks.runner.judge_case = broken_judge
 from conformance.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -252,9 +252,9 @@ def test_a_judge_that_raises_leaves_a_visible_counted_check_and_exit_3(tmp_path:
 
 _INTERRUPT_AFTER_ONE_CHECK = """
 import sys
-import conformance.runner
+import conformance.checks.runner
 
-judge = conformance.runner.judge_case
+judge = conformance.checks.runner.judge_case
 judged = []
 
 def judge_then_interrupt(record):
@@ -263,7 +263,7 @@ def judge_then_interrupt(record):
     judged.append(record)
     return judge(record)
 
-conformance.runner.judge_case = judge_then_interrupt
+conformance.checks.runner.judge_case = judge_then_interrupt
 from conformance.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -342,7 +342,7 @@ def test_a_crashed_worker_leaves_a_crashed_check_and_the_plan_is_known_under_xdi
 
 
 def test_the_progress_line_counts_a_check_without_a_verdict_never_as_a_pass() -> None:
-    from conformance.progress import Tally
+    from conformance.plugin.progress import Tally
 
     tally = Tally(expected=2)
     tally.add(_outcome("a", [("CH-1", "pass")]))
@@ -354,15 +354,15 @@ def test_the_progress_line_counts_a_check_without_a_verdict_never_as_a_pass() ->
 
 _INCONCLUSIVE_JUDGE = """
 import sys
-import conformance.runner
+import conformance.checks.runner
 from conformance.judge.verdict import inconclusive
 
-judge = conformance.runner.judge_case
+judge = conformance.checks.runner.judge_case
 
 def unsure_judge(record):
     return [*judge(record), inconclusive("ER-4", "the harness was starved; not confirmed")]
 
-conformance.runner.judge_case = unsure_judge
+conformance.checks.runner.judge_case = unsure_judge
 from conformance.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -384,7 +384,7 @@ def test_an_inconclusive_verdict_fails_its_test_as_no_provider_failure_and_exits
 _DEADLINE_AFTER_ONE_CHECK = """
 import sys
 import pytest
-from conformance.pytest_plugin import stop_run
+from conformance.plugin.hooks import stop_run
 
 
 class Deadline:

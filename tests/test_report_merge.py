@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from conformance.cli import main
-from conformance.errors import UsageError
 from conformance.report import ProviderInfo, build_report, validate_report
 from conformance.report.merge import merge_junit, merge_reports
+from conformance.vocabulary.errors import UsageError
 
 INFO = ProviderInfo("p", "pkg:P", "openai-chat", "native", "p", ("tools", "streaming"))
 INFO_WITHOUT_FACTS = ProviderInfo("p", "pkg:P", "openai-chat", "native")

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from conformance.cli import main
-from conformance.errors import UsageError
 from conformance.report import ProviderInfo, build_report, validate_report
 from conformance.report.merge import merge_reports
 from conformance.report.plan import Plan, PlannedCheck
+from conformance.vocabulary.errors import UsageError
 
 A = ProviderInfo("a", "pkg:A", "openai-chat", "native", "a", ())
 B = ProviderInfo("b", "pkg:B", "openai-chat", "native", "b", ())

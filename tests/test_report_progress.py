@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.progress import Tally, provider_of, resolve_mode
+from conformance.plugin.progress import Tally, provider_of, resolve_mode
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_the_provider_is_read_from_the_suite_test_ids() -> None:
-    base = "conformance/configured_tests.py::TestProviderConformance"
+    base = "conformance/plugin/configured_tests.py::TestProviderConformance"
     assert provider_of(f"{base}::test_scenario[acme:text_plain-chat]") == "acme"
     assert provider_of(f"{base}::test_identity[acme.v2]") == "acme.v2"
     assert provider_of(f"{base}::test_resilience[acme:retry_backoff-chat]") == "acme"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.errors import UsageError
-from conformance.provider_files import load_entry_point_providers, load_providers_file
+from conformance.plugin.provider_files import load_entry_point_providers, load_providers_file
+from conformance.vocabulary.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = "reference_providers.openai_compatible:OpenAICompatibleProvider"

@@ -13,7 +13,7 @@ from test_known_bad_profiles import OpenAILikeProvider, Target, run_check
 
 from conformance import FakeServer, bundled_scenarios
 from conformance.dialects import get_dialect
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.wire import RecordedRequest
 
 SCENARIO = "request_top_p_and_stop"
 

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from conformance.secret_options import HOW_TO_SUPPLY
+from conformance.secrets.options import HOW_TO_SUPPLY
 
 CANARY_TOKEN = "canary-Token/4f9c2a7e+b81d0e6a5c3f"
 CANARY_PASSWORD = "canary-pass-73e1c0d9b2a8f6"
@@ -32,7 +32,7 @@ import sys
 import warnings
 from urllib.parse import quote
 
-from conformance.secret_options import HOW_TO_SUPPLY
+from conformance.secrets.options import HOW_TO_SUPPLY
 
 from reference_providers.errors import ProviderError
 from reference_providers.openai_compatible import OpenAICompatibleProvider

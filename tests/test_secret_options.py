@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 
 from conformance.capabilities.run import provider_arguments
-from conformance.errors import UsageError
-from conformance.profiles.base import ProviderSpec
-from conformance.provider_files import load_entry_point_providers, load_providers_file
-from conformance.redaction import REDACTED_SECRET, redact_known
-from conformance.secret_options import (
+from conformance.plugin.provider_files import load_entry_point_providers, load_providers_file
+from conformance.secrets.options import (
     redact_arguments,
     resolve_options,
     secret_name,
     secret_value,
     shown_value,
 )
+from conformance.secrets.redaction import REDACTED_SECRET, redact_known
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.spec import ProviderSpec
 
 TARGET = "reference_providers.openai_compatible:OpenAICompatibleProvider"
 

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conformance.progress import provider_of
+from conformance.plugin.progress import provider_of
 from conformance.report.plan import parse_test_id
-from conformance.selection import strip_clauses, with_clauses
+from conformance.vocabulary.check_ids import strip_clauses, with_clauses
 
 REFERENCE = "reference_providers.openai_compatible:OpenAICompatibleProvider"
 BAD = "tests.known_bad.providers:StripsContent"

@@ -14,7 +14,7 @@ import pytest
 from conformance import FakeServer, bundled_scenarios, get_dialect
 from conformance.server.http_server import DEFAULT_SESSION_WINDOW
 from conformance.server.session import Exchange
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.wire import RecordedRequest
 
 KEY = "sk-conformance-memory-key"
 BODY = b'{"model":"m","messages":[{"role":"user","content":"hi"}]}'

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from conformance import FakeServer, get_dialect
-from conformance.canonical import ChatMessage
 from conformance.scenarios.model import Fault, Reply, RequestSpec, Scenario, Turn, WireOptions
 from conformance.server.session import Exchange, Session
+from conformance.vocabulary.canonical import ChatMessage
 
 KEY = "sk-conformance-writes-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.errors import UsageError
-from conformance.sharding import in_shard, parse_shard, shard_key
+from conformance.plugin.shards import in_shard, parse_shard, shard_key
+from conformance.vocabulary.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
 from conformance import FakeServer, ProviderSpec, ProviderUnderTest
 from conformance.properties import PROFILES, get_property, run_property
-from conformance.state_dirs import cache_dir, use_private_storage
+from conformance.vocabulary.state_dirs import cache_dir, use_private_storage
 from tests.known_bad.providers import AlwaysStop
 
 

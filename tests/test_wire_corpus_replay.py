@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conformance import Case, FakeServer, ProviderUnderTest, run_case
-from conformance.provider_files import load_providers_file, reference_providers_file
-from conformance.scenarios.recordings import recorded_scenarios
+from conformance.dialects.corpus import recorded_scenarios
+from conformance.plugin.provider_files import load_providers_file, reference_providers_file
 
 REFERENCE = load_providers_file(reference_providers_file())
 

@@ -22,12 +22,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from conformance.canonical import Mode
-from conformance.clauses import CLAUSES
 from conformance.judge.verdict import Verdict, check, failed, not_applicable
-from conformance.observation import ObservedError, TurnObservation
-from conformance.profiles.base import Connection, Profile, ProviderSpec
+from conformance.profiles.base import Profile
 from conformance.scenarios.model import DEFAULT_MODEL, Scenario
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.clauses import CLAUSES
+from conformance.vocabulary.observation import ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 from .model import (
     CAPABILITY_KEYS,

@@ -40,12 +40,13 @@ from typing import Any
 import jsonschema
 import yaml
 
-from conformance.data_files import schema_path
-from conformance.errors import UsageError
+from conformance.vocabulary.data_files import schema_path
+from conformance.vocabulary.errors import UsageError
 
 SCHEMA_FILE = "model_capabilities.schema.json"
 
-#: File key -> the suite's capability (conformance.canonical.CAPABILITIES). `streaming` and
+#: File key -> the suite's capability (conformance.vocabulary.canonical.CAPABILITIES). `streaming`
+#: and
 #: `usage` are not in victor's format; a file may state them, else the provider's own word holds.
 CAPABILITY_KEYS: dict[str, str] = {
     "native_tool_calls": "tools",

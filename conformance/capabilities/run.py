@@ -21,16 +21,14 @@ from typing import Any
 
 from conformance.capabilities.checks import CapabilityChecks, replace_model
 from conformance.capabilities.model import CapabilityFile
-from conformance.judge.verdict import Verdict, failed
-from conformance.profiles.base import Connection, ProviderSpec
-from conformance.registries import (
+from conformance.capabilities.registries import (
     Registry,
     entry_point_origin,
     entry_point_verdict,
     load_registry,
     registry_verdicts,
 )
-from conformance.runner import (
+from conformance.checks.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
     Case,
@@ -41,9 +39,11 @@ from conformance.runner import (
     run_identity,
     run_with_deadline,
 )
+from conformance.judge.verdict import Verdict, failed
 from conformance.scenarios.model import Scenario
-from conformance.secret_options import shown_value
+from conformance.secrets.options import shown_value
 from conformance.server import FakeServer, redact
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 
 def add_configuration_options(group: Any) -> None:

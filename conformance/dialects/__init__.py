@@ -10,7 +10,7 @@ import importlib
 from importlib.metadata import entry_points
 
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
-from conformance.errors import UsageError
+from conformance.vocabulary.errors import UsageError
 
 BUILTIN: dict[str, str] = {
     "openai-chat": "conformance.dialects.openai_chat:OpenAIChatDialect",

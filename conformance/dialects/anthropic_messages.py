@@ -19,7 +19,6 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from conformance.canonical import ChatMessage, Mode, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.dialects.call_schedule import argument_pieces
 from conformance.dialects.model_lists import anthropic_side, anthropic_side_endpoint
@@ -27,7 +26,8 @@ from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_event, sse_json, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
 from conformance.scenarios.tool_arguments import unparsable_arguments
-from conformance.wire import RecordedRequest, WireResponse, json_response
+from conformance.vocabulary.canonical import ChatMessage, Mode, ToolCall, ToolSpec, Usage
+from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
 
 API_VERSION = "2023-06-01"
 _REQUEST_ID = "req_conformance"

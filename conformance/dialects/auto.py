@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from conformance.canonical import ToolCall, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.scenarios.model import ErrorReply, Reply, Scenario
-from conformance.wire import RecordedRequest, WireResponse, json_response
+from conformance.vocabulary.canonical import ToolCall, Usage
+from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
 
 
 class AutoDialect(Dialect):

@@ -28,7 +28,7 @@ from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_json
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
-from conformance.wire import RecordedRequest, WireResponse, json_response
+from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
 
 _CHAT_PATH = re.compile(r"/openai/deployments/(?P<deployment>[^/]+)/chat/completions/?")
 #: GA versions are dates, previews add `-preview` (2024-10-21, 2025-01-01-preview).

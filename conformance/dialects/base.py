@@ -12,9 +12,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from conformance.canonical import ChatMessage, Mode, ToolCall, ToolSpec, Usage
 from conformance.scenarios.model import WIRE_FEATURES, ErrorReply, Reply, Scenario
-from conformance.wire import RecordedRequest, WireResponse
+from conformance.vocabulary.canonical import ChatMessage, Mode, ToolCall, ToolSpec, Usage
+from conformance.vocabulary.wire import RecordedRequest, WireResponse
 
 #: A recorded body cut after each blank line (any line ending), the last piece as it is.
 _EVENT_PIECES = re.compile(rb".*?(?:\r\n\r\n|\n\n|\r\r)|.+", re.DOTALL)

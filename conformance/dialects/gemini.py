@@ -24,12 +24,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_event, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
-from conformance.wire import RecordedRequest, WireResponse
+from conformance.vocabulary.canonical import ChatMessage, ToolCall, ToolSpec, Usage
+from conformance.vocabulary.wire import RecordedRequest, WireResponse
 
 _CHAT_PATH = re.compile(
     r"^/(?P<version>v1|v1beta|v1alpha)/(?P<model>(?:models|tunedModels)/[^/:]+)"

@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from conformance.dialects.base import CanonicalRequest, Endpoint
 from conformance.dialects.gemini import GeminiDialect
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.wire import RecordedRequest
 
 CHAT_PATH = re.compile(
     r"^/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"

@@ -25,13 +25,13 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from conformance.canonical import ChatMessage, Mode, ToolCall, ToolSpec
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.dialects.oauth_token import ErrorsAt, OAuthTokenDialect
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.dialects.sse_writer import sse_event, sse_json, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario
-from conformance.wire import RecordedRequest, WireResponse, json_response
+from conformance.vocabulary.canonical import ChatMessage, Mode, ToolCall, ToolSpec
+from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
 
 _CREATED = 1_727_346_168
 #: The model name GigaChat echoes carries a version, as the real one does ("GigaChat:1.0.26.20").

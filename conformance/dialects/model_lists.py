@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from conformance.dialects.base import Endpoint
 from conformance.scenarios.model import ErrorReply, Scenario
-from conformance.wire import RecordedRequest, WireResponse, json_response
+from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
 
 _MODELS = re.compile(r"^/v1/models(?:/(?P<model>[^/]+))?/?$")
 _COUNT_TOKENS = "/v1/messages/count_tokens"

@@ -37,11 +37,11 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Literal
 from urllib.parse import parse_qs
 
-from conformance.canonical import Mode, ToolCall, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
-from conformance.errors import UsageError
 from conformance.scenarios.model import ErrorReply, Reply, Scenario
-from conformance.wire import RecordedRequest, WireResponse, json_response
+from conformance.vocabulary.canonical import Mode, ToolCall, Usage
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
 
 ErrorsAt = Literal["chat", "token"]
 

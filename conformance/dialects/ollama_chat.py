@@ -25,10 +25,10 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
-from conformance.wire import RecordedRequest, WireResponse
+from conformance.vocabulary.canonical import ChatMessage, ToolCall, ToolSpec, Usage
+from conformance.vocabulary.wire import RecordedRequest, WireResponse
 
 #: Ollama writes its JSON bodies through gin's c.JSON, with this Content-Type.
 _JSON_TYPE = "application/json; charset=utf-8"

@@ -13,7 +13,6 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.dialects.call_schedule import call_schedule
 from conformance.dialects.model_lists import models_endpoint, openai_models
@@ -21,7 +20,8 @@ from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_event, sse_json, sse_response
 from conformance.scenarios.model import WIRE_FEATURES, ErrorReply, Reply, Scenario, WireOptions
 from conformance.scenarios.tool_arguments import unparsable_arguments
-from conformance.wire import RecordedRequest, WireResponse, json_response
+from conformance.vocabulary.canonical import ChatMessage, ToolCall, ToolSpec, Usage
+from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
 
 _CREATED = 1_727_346_168
 _FINGERPRINT = "fp_conformance"

@@ -31,7 +31,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
-from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.dialects.call_schedule import argument_pieces
 from conformance.dialects.model_lists import models_endpoint, openai_models
@@ -40,7 +39,8 @@ from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_json, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
 from conformance.scenarios.tool_arguments import unparsable_arguments
-from conformance.wire import RecordedRequest, WireResponse, json_response
+from conformance.vocabulary.canonical import ChatMessage, ToolCall, ToolSpec, Usage
+from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
 
 _CREATED = 1_727_346_168
 _HEADERS: Mapping[str, str] = {"x-request-id": "req_conformance", "openai-version": "2020-10-01"}

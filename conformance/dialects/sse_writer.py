@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from conformance.scenarios.model import WireOptions
-from conformance.wire import WireResponse
+from conformance.vocabulary.wire import WireResponse
 
 #: One compact encoder, built once: json.dumps with options builds a new encoder per call, which
 #: is a large share of rendering a long stream.

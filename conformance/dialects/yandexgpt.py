@@ -29,10 +29,10 @@ import json
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-from conformance.canonical import ChatMessage, ToolCall, ToolSpec
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.scenarios.model import ErrorReply, Reply, Scenario
-from conformance.wire import RecordedRequest, WireResponse, json_response
+from conformance.vocabulary.canonical import ChatMessage, ToolCall, ToolSpec
+from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
 
 CHAT_PATH = "/foundationModels/v1/completion"
 MODEL_URI_PREFIX = "gpt://"

@@ -33,9 +33,10 @@ from typing import Any
 
 import pytest
 
-from conformance.isolation import exits, watchdog
+from conformance.checks import watchdog
+from conformance.checks.runner import CaseOutcome, Incomplete
+from conformance.isolation import exits
 from conformance.isolation.forensics import WorkerFiles, real_exit
-from conformance.runner import CaseOutcome, Incomplete
 
 DEFAULT_RUN_TIMEOUT = 1800.0
 #: `provider-conformance run`'s exit status when the run is incomplete (pytest's INTERNAL_ERROR

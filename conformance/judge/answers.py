@@ -10,8 +10,8 @@ from conformance.judge.comparison import (
     tool_call_problems,
 )
 from conformance.judge.verdict import Verdict, check, failed, passed
-from conformance.observation import TurnObservation
 from conformance.scenarios.model import Reply
+from conformance.vocabulary.observation import TurnObservation
 
 
 def judge_answers(case: CaseRecord) -> list[Verdict]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.canonical import Mode
 from conformance.dialects.base import Dialect
-from conformance.observation import Observation
 from conformance.scenarios.model import Scenario
 from conformance.server.session import Exchange
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.observation import Observation
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from conformance.canonical import ToolCall
+from conformance.vocabulary.canonical import ToolCall
 
 #: Each canonical stop reason with the words dialects use for the same meaning (CH-3).
 STOP_REASON_WORDS: dict[str, frozenset[str]] = {

@@ -17,10 +17,10 @@ from conformance.judge.verdict import (
     not_applicable,
     passed,
 )
-from conformance.observation import ObservedError
 from conformance.scenarios.model import Fault
 from conformance.scenarios.tool_arguments import keeps_raw_arguments
 from conformance.server.session import Exchange
+from conformance.vocabulary.observation import ObservedError
 
 #: How much longer than its configured timeout a provider may take to report a stall (ER-4).
 TIMEOUT_SLACK = 1.0

@@ -10,11 +10,11 @@ from typing import Any
 
 import jsonschema
 
-from conformance.data_files import schema_path
 from conformance.dialects.base import CanonicalRequest
 from conformance.judge.case import CaseRecord
 from conformance.judge.verdict import Verdict, check, failed
 from conformance.server.session import Exchange
+from conformance.vocabulary.data_files import schema_path
 
 
 def _schema_file(name: str) -> Path:

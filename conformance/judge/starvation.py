@@ -1,7 +1,7 @@
 """When a timing clause cannot be judged: the harness itself ran late (issue #11.12).
 
 The measuring (tickers on the server's loop and a harness thread) lives in
-conformance/isolation/starvation.py; this is only the rule the judge applies to what was
+conformance/checks/starvation.py; this is only the rule the judge applies to what was
 measured, so the judge needs nothing from the layers above it.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from conformance.clauses import clause
+from conformance.vocabulary.clauses import clause
 
 #: "inconclusive": a timing clause missed its mark while the harness itself was starved (machine
 #: load), and a second try could not confirm it. Never a pass, never a provider failure.

@@ -10,20 +10,15 @@ from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
-from conformance.errors import UsageError
-from conformance.profiles.base import (
-    Connection,
-    Profile,
-    ProviderSpec,
-    accepts,
-    check_buildable,
-)
+from conformance.profiles.base import Profile, accepts, check_buildable
 from conformance.profiles.execute import ExecuteProfile
 from conformance.profiles.litellm import LiteLLMProfile
 from conformance.profiles.native import NativeProfile
 from conformance.profiles.orchestrator import OrchestratorProfile
 from conformance.profiles.pydantic_ai import PydanticAIProfile
 from conformance.profiles.victor import VictorProfile
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 BUILTIN: dict[str, type[Profile]] = {
     NativeProfile.name: NativeProfile,

@@ -19,13 +19,13 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from types import ModuleType
 from typing import Any, TypeVar
 
-from conformance.canonical import ToolCall, Usage
-from conformance.errors import UsageError
-from conformance.observation import ObservedChunk, ObservedError, TurnObservation
-from conformance.profiles.base import Connection, ProviderSpec
-from conformance.provider_traceback import provider_traceback
+from conformance.profiles.provider_traceback import provider_traceback
 from conformance.scenarios.model import Scenario
-from conformance.status_table import category_for_status
+from conformance.vocabulary.canonical import ToolCall, Usage
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
+from conformance.vocabulary.status_table import category_for_status
 
 T = TypeVar("T")
 

@@ -11,47 +11,13 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from conformance.canonical import Mode
-from conformance.errors import UsageError
-from conformance.observation import ObservedError, TurnObservation
 from conformance.scenarios.model import Scenario
-
-
-@dataclass(frozen=True)
-class Connection:
-    """What a provider is built with: the fake server's base URL, a throwaway key, a timeout."""
-
-    base_url: str
-    api_key: str
-    timeout: float
-
-
-@dataclass(frozen=True)
-class ProviderSpec:
-    """One provider to judge: where to find it, how to build it, which dialect and profile."""
-
-    target: str
-    dialect: str
-    profile: str = "native"
-    #: An id for test ids and report rows; defaults to the target's last component.
-    label: str = ""
-    options: Mapping[str, Any] = field(default_factory=dict)
-    #: A callable (given directly, e.g. by a test class) that replaces importing `target`.
-    factory: Callable[..., Any] | None = None
-
-    @property
-    def id(self) -> str:
-        return self.label or self.target.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-
-    @property
-    def module_name(self) -> str | None:
-        """The module holding the provider's code, for coverage."""
-        if self.factory is not None:
-            return getattr(self.factory, "__module__", None)
-        return self.target.split(":", 1)[0] if ":" in self.target else None
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 
 class Profile(ABC):

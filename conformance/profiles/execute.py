@@ -28,11 +28,8 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from conformance.canonical import Mode
-from conformance.errors import UsageError
-from conformance.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles import _common as common
-from conformance.profiles.base import Connection, Profile, ProviderSpec
+from conformance.profiles.base import Profile
 from conformance.profiles.resilience import (
     FallbackChainTarget,
     ResilienceTargets,
@@ -40,6 +37,10 @@ from conformance.profiles.resilience import (
     in_thread,
 )
 from conformance.scenarios.model import Scenario
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 DEFAULT_ERRORS_MODULE = "llm_providers.error_handling"
 DEFAULT_FALLBACK_CHAIN = "llm_providers.fallback_manager:FallbackChain"

@@ -14,13 +14,14 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, ClassVar
 
-from conformance.canonical import CAPABILITIES, ChatMessage, Mode, ToolCall, Usage
-from conformance.errors import UsageError
-from conformance.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles._common import await_close, caller_is_done
-from conformance.profiles.base import Connection, Profile, ProviderSpec, accepts, check_buildable
-from conformance.provider_traceback import provider_traceback
+from conformance.profiles.base import Profile, accepts, check_buildable
+from conformance.profiles.provider_traceback import provider_traceback
 from conformance.scenarios.model import Scenario
+from conformance.vocabulary.canonical import CAPABILITIES, ChatMessage, Mode, ToolCall, Usage
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 DEFAULT_TYPES_MODULE = "reference_providers.contract"
 DEFAULT_ERRORS_MODULE = "reference_providers.errors"

@@ -30,13 +30,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from conformance.canonical import Mode
-from conformance.errors import UsageError
-from conformance.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles import _common as common
-from conformance.profiles.base import Connection, Profile, ProviderSpec
+from conformance.profiles.base import Profile
 from conformance.profiles.resilience import FallbackChainTarget, ResilienceTargets, health_word
 from conformance.scenarios.model import DEFAULT_MODEL, Scenario
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 DEFAULT_TYPES_MODULE = "orchestrator.providers.base"
 DEFAULT_ROUTER = "orchestrator:Router"

@@ -18,9 +18,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from conformance.canonical import Mode
-from conformance.observation import TurnObservation
 from conformance.scenarios.model import Scenario
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.observation import TurnObservation
 
 #: The health words the RE-3 clause speaks; profiles map their interface's words onto these.
 HEALTH_STATES = ("healthy", "degraded", "unhealthy")

@@ -25,12 +25,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from conformance.canonical import CAPABILITIES, ChatMessage, Mode
-from conformance.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles import _common as common
-from conformance.profiles.base import Connection, Profile, ProviderSpec
+from conformance.profiles.base import Profile
 from conformance.profiles.resilience import FallbackChainTarget, ResilienceTargets
 from conformance.scenarios.model import Scenario
+from conformance.vocabulary.canonical import CAPABILITIES, ChatMessage, Mode
+from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 DEFAULT_TYPES_MODULE = "victor.providers.base"
 #: Where victor keeps the sleep and clocks of its retries and breakers (victor 0.9): the RE checks

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from conformance.canonical import Mode
 from conformance.scenarios.model import Scenario
 from conformance.strategies.scenarios import answer_scenarios, error_scenarios
+from conformance.vocabulary.canonical import Mode
 
 StrategyFactory = Callable[[Mode, Collection[str]], st.SearchStrategy[Scenario]]
 

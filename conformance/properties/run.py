@@ -20,12 +20,7 @@ from hypothesis import given
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 
-from conformance.canonical import Mode
-from conformance.judge import Verdict, failed, not_applicable, passed
-from conformance.profiles import Connection
-from conformance.properties.catalogue import Property
-from conformance.properties.settings import PropertyProfile
-from conformance.runner import (
+from conformance.checks.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
     TIMEOUT_CLAUSE,
@@ -38,10 +33,15 @@ from conformance.runner import (
     run_case,
     run_with_deadline,
 )
+from conformance.judge import Verdict, failed, not_applicable, passed
+from conformance.profiles import Connection
+from conformance.properties.catalogue import Property
+from conformance.properties.settings import PropertyProfile
 from conformance.scenarios.dump import scenario_document, write_scenario
 from conformance.scenarios.model import Scenario
 from conformance.server import FakeServer
-from conformance.state_dirs import regressions_dir
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.state_dirs import regressions_dir
 
 
 @dataclass

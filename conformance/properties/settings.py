@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 
-from conformance.errors import UsageError
+from conformance.vocabulary.errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.canonical import CAPABILITIES
+from conformance.vocabulary.canonical import CAPABILITIES
 
 OK = "ok"
 DECLARED_BUT_BROKEN = "declared but broken"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conformance.gating import (
+from conformance.report.baseline import (
     diff_reports,
     evaluate_gate,
     gate_lines,

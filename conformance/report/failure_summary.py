@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.clause_hints import fix_hint
-from conformance.clauses import clause_sort_key
+from conformance.vocabulary.clause_hints import fix_hint
+from conformance.vocabulary.clauses import clause_sort_key
 
 #: How much of a verdict's message the one line keeps (the details follow below it).
 MESSAGE_WIDTH = 120

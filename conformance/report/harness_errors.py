@@ -13,10 +13,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from conformance.profiles.base import ProviderSpec
-from conformance.wire import REDACTED
+from conformance.vocabulary.spec import ProviderSpec
+from conformance.vocabulary.wire import REDACTED
 
-#: The clauses the identity check judges (conformance/runner.py run_identity).
+#: The clauses the identity check judges (conformance/checks/runner.py run_identity).
 IDENTITY_CLAUSES = ("ID-1", "SE-1")
 _FAKE_KEY = re.compile(r"sk-conformance-fake-[0-9a-f]+")
 _SECRET_OPTION = re.compile(r"key|token|secret|password|credential|auth", re.IGNORECASE)

@@ -14,12 +14,12 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from conformance.clauses import GROUPS, clause_sort_key
-from conformance.redaction import REDACTED_SECRET
 from conformance.report.capabilities import declared_text, observed_text
 from conformance.report.markdown import INCOMPLETE_WORDS, provider_state, run_lines
 from conformance.report.model import FAILING, NOT_RUN, VERDICTS
-from conformance.secret_options import HOW_TO_SUPPLY
+from conformance.secrets.options import HOW_TO_SUPPLY
+from conformance.secrets.redaction import REDACTED_SECRET
+from conformance.vocabulary.clauses import GROUPS, clause_sort_key
 
 #: Verdict -> (symbol, word, CSS class). The symbol sits in a shape of its own per verdict.
 MARKS: dict[str, tuple[str, str, str]] = {

@@ -11,10 +11,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.clauses import clause_sort_key
-from conformance.redaction import REDACTED_SECRET
 from conformance.report.capabilities import declared_text, observed_text
-from conformance.secret_options import HOW_TO_SUPPLY
+from conformance.secrets.options import HOW_TO_SUPPLY
+from conformance.secrets.redaction import REDACTED_SECRET
+from conformance.vocabulary.clauses import clause_sort_key
 
 #: Symbol and word for each verdict: never colour alone.
 MARKS = {

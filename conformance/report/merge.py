@@ -20,9 +20,9 @@ from typing import Any
 import coverage
 import jsonschema
 
-from conformance.errors import UsageError
 from conformance.report.model import RUN_STATUSES, ProviderReport, assemble_report
 from conformance.report.writers import validate_report
+from conformance.vocabulary.errors import UsageError
 
 
 def report_path(given: Path) -> Path:

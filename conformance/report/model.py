@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from conformance.clauses import CLAUSES, clause_sort_key
-from conformance.errors import UsageError
 from conformance.report.capabilities import CapabilityBlock
 from conformance.report.plan import MISSING_REASONS, Plan, check_id, missing_outcome
+from conformance.vocabulary.clauses import CLAUSES, clause_sort_key
+from conformance.vocabulary.errors import UsageError
 
 #: Where a failure's reproduce command writes its reports (never over the run's own).
 RERUN_REPORT_DIR = "reports-rerun"

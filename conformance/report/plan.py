@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.selection import strip_clauses
+from conformance.vocabulary.check_ids import strip_clauses
 
 #: Modes a check id ends with: the scenario modes, and "none" for checks without a request.
 CHECK_MODES = ("chat", "stream", "none")

@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
-from conformance.data_files import schema_path
-from conformance.profiles.base import ProviderSpec
 from conformance.report.failure_summary import DECLARED_BUT_BROKEN
 from conformance.report.html import render_html
 from conformance.report.markdown import render_markdown
 from conformance.report.model import ProviderInfo, build_report
 from conformance.report.plan import Plan
+from conformance.vocabulary.data_files import schema_path
+from conformance.vocabulary.spec import ProviderSpec
 
 if TYPE_CHECKING:
-    from conformance.gating import Baseline
+    from conformance.report.baseline import Baseline
 
 REPORT_FILES = ("compatibility.json", "compatibility.md", "compatibility.html")
 
@@ -104,7 +104,7 @@ def write_reports(
     build_errors: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[Path]]:
     """Build the run's report (gated on `baseline` if given) and write it to `directory` if any."""
-    from conformance.gating import evaluate_gate
+    from conformance.report.baseline import evaluate_gate
 
     report = build_report(
         providers_from_outcomes(outcomes, providers),

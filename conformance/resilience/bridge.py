@@ -20,9 +20,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
-from conformance.canonical import Mode
-from conformance.observation import TurnObservation
-from conformance.profiles.base import Connection, Profile, ProviderSpec
+from conformance.profiles.base import Profile
 from conformance.resilience.clock import FakeClock, Timing
 from conformance.resilience.hooks import (
     BreakerFacts,
@@ -34,6 +32,9 @@ from conformance.resilience.hooks import (
 from conformance.resilience.native import read_breaker
 from conformance.resilience.patched_time import modules_of, patched_time, reaches_time
 from conformance.scenarios.model import Scenario
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.observation import TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 
 class ProfileTargetsBridge:

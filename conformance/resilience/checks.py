@@ -18,11 +18,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from conformance.canonical import Mode
+from conformance.checks.runner import (
+    DEFAULT_CHECK_TIMEOUT,
+    DEFAULT_PROVIDER_TIMEOUT,
+    CaseOutcome,
+    ProviderEscape,
+    ProviderUnderTest,
+    escaped_verdict,
+    new_api_key,
+    run_with_deadline,
+)
 from conformance.judge.verdict import Verdict, check, failed, not_applicable
-from conformance.observation import ObservedError, TurnObservation
-from conformance.profiles.base import Connection
-from conformance.provider_traceback import provider_traceback
+from conformance.profiles.provider_traceback import provider_traceback
 from conformance.resilience import scripts
 from conformance.resilience.clock import FakeClock, SleepBudgetExceeded, Timing
 from conformance.resilience.hooks import Built, ComposedFacts, ResilienceHooks, hooks_for
@@ -42,19 +49,12 @@ from conformance.resilience.judge import (
     predicted_requests,
 )
 from conformance.resilience.model import HealthModel, normalise_state
-from conformance.runner import (
-    DEFAULT_CHECK_TIMEOUT,
-    DEFAULT_PROVIDER_TIMEOUT,
-    CaseOutcome,
-    ProviderEscape,
-    ProviderUnderTest,
-    escaped_verdict,
-    new_api_key,
-    run_with_deadline,
-)
 from conformance.scenarios.model import Reply, Scenario
 from conformance.server import FakeServer, Session, redact
 from conformance.server.session import Exchange
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.observation import ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection
 
 #: The max_retries the RE-1 checks build a provider with, when its constructor takes one.
 RE1_MAX_RETRIES = 3

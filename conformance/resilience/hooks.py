@@ -18,11 +18,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from conformance.canonical import Mode
-from conformance.observation import TurnObservation
-from conformance.profiles.base import Connection, Profile, ProviderSpec
+from conformance.profiles.base import Profile
 from conformance.resilience.clock import Timing
 from conformance.scenarios.model import Scenario
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.observation import TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 #: The keyword arguments through which the harness's fake time reaches a provider.
 TIMING_KEYWORDS = ("clock", "sleep", "random")

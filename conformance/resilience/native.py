@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from conformance.profiles.base import Connection, ProviderSpec, accepts
+from conformance.profiles.base import accepts
 from conformance.profiles.native import NativeProfile
 from conformance.resilience.clock import Timing
 from conformance.resilience.hooks import (
@@ -33,6 +33,7 @@ from conformance.resilience.hooks import (
     RetryFacts,
     Strategy,
 )
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 
 def _number(value: object) -> float | None:

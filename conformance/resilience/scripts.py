@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance.canonical import ChatMessage
 from conformance.resilience.judge import Attempt
 from conformance.resilience.model import BreakerOutcome
-from conformance.retry_after import retry_after_seconds
 from conformance.scenarios.model import (
     ErrorReply,
     Fault,
@@ -22,7 +20,9 @@ from conformance.scenarios.model import (
     Turn,
 )
 from conformance.server.session import Exchange
-from conformance.status_table import category_for_status
+from conformance.vocabulary.canonical import ChatMessage
+from conformance.vocabulary.retry_after import retry_after_seconds
+from conformance.vocabulary.status_table import category_for_status
 
 PROMPT = "Answer briefly: is the service up?"
 

@@ -16,9 +16,6 @@ from typing import Any, cast
 import jsonschema
 import yaml
 
-from conformance.canonical import ChatMessage, Mode, ToolCall, ToolSpec, Usage
-from conformance.data_files import regressions_dir, scenarios_dir, schema_path
-from conformance.errors import ScenarioError
 from conformance.scenarios.model import (
     DEFAULT_MAX_TOKENS,
     DEFAULT_MODEL,
@@ -32,6 +29,9 @@ from conformance.scenarios.model import (
     Turn,
     WireOptions,
 )
+from conformance.vocabulary.canonical import ChatMessage, Mode, ToolCall, ToolSpec, Usage
+from conformance.vocabulary.data_files import regressions_dir, scenarios_dir, schema_path
+from conformance.vocabulary.errors import ScenarioError
 
 
 @cache

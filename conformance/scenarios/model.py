@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from conformance.canonical import (
+from conformance.vocabulary.canonical import (
     ChatMessage,
     ExpectedError,
     Mode,
@@ -20,8 +20,8 @@ from conformance.canonical import (
     ToolSpec,
     Usage,
 )
-from conformance.errors import ScenarioRenderError
-from conformance.status_table import expected_error
+from conformance.vocabulary.errors import ScenarioRenderError
+from conformance.vocabulary.status_table import expected_error
 
 DEFAULT_MODEL = "conformance-model-1"
 # Deliberately not anyone's default, so a provider that drops them is seen on the wire (RQ-3).
@@ -207,7 +207,8 @@ class WireOptions:
     #: SSE: give events `id:` and `retry:` fields, and add events of an unknown type.
     extra_fields: bool = False
     #: Where the server cuts the rendered body into separately flushed writes, as `KIND:N`
-    #: (conformance/fragmentation.py): `utf8:N` inside a multi-byte character, `crlf:N` between
+    #: (conformance/vocabulary/fragmentation.py): `utf8:N` inside a multi-byte character, `crlf:N`
+    #: between
     #: a CR and its LF, `field:N` right after a field name's colon, `eol:N` after a line end,
     #: `event:N` after an event, `byte:N` at a byte offset. Replaces `split_bytes` when given.
     cuts: tuple[str, ...] = ()

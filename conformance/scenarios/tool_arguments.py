@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from conformance.canonical import ToolCall
+from conformance.vocabulary.canonical import ToolCall
 
 
 def unparsable_arguments(call: ToolCall) -> str:

@@ -2,7 +2,7 @@
 
 from conformance.server.http_server import FakeServer
 from conformance.server.session import Exchange, Session
-from conformance.wire import REDACTED, RecordedRequest, WireResponse, redact
+from conformance.vocabulary.wire import REDACTED, RecordedRequest, WireResponse, redact
 
 __all__ = [
     "REDACTED",

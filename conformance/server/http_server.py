@@ -28,8 +28,6 @@ from types import TracebackType
 from typing import Self
 
 from conformance.dialects.base import Dialect, Endpoint
-from conformance.errors import ScenarioRenderError
-from conformance.fragmentation import cut_body
 from conformance.scenarios.model import (
     ErrorReply,
     Fault,
@@ -39,7 +37,9 @@ from conformance.scenarios.model import (
 )
 from conformance.server.session import Exchange, Session
 from conformance.server.wire_log import WireLog
-from conformance.wire import RecordedRequest, WireResponse, json_response
+from conformance.vocabulary.errors import ScenarioRenderError
+from conformance.vocabulary.fragmentation import cut_body
+from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
 
 _MAX_HEAD = 64 * 1024
 #: How many exchanges the default session (`serve`) keeps: enough to inspect recent traffic.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from conformance.dialects.base import Dialect
 from conformance.scenarios.model import Reply, Scenario
 from conformance.server.wire_log import WireLog
-from conformance.wire import RecordedRequest, WireResponse
+from conformance.vocabulary.wire import RecordedRequest, WireResponse
 
 
 @dataclass

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.fragmentation import describe_pieces
-from conformance.wire import printable_body, redact
+from conformance.vocabulary.fragmentation import describe_pieces
+from conformance.vocabulary.wire import printable_body, redact
 
 
 @dataclass

@@ -7,8 +7,8 @@ from dataclasses import replace
 from hypothesis import strategies as st
 
 from conformance.scenarios.model import ErrorReply
-from conformance.status_table import status_table
 from conformance.strategies.text import unicode_text
+from conformance.vocabulary.status_table import status_table
 
 
 def error_statuses() -> st.SearchStrategy[int]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.canonical import Usage
 from conformance.scenarios.model import Reply
 from conformance.strategies.text import text_parts
 from conformance.strategies.tools import tool_calls
+from conformance.vocabulary.canonical import Usage
 
 
 def usages() -> st.SearchStrategy[Usage]:

@@ -10,12 +10,12 @@ from collections.abc import Collection
 
 from hypothesis import strategies as st
 
-from conformance.canonical import ChatMessage, Mode
 from conformance.scenarios.model import ErrorReply, Reply, RequestSpec, Scenario, Turn, WireOptions
 from conformance.strategies.errors import error_replies
 from conformance.strategies.replies import answer_replies
 from conformance.strategies.tools import tool_specs_for
 from conformance.strategies.wire import wire_options
+from conformance.vocabulary.canonical import ChatMessage, Mode
 
 _QUESTION = (ChatMessage("user", "Answer with whatever the server says."),)
 

@@ -5,7 +5,8 @@ many ways the standard allows: a leading byte order mark or not, CR, LF or CRLF 
 `data:` with or without the space, fields in any order, comments, unknown fields, `retry` values
 valid and invalid, and sometimes a last event the stream cuts off. It hands back the wire bytes
 together with the events the standard dispatches for them, derived from the intent rather than by
-parsing, so the generator and `conformance.sse_standard` check each other. `byte_splits()` then
+parsing, so the generator and `conformance.strategies.sse_standard` check each other.
+`byte_splits()` then
 cuts the bytes into the pieces a network might deliver, preferring the places decoders get wrong:
 inside a UTF-8 sequence, between the CR and the LF of a CRLF (ST-1, ST-6).
 
@@ -21,7 +22,7 @@ from functools import lru_cache
 
 from hypothesis import strategies as st
 
-from conformance.sse_standard import StandardEvent
+from conformance.strategies.sse_standard import StandardEvent
 
 __all__ = [
     "LINE_ENDS",
@@ -143,7 +144,8 @@ class SSEStream:
     """Wire bytes and what the standard makes of them.
 
     `events`, `last_event_id` and `reconnection_time` mean what they mean in
-    `conformance.sse_standard.EventStreamInterpretation`. `blocks` are the complete blocks as
+    `conformance.strategies.sse_standard.EventStreamInterpretation`. `blocks` are the complete
+    blocks as
     drawn and `cut_off` the last block the stream ends inside of, if any (not dispatched).
     """
 
@@ -303,7 +305,7 @@ def sse_byte_soup(*, broken_utf8: bool = True, max_tokens: int = 40) -> st.Searc
     """Bytes made of SSE field names, separators, line ends and (optionally) broken UTF-8.
 
     Not meant as valid SSE: for robustness properties where the expected events come from
-    `conformance.sse_standard.parse_event_stream`, not from an intent.
+    `conformance.strategies.sse_standard.parse_event_stream`, not from an intent.
     """
     tokens = _SOUP_TOKENS + (_BROKEN_UTF8 if broken_utf8 else ())
     return st.lists(st.sampled_from(tokens), max_size=max_tokens).map(b"".join)

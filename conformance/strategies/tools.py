@@ -6,8 +6,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.canonical import ToolCall, ToolSpec
 from conformance.strategies.text import unicode_text
+from conformance.vocabulary.canonical import ToolCall, ToolSpec
 
 
 def json_values(*, max_leaves: int = 8) -> st.SearchStrategy[Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.fragmentation import CUT_KINDS
 from conformance.scenarios.model import Reply, WireOptions
+from conformance.vocabulary.fragmentation import CUT_KINDS
 
 
 def cuts(*, max_cuts: int = 6, crlf: bool = True) -> st.SearchStrategy[tuple[str, ...]]:

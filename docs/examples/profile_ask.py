@@ -34,8 +34,8 @@ from conformance import (
     TurnObservation,
     Usage,
 )
-from conformance.canonical import Mode
-from conformance.errors import UsageError
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.errors import UsageError
 
 #: AskError.kind -> the suite's canonical error category.
 CATEGORIES = {

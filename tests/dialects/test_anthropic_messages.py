@@ -17,8 +17,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conformance.canonical import ChatMessage, ToolCall, Usage
-from conformance.data_files import schema_path
 from conformance.dialects import get_dialect
 from conformance.dialects.anthropic_messages import ERROR_TYPES, AnthropicMessagesDialect
 from conformance.dialects.sse_reader import sse_blocks
@@ -26,7 +24,9 @@ from conformance.dialects.sse_writer import fragments
 from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, RequestSpec, Turn
 from conformance.server import FakeServer
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.canonical import ChatMessage, ToolCall, Usage
+from conformance.vocabulary.data_files import schema_path
+from conformance.vocabulary.wire import RecordedRequest
 from reference_providers import (
     ErrorCategory,
     InvalidResponseError,

@@ -19,14 +19,14 @@ import httpx
 import pytest
 
 from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, run_case, run_identity
-from conformance.canonical import Mode
 from conformance.dialects import get_dialect
 from conformance.dialects.azure_openai import AzureOpenAIDialect
+from conformance.dialects.corpus import recorded_scenarios
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.scenarios import bundled_scenarios, load_scenarios
 from conformance.scenarios.model import ErrorReply, WireOptions
-from conformance.scenarios.recordings import recorded_scenarios
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.wire import RecordedRequest
 from reference_providers import Message, ProviderError
 from reference_providers.azure_openai import AzureOpenAIProvider
 

@@ -19,13 +19,13 @@ import jsonschema
 import pytest
 import respx
 
-from conformance.canonical import ChatMessage, ToolCall, Usage
-from conformance.data_files import schema_path
 from conformance.dialects import get_dialect
 from conformance.dialects.gemini import GeminiDialect
 from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, RequestSpec, Scenario, Turn, WireOptions
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.canonical import ChatMessage, ToolCall, Usage
+from conformance.vocabulary.data_files import schema_path
+from conformance.vocabulary.wire import RecordedRequest
 from reference_providers.contract import Message, StreamChunk, ToolDefinition
 from reference_providers.contract import ToolCall as NativeToolCall
 from reference_providers.errors import ErrorCategory, ProviderError

@@ -21,13 +21,13 @@ import jsonschema
 import pytest
 import respx
 
-from conformance.canonical import ChatMessage, ToolCall, Usage
-from conformance.data_files import schema_path
 from conformance.dialects import get_dialect
 from conformance.dialects.ollama_chat import OllamaChatDialect
 from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
-from conformance.wire import RecordedRequest, WireResponse
+from conformance.vocabulary.canonical import ChatMessage, ToolCall, Usage
+from conformance.vocabulary.data_files import schema_path
+from conformance.vocabulary.wire import RecordedRequest, WireResponse
 from reference_providers import (
     AuthError,
     ChatProvider,

@@ -19,14 +19,14 @@ import httpx
 import pytest
 
 from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, run_case
-from conformance.canonical import Mode
 from conformance.dialects import get_dialect
 from conformance.dialects.azure_openai import OpenAIGatewayDialect
+from conformance.dialects.corpus import recorded_scenarios
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import WireOptions
-from conformance.scenarios.recordings import recorded_scenarios
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.wire import RecordedRequest
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 from reference_providers.sse import ServerSentEvent
 

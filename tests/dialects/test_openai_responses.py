@@ -21,14 +21,14 @@ import jsonschema
 import pytest
 import respx
 
-from conformance.canonical import ChatMessage, ToolCall
-from conformance.data_files import schema_path
 from conformance.dialects import get_dialect
 from conformance.dialects.openai_responses import OpenAIResponsesDialect
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, Turn, WireOptions
-from conformance.wire import RecordedRequest
+from conformance.vocabulary.canonical import ChatMessage, ToolCall
+from conformance.vocabulary.data_files import schema_path
+from conformance.vocabulary.wire import RecordedRequest
 from reference_providers import (
     ChatProvider,
     ErrorCategory,

@@ -29,11 +29,11 @@ from conformance import (
     bundled_scenarios,
     run_case,
 )
-from conformance.canonical import ChatMessage
 from conformance.dialects import get_dialect
 from conformance.judge.verdict import Verdict
-from conformance.observation import ObservedError
 from conformance.scenarios.model import RequestSpec, Scenario, Turn
+from conformance.vocabulary.canonical import ChatMessage
+from conformance.vocabulary.observation import ObservedError
 
 SCENARIOS = bundled_scenarios()
 
@@ -95,7 +95,7 @@ def _error(**fields: Any) -> ObservedError:
 def test_a_missing_name_is_judged_only_where_the_errors_have_a_place_for_it() -> None:
     from conformance.judge.case import CaseRecord
     from conformance.judge.errors import judge_errors
-    from conformance.observation import Observation, TurnObservation
+    from conformance.vocabulary.observation import Observation, TurnObservation
 
     def er3(error: ObservedError) -> Verdict:
         turn = TurnObservation(mode="chat", error=error)
@@ -168,7 +168,7 @@ def test_a_stream_without_a_stop_reason_ends_with_stop(server: FakeServer) -> No
 def test_a_status_is_judged_only_where_the_errors_have_a_place_for_it() -> None:
     from conformance.judge.case import CaseRecord
     from conformance.judge.errors import judge_errors
-    from conformance.observation import Observation, TurnObservation
+    from conformance.vocabulary.observation import Observation, TurnObservation
 
     def er3(error: ObservedError) -> Verdict:
         turn = TurnObservation(mode="chat", error=error)

@@ -137,7 +137,7 @@ def test_which_scenarios_the_token_endpoint_fails(
 
 
 def test_credentials_are_judged_per_endpoint() -> None:
-    from conformance.wire import RecordedRequest
+    from conformance.vocabulary.wire import RecordedRequest
 
     dialect = OAuthOpenAIChat()
 

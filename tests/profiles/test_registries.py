@@ -15,14 +15,14 @@ from victor.providers.openai_compat_provider import OpenAICompatProvider
 from victor.providers.registry import ProviderRegistry
 
 from conformance import FakeServer, ProviderSpec, ProviderUnderTest, UsageError
-from conformance.capabilities.run import ConfigurationChecks
-from conformance.registries import (
+from conformance.capabilities.registries import (
     EntryPointRegistry,
     MappingRegistry,
     ObjectRegistry,
     load_registry,
     registry_verdicts,
 )
+from conformance.capabilities.run import ConfigurationChecks
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDINS = ROOT / "tests" / "standins"

@@ -1,7 +1,8 @@
 """Cut specs `KIND:N` land where they say, on bodies the SSE writer really renders.
 
 Each kind has an independent oracle here (the places computed from how the body was built, or
-from a plain scan of the bytes), so the properties hold `conformance.fragmentation` to the
+from a plain scan of the bytes), so the properties hold `conformance.vocabulary.fragmentation` to
+the
 meaning of its specs, not to its own regular expressions. The last part covers the SSE writer's
 `inserts` (`comment:N`, `unknown:N`), the other way a generated scenario reshapes a stream.
 """
@@ -18,15 +19,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conformance.dialects.sse_writer import UNKNOWN_EVENT_TYPE, sse_event, sse_response
-from conformance.fragmentation import (
+from conformance.scenarios.model import LineEnding, WireOptions
+from conformance.strategies import cuts, inserts, unicode_text
+from conformance.vocabulary.fragmentation import (
     CUT_KINDS,
     cut_body,
     cut_offsets,
     describe_pieces,
     parse_cut,
 )
-from conformance.scenarios.model import LineEnding, WireOptions
-from conformance.strategies import cuts, inserts, unicode_text
 
 PROPERTY = settings(max_examples=50, deadline=None)
 

@@ -12,13 +12,13 @@ import subprocess
 import sys
 from dataclasses import replace
 
-from conformance.canonical import ChatMessage
 from conformance.properties import get_property
 from conformance.properties.run import regression_name
 from conformance.scenarios.model import Reply, RequestSpec, Scenario, Turn
+from conformance.vocabulary.canonical import ChatMessage
 
 _NAME_IN_A_FRESH_PROCESS = """
-from conformance.canonical import ChatMessage
+from conformance.vocabulary.canonical import ChatMessage
 from conformance.properties import get_property
 from conformance.properties.run import regression_name
 from conformance.scenarios.model import Reply, RequestSpec, Scenario, Turn

@@ -18,8 +18,6 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from conformance.canonical import ChatMessage, ToolCall, ToolSpec, Usage
-from conformance.data_files import schema_path
 from conformance.scenarios import bundled_scenarios, load_file
 from conformance.scenarios.dump import dump_scenario, scenario_document, write_scenario
 from conformance.scenarios.model import (
@@ -33,6 +31,8 @@ from conformance.scenarios.model import (
     WireOptions,
 )
 from conformance.strategies import answer_scenarios, error_scenarios
+from conformance.vocabulary.canonical import ChatMessage, ToolCall, ToolSpec, Usage
+from conformance.vocabulary.data_files import schema_path
 
 # Each example writes and parses YAML in pure Python (~40 ms): fewer examples than elsewhere.
 PROPERTY = settings(max_examples=25, deadline=None)

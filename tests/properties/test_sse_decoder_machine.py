@@ -2,7 +2,8 @@
 
 A server writes lines (CR, LF, CRLF or no end yet, broken UTF-8, byte order marks) and the
 network hands the decoder any prefix of what was written. The model is the oracle,
-`conformance.sse_standard`, applied to all bytes fed so far: the decoder must have emitted exactly
+`conformance.strategies.sse_standard`, applied to all bytes fed so far: the decoder must have
+emitted exactly
 the events the standard dispatches for that prefix. No allowance is needed for a trailing CR
 whose LF may still come: the standard ends a line at a CR at the end of the input, and so does the
 decoder (it then skips that LF if it comes), so both dispatch at the CR; the LF can only merge
@@ -20,12 +21,12 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from conformance.sse_standard import (
+from conformance.strategies.sse import risky_cuts
+from conformance.strategies.sse_standard import (
     EventStreamInterpretation,
     StandardEvent,
     interpret_event_stream,
 )
-from conformance.strategies.sse import risky_cuts
 from reference_providers.sse import ServerSentEvent, SSEDecoder
 
 _BOM = b"\xef\xbb\xbf"

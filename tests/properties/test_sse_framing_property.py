@@ -1,6 +1,7 @@
 """The project's SSE decoders agree with the standard's algorithm on generated streams (ST-1, ST-6).
 
-`conformance.sse_standard` is the oracle. The generator (`conformance.strategies.sse`) derives
+`conformance.strategies.sse_standard` is the oracle. The generator (`conformance.strategies.sse`)
+derives
 the expected events from what it meant to send, so the first property checks the oracle and the
 generator against each other; the rest hold the decoders to the oracle:
 
@@ -24,13 +25,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conformance.dialects.sse_reader import sse_blocks
-from conformance.sse_standard import (
+from conformance.strategies.sse import SSEStream, byte_splits, sse_byte_soup, sse_streams
+from conformance.strategies.sse_standard import (
     EventStreamInterpretation,
     StandardEvent,
     interpret_event_stream,
     parse_event_stream,
 )
-from conformance.strategies.sse import SSEStream, byte_splits, sse_byte_soup, sse_streams
 from reference_providers.sse import ServerSentEvent, SSEDecoder
 
 PROPERTY = settings(max_examples=200, deadline=None)

@@ -14,12 +14,8 @@ from collections.abc import Callable, Collection
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
-from conformance.canonical import CAPABILITIES, Mode, ToolCall
-from conformance.errors import UsageError
-from conformance.fragmentation import CUT_KINDS, parse_cut
 from conformance.properties.settings import DEFAULT_PROFILE, PROFILES, property_profile
 from conformance.scenarios.model import Scenario, WireOptions
-from conformance.status_table import category_for_status, status_table
 from conformance.strategies import (
     GARBAGE_RETRY_AFTER,
     TRICKY_CHARACTERS,
@@ -34,6 +30,10 @@ from conformance.strategies import (
     tool_specs_for,
     unicode_text,
 )
+from conformance.vocabulary.canonical import CAPABILITIES, Mode, ToolCall
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.fragmentation import CUT_KINDS, parse_cut
+from conformance.vocabulary.status_table import category_for_status, status_table
 
 # A whole generated scenario costs tens of milliseconds to draw: few examples, many checks each.
 PROPERTY = settings(max_examples=50, deadline=None)

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from resilience_support import PING, ScriptedProvider, collect, failure, run
 
 from conformance import FakeServer, get_dialect
-from conformance.canonical import ChatMessage
 from conformance.resilience.clock import FakeClock
 from conformance.resilience.judge import judge_retry_attempts
 from conformance.resilience.scripts import attempts_of, chat_exchanges, error, scripted, text
 from conformance.scenarios.model import RequestSpec, Scenario, Turn
+from conformance.vocabulary.canonical import ChatMessage
 from reference_providers import OpenAICompatibleProvider, ProviderError
 from reference_providers.resilience import Retrier, RetryingProvider, RetryPolicy
 

@@ -11,7 +11,7 @@ provider, and pytest runs every check::
         dialect = "openai-chat"
 
 `pytest --provider mypkg.llm:MyProvider` runs the very same tests through a subclass the plugin
-configures from the command line (conformance/configured_tests.py).
+configures from the command line (conformance/plugin/configured_tests.py).
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
-from conformance.profiles.base import ProviderSpec
-from conformance.runner import Case
+from conformance.checks.runner import Case
+from conformance.vocabulary.spec import ProviderSpec
 
 if TYPE_CHECKING:
-    from conformance.canonical import Mode
+    from conformance.plugin.checks import ConformanceChecks
     from conformance.properties import Property
-    from conformance.pytest_plugin import ConformanceChecks
     from conformance.resilience import ResilienceCheck
+    from conformance.vocabulary.canonical import Mode
 
 
 class ProviderConformanceSuite:

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import pytest
 
-from conformance.errors import UsageError
+from conformance.vocabulary.errors import UsageError
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conformance.clauses import GROUPS, clause_sort_key
+from conformance.vocabulary.clauses import GROUPS, clause_sort_key
 
 MODES = ("auto", "live", "lines", "off")
 #: The suite's test ids: `test_identity[<provider>]`, `test_scenario[<provider>:<case>]`, ...

@@ -23,10 +23,10 @@ from typing import Any
 import jsonschema
 import yaml
 
-from conformance.data_files import fixtures_dir, schema_path
-from conformance.errors import UsageError
-from conformance.profiles.base import ProviderSpec
-from conformance.secret_options import resolve_options
+from conformance.secrets.options import resolve_options
+from conformance.vocabulary.data_files import fixtures_dir, schema_path
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.spec import ProviderSpec
 
 
 def reference_providers_file() -> Path:

@@ -7,7 +7,7 @@ section linked here is the clause's row in docs/contract.md, which says how it i
 
 from __future__ import annotations
 
-from conformance.clauses import CLAUSES
+from conformance.vocabulary.clauses import CLAUSES
 
 FIX_HINTS: dict[str, str] = {
     "ID-1": "give the provider a non-empty string `name`",

@@ -17,23 +17,18 @@ way: a baseline entry for it is "unconfirmed", never a pass and never a failure.
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
-import pytest
 import yaml
-from pytest import ExitCode
 
-from conformance.clauses import CLAUSES, clause_sort_key
-from conformance.data_files import schema_path
-from conformance.errors import UsageError
 from conformance.report.model import FAILING, NOT_RUN
-
-if TYPE_CHECKING:
-    from conformance.pytest_plugin import ConformanceState
+from conformance.vocabulary.clauses import CLAUSES, clause_sort_key
+from conformance.vocabulary.data_files import schema_path
+from conformance.vocabulary.errors import UsageError
 
 KIND_REPORT = "report"
 KIND_KNOWN = "known-failures"
@@ -285,55 +280,3 @@ def known_failures_document(report: Mapping[str, Any]) -> str:
         width=100,
     )
     return header + body
-
-
-# -- pytest ----------------------------------------------------------------------------------------
-
-
-class GatePlugin:
-    """Known failures show as xfail in pytest's output and JUnit; the gate sets the exit status."""
-
-    def __init__(self, baseline: Baseline, state: ConformanceState) -> None:
-        self.baseline = baseline
-        self._state = state
-
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        # tryfirst makes this the outermost wrapper: the plugin's own has attached the outcome.
-        report = yield
-        outcome = getattr(report, "conformance", None)
-        if report.when != "call" or not report.failed or outcome is None or outcome.get("error"):
-            return report
-        failing = sorted(
-            {v["clause"] for v in outcome["verdicts"] if v["outcome"] == "fail"},
-            key=clause_sort_key,
-        )
-        reasons = [self.baseline.reason(outcome["provider"], c) for c in failing]
-        if failing and all(r is not None for r in reasons):
-            report.outcome = "skipped"
-            report.wasxfail = "known failure: " + "; ".join(
-                f"{c} ({r})" for c, r in zip(failing, reasons, strict=True)
-            )
-        return report
-
-    @property
-    def _gate(self) -> Mapping[str, Any] | None:
-        report = self._state.report
-        return report.get("gate") if report else None
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        # Runs after the conformance plugin's own (tryfirst) hook has built the report.
-        gate = self._gate
-        if gate is None or session.exitstatus not in (ExitCode.OK, ExitCode.TESTS_FAILED):
-            return
-        session.exitstatus = ExitCode.OK if gate["passed"] else ExitCode.TESTS_FAILED
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        gate = self._gate
-        if gate is None:
-            return
-        terminalreporter.write_sep("-", "provider-conformance gate")
-        for line in gate_lines(gate):
-            terminalreporter.write_line(line)

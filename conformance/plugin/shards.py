@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pytest import ExitCode
 
-from conformance.errors import UsageError
+from conformance.vocabulary.errors import UsageError
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 

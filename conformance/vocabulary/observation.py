@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.canonical import Mode, ToolCall, Usage
+from conformance.vocabulary.canonical import Mode, ToolCall, Usage
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ class ObservedError:
     #: Whether the interface's errors have a place for the HTTP status (an attribute). Where they
     #: have none, a status read from the cause chain is judged, a missing one is not (ER-3).
     states_status: bool = True
-    #: The provider's traceback, harness frames hidden (conformance/provider_traceback.py): shown
+    #: The provider's traceback, harness frames hidden
+    #: (conformance/profiles/provider_traceback.py): shown
     #: with a failure, never judged.
     traceback: str = field(default="", compare=False, repr=False)
 

@@ -22,7 +22,7 @@ REDACTED = "<redacted-api-key>"
 #: What a secret that is not a harness API key (a profile option's token) is replaced with.
 REDACTED_SECRET = "<redacted>"
 
-#: The prefix of every key `conformance.runner.new_api_key` hands out.
+#: The prefix of every key `conformance.checks.runner.new_api_key` hands out.
 HARNESS_KEY_PREFIX = "sk-conformance-fake-"
 _HARNESS_KEY_HEX = 24
 #: Shorter secrets are not matched in encoded forms: their encodings are too short to be told

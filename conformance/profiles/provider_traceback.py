@@ -15,10 +15,12 @@ import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
-from conformance.redaction import redact
+from conformance.secrets.redaction import redact
 
 _HIDDEN_DIRS = (Path(asyncio.__file__).parent, Path(concurrent.futures.__file__).parent)
-_HIDDEN = tuple(f"{d.resolve()}/" for d in (*_HIDDEN_DIRS, Path(__file__).parent))
+_HIDDEN = tuple(
+    f"{d.resolve()}/" for d in (*_HIDDEN_DIRS, Path(__file__).parents[1])
+)  # all of conformance
 _HIDDEN_FILES = frozenset(str(Path(f).resolve()) for f in (threading.__file__,) if f)
 
 #: Frames kept at most per exception: the innermost, where the error was raised.

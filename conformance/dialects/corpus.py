@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from conformance.canonical import ChatMessage
 from conformance.dialects.base import Dialect
-from conformance.errors import UsageError
 from conformance.scenarios.model import RequestSpec, Scenario, Turn
+from conformance.vocabulary.canonical import ChatMessage
+from conformance.vocabulary.errors import UsageError
 
 
 def recorded_scenarios(dialect: Dialect, corpus: Path) -> dict[str, Scenario]:

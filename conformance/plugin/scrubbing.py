@@ -2,10 +2,11 @@
 
 The runner redacts what it writes itself, but pytest also keeps what the provider printed to
 stdout and stderr, the log lines of each phase, the failure text and the warnings, and prints them
-in the terminal summary and the JUnit file. This plugin (registered by conformance.pytest_plugin)
+in the terminal summary and the JUnit file. This plugin (registered by conformance.plugin.hooks)
 redacts each test report as it is made, before any reporter, JUnit or pytest-xdist sees it, and
 each warning as it is recorded (and, under `pytest -s`, stdout and stderr themselves), with
-`conformance.redaction.redact_known`: every harness key by its shape and every secret registered
+`conformance.secrets.redaction.redact_known`: every harness key by its shape and every secret
+registered
 in this process, in any encoded form.
 """
 
@@ -20,8 +21,8 @@ from typing import Any, TextIO
 
 import pytest
 
-from conformance.log_collection import install as install_log_redaction
-from conformance.redaction import redact_data, redact_known
+from conformance.secrets.log_collection import install as install_log_redaction
+from conformance.secrets.redaction import redact_data, redact_known
 
 
 def _leaks(text: str) -> bool:

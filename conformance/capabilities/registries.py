@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from conformance.errors import UsageError
 from conformance.judge.verdict import Verdict, check, not_applicable, passed
-from conformance.profiles.base import ProviderSpec
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.spec import ProviderSpec
 
 ENTRY_POINTS_PREFIX = "entry-points:"
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.profiles.base import ProviderSpec
-from conformance.suite import ProviderConformanceSuite
+from conformance.plugin.suite import ProviderConformanceSuite
+from conformance.vocabulary.spec import ProviderSpec
 
 
 class TestProviderConformance(ProviderConformanceSuite):
     @classmethod
     def conformance_specs(cls, config: pytest.Config) -> list[ProviderSpec]:
-        from conformance.pytest_plugin import configured_specs
+        from conformance.plugin.state import configured_specs
 
         return configured_specs(config)
 

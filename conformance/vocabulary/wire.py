@@ -2,7 +2,8 @@
 
 Both render as a transcript, the text a failure message shows so that a provider author sees the
 exact bytes that broke their code. Transcripts redact the session's API key in any
-form it takes (conformance/redaction.py; SE-1: not even a report about a leak may repeat the key).
+form it takes (conformance/secrets/redaction.py; SE-1: not even a report about a leak may repeat
+the key).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.fragmentation import describe_pieces
-from conformance.redaction import REDACTED as REDACTED  # the old import place
-from conformance.redaction import redact as redact
+from conformance.secrets.redaction import REDACTED as REDACTED  # the old import place
+from conformance.secrets.redaction import redact as redact
+from conformance.vocabulary.fragmentation import describe_pieces
 
 _TRANSCRIPT_BODY_LIMIT = 6000
 

@@ -6,8 +6,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from conformance.errors import UsageError
-from conformance.profiles.base import ProviderSpec
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.spec import ProviderSpec
 
 
 def check_target_syntax(spec: ProviderSpec) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from conformance.canonical import ExpectedError
-from conformance.data_files import fixtures_dir
-from conformance.retry_after import retry_after_seconds
+from conformance.vocabulary.canonical import ExpectedError
+from conformance.vocabulary.data_files import fixtures_dir
+from conformance.vocabulary.retry_after import retry_after_seconds
 
 
 @cache

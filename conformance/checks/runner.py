@@ -18,11 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from conformance.canonical import Mode
-from conformance.clause_hints import fix_hint
+from conformance.checks import starvation, watchdog
 from conformance.dialects import Dialect, get_dialect
-from conformance.errors import UsageError
-from conformance.isolation import starvation, watchdog
 from conformance.judge import (
     CaseRecord,
     Verdict,
@@ -34,16 +31,19 @@ from conformance.judge import (
 )
 from conformance.judge.framing import blame_framing
 from conformance.judge.secrets import judge_secrets
-from conformance.log_collection import collect_logs as _collect_logs
-from conformance.log_collection import install as _redact_logs
-from conformance.observation import Observation, TurnObservation
 from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
-from conformance.provider_traceback import provider_traceback
-from conformance.redaction import register_secret
+from conformance.profiles.provider_traceback import provider_traceback
 from conformance.scenarios import bundled_scenarios
 from conformance.scenarios.model import Scenario
+from conformance.secrets.log_collection import collect_logs as _collect_logs
+from conformance.secrets.log_collection import install as _redact_logs
+from conformance.secrets.redaction import register_secret
 from conformance.server import FakeServer, redact
-from conformance.targets import check_target_syntax, resolve_target
+from conformance.vocabulary.canonical import Mode
+from conformance.vocabulary.clause_hints import fix_hint
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import Observation, TurnObservation
+from conformance.vocabulary.targets import check_target_syntax, resolve_target
 
 DEFAULT_CHECK_TIMEOUT = 10.0
 DEFAULT_PROVIDER_TIMEOUT = 3.0
@@ -135,7 +135,8 @@ def run_with_deadline(coroutine: Callable[[], Coroutine[Any, Any, None]], timeou
 def new_api_key() -> str:
     """An obviously fake key, unique per check, so a leak is traced to the check that leaked it.
 
-    Registered, so that every output of the process is scrubbed of it (conformance/redaction.py),
+    Registered, so that every output of the process is scrubbed of it
+    (conformance/secrets/redaction.py),
     log records of every logger included, from the first key on (the identity check's too).
     """
     _redact_logs()

@@ -2,7 +2,8 @@
 
 In runs of SDK-based providers most of the output was httpx/httpcore/openai DEBUG and INFO
 lines captured with every failure. Those records are still created (SE-1 reads every line a
-provider's stack writes, conformance/log_collection.py); only pytest's capture for the report
+provider's stack writes, conformance/secrets/log_collection.py); only pytest's capture for the
+report
 drops those below WARNING. `--log-level` (or the `log_level` ini setting) turns this off.
 """
 

@@ -12,15 +12,13 @@ rootdir); `selected_suite_args` turns such an id back into a path pytest can col
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from conformance.clauses import CLAUSES
-
-#: Separates a check's id from the clauses it judges: `provider:scenario-mode@ST-1+CH-1`.
-CLAUSE_SEPARATOR = "@"
+from conformance.vocabulary.check_ids import with_clauses
+from conformance.vocabulary.clauses import CLAUSES
 
 
 def clause_marker(clause: str) -> str:
@@ -32,19 +30,6 @@ def register_clause_markers(config: pytest.Config) -> None:
     """Declared, so `--strict-markers` and `pytest --markers` know them."""
     for clause, info in CLAUSES.items():
         config.addinivalue_line("markers", f"{clause_marker(clause)}: checks judging {info}")
-
-
-def with_clauses(check_id: str, clauses: Iterable[str]) -> str:
-    names = list(dict.fromkeys(clauses))
-    return f"{check_id}{CLAUSE_SEPARATOR}{'+'.join(names)}" if names else check_id
-
-
-def strip_clauses(param: str) -> str:
-    """The test parameter without its clause suffix (what reports and the plan read)."""
-    head, sep, tail = param.rpartition(CLAUSE_SEPARATOR)
-    if sep and tail and all(part in CLAUSES for part in tail.split("+")):
-        return head
-    return param
 
 
 def clause_param(value: Any, check_id: str, clauses: Sequence[str]) -> Any:

@@ -1,8 +1,9 @@
 """The pytest side of runs over many providers and many machines: options and their plugins.
 
-`--entry-points GROUP` adds providers (conformance/provider_files.py), `--baseline FILE` gates the
-run (conformance/gating.py), `--shard I/N` runs one part (conformance/sharding.py) and
-`--conformance-progress` reports as checks finish (conformance/progress.py). The conformance
+`--entry-points GROUP` adds providers (conformance/plugin/provider_files.py), `--baseline FILE`
+gates the
+run (conformance/report/baseline.py), `--shard I/N` runs one part (conformance/plugin/shards.py) and
+`--conformance-progress` reports as checks finish (conformance/plugin/progress.py). The conformance
 plugin calls `add_options` and `register`; everything else lives in those modules.
 """
 
@@ -14,12 +15,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from conformance.gating import Baseline, GatePlugin, load_baseline
-from conformance.progress import MODES, ProgressPlugin
-from conformance.sharding import ShardPlugin, parse_shard
+from conformance.plugin.gate import GatePlugin
+from conformance.plugin.progress import MODES, ProgressPlugin
+from conformance.plugin.shards import ShardPlugin, parse_shard
+from conformance.report.baseline import Baseline, load_baseline
 
 if TYPE_CHECKING:
-    from conformance.pytest_plugin import ConformanceState
+    from conformance.plugin.state import ConformanceState
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,365 @@
+"""The pytest plugin (entry point `pytest11`): options, fixtures, parametrization and reports.
+
+Thin by design: it parametrizes the suite's tests over providers and scenarios, hands each check to
+the runner, and gathers the outcomes (also from pytest-xdist workers, through the test reports)
+into the compatibility report at the end of the session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.capabilities.run import add_configuration_options
+from conformance.checks.runner import (
+    DEFAULT_CHECK_TIMEOUT,
+    DEFAULT_PROVIDER_TIMEOUT,
+    BuildError,
+)
+from conformance.isolation import workers as isolation
+from conformance.plugin import matrix
+from conformance.plugin.checks import ConformanceChecks
+from conformance.plugin.option_checks import check_pytest_options
+from conformance.plugin.scrubbing import RedactionPlugin
+from conformance.plugin.selection import clause_param, register_clause_markers, selected_suite_args
+from conformance.plugin.state import (
+    OUTCOME_KEY,
+    PLUGIN_NAME,
+    ConformanceState,
+    state_of,
+)
+from conformance.properties.settings import DEFAULT_PROFILE, PROFILES
+from conformance.report.coverage_run import ProviderCoverage
+from conformance.report.exit_codes import report_exit_code
+from conformance.report.harness_errors import (
+    IDENTITY_CLAUSES,
+)
+from conformance.report.junit import add_junit_entries
+from conformance.report.writers import spec_info, verdict_lines, write_reports
+from conformance.secrets.options import redact_arguments
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.state_dirs import use_private_storage
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("provider-conformance", "LLM provider conformance")
+    group.addoption(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="MODULE:CLASS",
+        help="provider class (or factory) to judge; repeatable",
+    )
+    group.addoption(
+        "--providers-file",
+        metavar="FILE",
+        help="YAML file listing providers (schemas/providers.schema.json)",
+    )
+    group.addoption(
+        "--dialect",
+        default="openai-chat",
+        metavar="NAME",
+        help="wire dialect of --provider (default: openai-chat), or module:Class",
+    )
+    group.addoption(
+        "--profile",
+        default="native",
+        metavar="NAME",
+        help="interface profile of --provider (default: native), or module:Class",
+    )
+    group.addoption(
+        "--profile-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="option for the profile or extra constructor argument; repeatable",
+    )
+    group.addoption(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this scenario; repeatable",
+    )
+    group.addoption(
+        "--scenarios-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also load scenarios from this folder; repeatable",
+    )
+    group.addoption(
+        "--wire-corpus",
+        metavar="DIR",
+        help="also replay each dialect's recorded streams found under DIR",
+    )
+    group.addoption(
+        "--report-dir",
+        metavar="DIR",
+        help="write the compatibility report and provider coverage here",
+    )
+    group.addoption(
+        "--check-timeout",
+        type=float,
+        default=DEFAULT_CHECK_TIMEOUT,
+        metavar="S",
+        help=f"stop a check after S seconds (default {DEFAULT_CHECK_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--provider-timeout",
+        type=float,
+        default=DEFAULT_PROVIDER_TIMEOUT,
+        metavar="S",
+        help=f"timeout the provider is built with (default {DEFAULT_PROVIDER_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--no-provider-coverage", action="store_true", help="do not measure the provider's own code"
+    )
+    group.addoption(
+        "--scenario-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="run only the scenarios of this file (a saved regression, say); repeatable",
+    )
+    group.addoption(
+        "--property-profile",
+        default=DEFAULT_PROFILE,
+        choices=sorted(PROFILES),
+        help="how hard the properties search: dev (quick), ci (default: a fixed seed, "
+        "reproducible), thorough (long)",
+    )
+    group.addoption(
+        "--property-seed",
+        type=int,
+        metavar="N",
+        help="draw the properties' examples from this seed (shown with every property failure)",
+    )
+    group.addoption("--no-properties", action="store_true", help="run the example scenarios only")
+    matrix.add_options(group)
+    isolation.add_options(group)
+    add_configuration_options(group)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance: a provider-conformance check")
+    register_clause_markers(config)
+    check_pytest_options(config)  # bad timeouts, corpus or report folder: one line, exit 4
+    config.pluginmanager.register(RedactionPlugin(), "provider-conformance-redaction")
+    try:
+        state = ConformanceState(config)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.pluginmanager.register(state, PLUGIN_NAME)
+    try:
+        matrix.register(config, state)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    isolation.register(config, state)
+    if not state.configured:
+        return
+    use_private_storage()  # no .hypothesis/ in the working directory (state_dirs.py)
+    suite = str(Path(__file__).with_name("configured_tests.py"))
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        pasted = selected_suite_args(config.args, suite)  # ids printed by an earlier run
+        if pasted is not None:
+            config.args[:] = pasted
+        else:
+            config.args.append(suite)
+    else:
+        config.args[:] = [suite]
+    if state.report_dir is not None:
+        state.report_dir.mkdir(parents=True, exist_ok=True)
+        if not config.option.xmlpath:
+            config.option.xmlpath = str(state.report_dir / "junit.xml")
+        if not config.option.no_provider_coverage:
+            modules = [m for m in (s.module_name for s in state.configured) if m]
+            state.coverage = ProviderCoverage(state.report_dir, modules, worker=state.is_worker)
+            state.coverage.start()
+    try:  # after coverage has started, so the provider's module-level code is measured too
+        _load_configured(state)
+    except UsageError as exc:
+        if state.coverage is not None:
+            state.coverage.discard()
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _load_configured(state: ConformanceState) -> None:
+    """Import and build every provider once; set aside those that cannot be built.
+
+    With one provider, one that cannot be built is a usage error. In a run of many the others
+    are still judged; its report entry says why it was not (`build_error`), and none of its checks
+    is planned, so it neither passes nor fails a clause.
+    """
+    errors: dict[str, str] = {}
+    # Importing and building run before pytest captures any test's output: what a provider prints
+    # here would reach the terminal unredacted, so it is not shown at all.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        for spec in state.configured:
+            try:
+                state.provider(spec)
+            except BuildError as exc:
+                errors[spec.id] = str(exc)
+    if not errors:
+        return
+    if len(errors) == len(state.configured):
+        more = f" (and {len(errors) - 1} more provider(s) that cannot be built)"
+        raise UsageError(next(iter(errors.values())) + (more if len(errors) > 1 else ""))
+    state.build_errors = errors
+    state.unbuildable = [s for s in state.configured if s.id in errors]
+    state.configured = [s for s in state.configured if s.id not in errors]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    from conformance.plugin.suite import ProviderConformanceSuite
+
+    cls = metafunc.cls
+    if cls is None or not issubclass(cls, ProviderConformanceSuite):
+        return
+    state = state_of(metafunc.config)
+    specs = cls.conformance_specs(metafunc.config)
+    if "conformance_spec" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "conformance_spec", [clause_param(s, s.id, IDENTITY_CLAUSES) for s in specs]
+        )
+    if "conformance_check" in metafunc.fixturenames:
+        names = cls.conformance_scenarios(metafunc.config)
+        names = list(names) if names is not None else None
+        try:
+            pairs = state.case_checks(specs, names)
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        metafunc.parametrize(
+            "conformance_check",
+            [
+                clause_param((spec, case), f"{spec.id}:{case.id}", case.scenario.focus)
+                for spec, case in pairs
+            ],
+        )
+    if "conformance_property" in metafunc.fixturenames:
+        chosen = cls.conformance_properties(metafunc.config)
+        properties = state.property_checks(specs, chosen)
+        metafunc.parametrize(
+            "conformance_property",
+            [
+                clause_param((spec, prop, mode), f"{spec.id}:{prop.id}-{mode}", prop.clauses[mode])
+                for spec, prop, mode in properties
+            ],
+        )
+    if "conformance_resilience" in metafunc.fixturenames:
+        triples = state.resilience_checks(specs)
+        metafunc.parametrize(
+            "conformance_resilience",
+            [
+                clause_param((spec, check, mode), f"{spec.id}:{check.name}-{mode}", (check.clause,))
+                for spec, check, mode in triples
+            ],
+        )
+
+
+@pytest.fixture
+def conformance(request: pytest.FixtureRequest) -> ConformanceChecks:
+    """Runs checks for the requesting test and records their outcomes for the report."""
+    return ConformanceChecks(state_of(request.config), request.node)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    result = yield
+    report: pytest.TestReport = result.get_result()
+    if call.when == "call" and OUTCOME_KEY in item.stash:
+        # An attribute, so it travels with the report from pytest-xdist workers.
+        report.conformance = item.stash[OUTCOME_KEY]  # type: ignore[attr-defined]
+
+
+def _stop_reason(state: ConformanceState, exitstatus: int) -> str | None:
+    if state.stop_reason is not None:
+        return state.stop_reason
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return "interrupted"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = state_of(session.config)
+    if state.coverage is not None:
+        state.coverage.stop()
+    state.close()
+    run = matrix.settings(session.config)
+    if state.is_worker:
+        return
+    if state.report_dir is None and run.baseline is None and not state.outcomes:
+        return
+    cli = Path(sys.argv[0]).stem in ("provider-conformance", "cli")
+    program = "provider-conformance" if cli else "pytest"
+    command = " ".join([program, *redact_arguments(sys.argv[1:])])
+    report, written = write_reports(
+        state.report_dir,
+        state.outcomes,
+        command=command,
+        shard=run.shard,
+        baseline=run.baseline,
+        plan=state.plan,
+        stop_reason=_stop_reason(state, exitstatus),
+        providers=[
+            spec_info(spec)
+            for spec in [*state.configured, *state.unbuildable]
+            if spec.id in state.build_errors
+            or (state.plan is not None and spec.id in state.plan.providers)
+        ],
+        build_errors=state.build_errors,
+    )
+    state.report = report
+    state.verdicts = verdict_lines(report)
+    add_junit_entries(session.config, report, state.plan)
+    if state.report_dir is None:
+        return
+    if session.config.option.xmlpath:
+        written.append(Path(session.config.option.xmlpath))  # pytest writes it after this hook
+    if state.coverage is not None:
+        written += state.coverage.report()
+    state.written = written
+
+
+def stop_run(config: pytest.Config, reason: str) -> None:
+    """Say why the run ends before its checks do ("deadline", "interrupted").
+
+    For whatever ends a run early (the overall deadline): at session finish every planned check
+    without an outcome is reported incomplete with this kind, and the run's status is this.
+    """
+    state: ConformanceState | None = config.pluginmanager.getplugin(PLUGIN_NAME)
+    if state is not None:
+        state.stop_reason = reason
+
+
+def run_exit_code(config: pytest.Config) -> int | None:
+    """0 conforms, 1 a clause failed (or the gate did), 3 the run is incomplete; None: no report.
+
+    Read by `provider-conformance run`; pytest's own exit status stays pytest's.
+    """
+    state = config.pluginmanager.getplugin(PLUGIN_NAME)
+    if state is None or state.report is None:
+        return None
+    return report_exit_code(state.report)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    state = state_of(terminalreporter.config)
+    if not state.written:
+        return
+    terminalreporter.write_sep("-", "provider-conformance")
+    terminalreporter.write_line(f"reports written to {state.report_dir}:")
+    for path in state.written:
+        terminalreporter.write_line(f"  {path}")
+    for line in state.verdicts:
+        terminalreporter.write_line(line)
