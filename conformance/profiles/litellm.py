@@ -25,11 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from conformance.canonical import CAPABILITIES, ChatMessage, Mode
-from conformance.errors import UsageError
-from conformance.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles import _common as common
-from conformance.profiles.base import Connection, Profile, ProviderSpec
+from conformance.profiles.base import Profile
 from conformance.profiles.litellm_results import (
     DeltaFold,
     field_of,
@@ -38,6 +35,10 @@ from conformance.profiles.litellm_results import (
     usage_of,
 )
 from conformance.scenarios.model import Scenario
+from conformance.vocabulary.canonical import CAPABILITIES, ChatMessage, Mode
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 #: The model prefix that routes each dialect to LiteLLM's implementation of that API.
 PREFIXES: dict[str, str] = {

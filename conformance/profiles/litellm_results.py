@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.canonical import ToolCall, Usage
+from conformance.vocabulary.canonical import ToolCall, Usage
 
 
 def field_of(raw: Any, name: str) -> Any:

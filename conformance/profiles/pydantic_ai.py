@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, ClassVar
 
-from conformance.canonical import CAPABILITIES, ChatMessage, Mode, ToolCall, Usage
-from conformance.errors import UsageError
-from conformance.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.profiles import _common as common
-from conformance.profiles.base import Connection, Profile, ProviderSpec
+from conformance.profiles.base import Profile
 from conformance.scenarios.model import Scenario
+from conformance.vocabulary.canonical import CAPABILITIES, ChatMessage, Mode, ToolCall, Usage
+from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
+from conformance.vocabulary.spec import Connection, ProviderSpec
 
 PACKAGE = "pydantic_ai"
 INSTALL = 'pip install "pydantic-ai-slim[openai,anthropic,google]"'

@@ -25,10 +25,10 @@ from conformance import (
     bundled_scenarios,
     run_case,
 )
-from conformance.errors import UsageError
+from conformance.checks.runner import BuildError
 from conformance.profiles import available_profiles, get_profile
 from conformance.profiles.litellm_results import DeltaFold
-from conformance.runner import BuildError
+from conformance.vocabulary.errors import UsageError
 
 SCENARIOS = bundled_scenarios()
 STANDIN = "litellm_standin:acompletion"

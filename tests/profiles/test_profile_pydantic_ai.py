@@ -25,8 +25,8 @@ from conformance import (
     bundled_scenarios,
     run_case,
 )
-from conformance.errors import UsageError
 from conformance.profiles import available_profiles, get_profile
+from conformance.vocabulary.errors import UsageError
 
 SCENARIOS = bundled_scenarios()
 STANDIN = "pydantic_ai_standin.models.openai:OpenAIChatModel"
