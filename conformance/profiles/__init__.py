@@ -12,10 +12,18 @@ from typing import Any
 
 from conformance.profiles.base import Profile, accepts, check_buildable
 from conformance.profiles.execute import ExecuteProfile
+from conformance.profiles.langchain import LangChainProfile
 from conformance.profiles.litellm import LiteLLMProfile
 from conformance.profiles.native import NativeProfile
 from conformance.profiles.orchestrator import OrchestratorProfile
 from conformance.profiles.pydantic_ai import PydanticAIProfile
+from conformance.profiles.resilience import (
+    BreakerOffer,
+    Composite,
+    ResilienceBuild,
+    ResilienceOffer,
+    RetryOffer,
+)
 from conformance.profiles.victor import VictorProfile
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.spec import Connection, ProviderSpec
@@ -25,6 +33,7 @@ BUILTIN: dict[str, type[Profile]] = {
     VictorProfile.name: VictorProfile,
     OrchestratorProfile.name: OrchestratorProfile,
     ExecuteProfile.name: ExecuteProfile,
+    LangChainProfile.name: LangChainProfile,
     LiteLLMProfile.name: LiteLLMProfile,
     PydanticAIProfile.name: PydanticAIProfile,
 }
@@ -59,14 +68,20 @@ def get_profile(name: str, options: Mapping[str, Any] | None = None) -> Profile:
 
 __all__ = [
     "BUILTIN",
+    "BreakerOffer",
+    "Composite",
     "Connection",
     "ExecuteProfile",
+    "LangChainProfile",
     "LiteLLMProfile",
     "NativeProfile",
     "OrchestratorProfile",
     "Profile",
     "ProviderSpec",
     "PydanticAIProfile",
+    "ResilienceBuild",
+    "ResilienceOffer",
+    "RetryOffer",
     "VictorProfile",
     "accepts",
     "available_profiles",
