@@ -13,8 +13,10 @@ from typing import Any
 from conformance.profiles.base import Profile, accepts, check_buildable
 from conformance.profiles.execute import ExecuteProfile
 from conformance.profiles.langchain import LangChainProfile
+from conformance.profiles.litellm import LiteLLMProfile
 from conformance.profiles.native import NativeProfile
 from conformance.profiles.orchestrator import OrchestratorProfile
+from conformance.profiles.pydantic_ai import PydanticAIProfile
 from conformance.profiles.resilience import (
     BreakerOffer,
     Composite,
@@ -32,6 +34,8 @@ BUILTIN: dict[str, type[Profile]] = {
     OrchestratorProfile.name: OrchestratorProfile,
     ExecuteProfile.name: ExecuteProfile,
     LangChainProfile.name: LangChainProfile,
+    LiteLLMProfile.name: LiteLLMProfile,
+    PydanticAIProfile.name: PydanticAIProfile,
 }
 
 ENTRY_POINT_GROUP = "provider_conformance.profiles"
@@ -69,10 +73,12 @@ __all__ = [
     "Connection",
     "ExecuteProfile",
     "LangChainProfile",
+    "LiteLLMProfile",
     "NativeProfile",
     "OrchestratorProfile",
     "Profile",
     "ProviderSpec",
+    "PydanticAIProfile",
     "ResilienceBuild",
     "ResilienceOffer",
     "RetryOffer",
