@@ -16,16 +16,12 @@ from typing import Any
 
 import pytest
 
-from conformance.capabilities.run import add_configuration_options
-from conformance.checks.runner import (
-    DEFAULT_CHECK_TIMEOUT,
-    DEFAULT_PROVIDER_TIMEOUT,
-    BuildError,
-)
+from conformance.checks.runner import BuildError
 from conformance.isolation import workers as isolation
 from conformance.plugin import matrix
 from conformance.plugin.checks import ConformanceChecks
 from conformance.plugin.option_checks import check_pytest_options
+from conformance.plugin.options import SECRET_FLAGS, declare_pytest_options
 from conformance.plugin.scrubbing import RedactionPlugin
 from conformance.plugin.selection import clause_param, register_clause_markers, selected_suite_args
 from conformance.plugin.state import (
@@ -34,7 +30,6 @@ from conformance.plugin.state import (
     ConformanceState,
     state_of,
 )
-from conformance.properties.settings import DEFAULT_PROFILE, PROFILES
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.exit_codes import report_exit_code
 from conformance.report.harness_errors import (
@@ -48,103 +43,7 @@ from conformance.vocabulary.state_dirs import use_private_storage
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("provider-conformance", "LLM provider conformance")
-    group.addoption(
-        "--provider",
-        action="append",
-        default=[],
-        metavar="MODULE:CLASS",
-        help="provider class (or factory) to judge; repeatable",
-    )
-    group.addoption(
-        "--providers-file",
-        metavar="FILE",
-        help="YAML file listing providers (schemas/providers.schema.json)",
-    )
-    group.addoption(
-        "--dialect",
-        default="openai-chat",
-        metavar="NAME",
-        help="wire dialect of --provider (default: openai-chat), or module:Class",
-    )
-    group.addoption(
-        "--profile",
-        default="native",
-        metavar="NAME",
-        help="interface profile of --provider (default: native), or module:Class",
-    )
-    group.addoption(
-        "--profile-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="option for the profile or extra constructor argument; repeatable",
-    )
-    group.addoption(
-        "--scenario",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="run only this scenario; repeatable",
-    )
-    group.addoption(
-        "--scenarios-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="also load scenarios from this folder; repeatable",
-    )
-    group.addoption(
-        "--wire-corpus",
-        metavar="DIR",
-        help="also replay each dialect's recorded streams found under DIR",
-    )
-    group.addoption(
-        "--report-dir",
-        metavar="DIR",
-        help="write the compatibility report and provider coverage here",
-    )
-    group.addoption(
-        "--check-timeout",
-        type=float,
-        default=DEFAULT_CHECK_TIMEOUT,
-        metavar="S",
-        help=f"stop a check after S seconds (default {DEFAULT_CHECK_TIMEOUT:g})",
-    )
-    group.addoption(
-        "--provider-timeout",
-        type=float,
-        default=DEFAULT_PROVIDER_TIMEOUT,
-        metavar="S",
-        help=f"timeout the provider is built with (default {DEFAULT_PROVIDER_TIMEOUT:g})",
-    )
-    group.addoption(
-        "--no-provider-coverage", action="store_true", help="do not measure the provider's own code"
-    )
-    group.addoption(
-        "--scenario-file",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="run only the scenarios of this file (a saved regression, say); repeatable",
-    )
-    group.addoption(
-        "--property-profile",
-        default=DEFAULT_PROFILE,
-        choices=sorted(PROFILES),
-        help="how hard the properties search: dev (quick), ci (default: a fixed seed, "
-        "reproducible), thorough (long)",
-    )
-    group.addoption(
-        "--property-seed",
-        type=int,
-        metavar="N",
-        help="draw the properties' examples from this seed (shown with every property failure)",
-    )
-    group.addoption("--no-properties", action="store_true", help="run the example scenarios only")
-    matrix.add_options(group)
-    isolation.add_options(group)
-    add_configuration_options(group)
+    declare_pytest_options(parser.getgroup("provider-conformance", "LLM provider conformance"))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -302,7 +201,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     cli = Path(sys.argv[0]).stem in ("provider-conformance", "cli")
     program = "provider-conformance" if cli else "pytest"
-    command = " ".join([program, *redact_arguments(sys.argv[1:])])
+    command = " ".join([program, *redact_arguments(sys.argv[1:], SECRET_FLAGS)])
     report, written = write_reports(
         state.report_dir,
         state.outcomes,

@@ -20,6 +20,7 @@ from conformance.checks.runner import (
     ProviderUnderTest,
 )
 from conformance.dialects.corpus import recorded_scenarios
+from conformance.plugin.options import reproduce_arguments
 from conformance.plugin.provider_files import (
     ensure_unique_ids,
     load_entry_point_providers,
@@ -80,7 +81,7 @@ class ConformanceState:
         for name, scenario in load_scenarios(extra).items() if extra else ():
             self.scenarios[name] = scenario
         #: CF-1 and CF-2: --capabilities, --model, --registry (conformance/capabilities/run.py).
-        self.configuration = ConfigurationChecks.from_options(option)
+        self.configuration = ConfigurationChecks.from_options(option, reproduce_arguments(option))
         self.scenarios = self.configuration.scenarios(self.scenarios, option.capabilities_model)
         self.corpus = Path(option.wire_corpus) if option.wire_corpus else None
         self.scenario_files: list[str] = []
