@@ -20,10 +20,11 @@ from conformance.checks.runner import BuildError
 from conformance.isolation import workers as isolation
 from conformance.plugin import matrix
 from conformance.plugin.checks import ConformanceChecks
+from conformance.plugin.kinds import parametrize
 from conformance.plugin.option_checks import check_pytest_options
 from conformance.plugin.options import SECRET_FLAGS, declare_pytest_options
 from conformance.plugin.scrubbing import RedactionPlugin
-from conformance.plugin.selection import clause_param, register_clause_markers, selected_suite_args
+from conformance.plugin.selection import register_clause_markers, selected_suite_args
 from conformance.plugin.state import (
     OUTCOME_KEY,
     PLUGIN_NAME,
@@ -32,9 +33,6 @@ from conformance.plugin.state import (
 )
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.exit_codes import report_exit_code
-from conformance.report.harness_errors import (
-    IDENTITY_CLAUSES,
-)
 from conformance.report.junit import add_junit_entries
 from conformance.report.writers import spec_info, verdict_lines, write_reports
 from conformance.secrets.options import redact_arguments
@@ -120,47 +118,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     from conformance.plugin.suite import ProviderConformanceSuite
 
     cls = metafunc.cls
-    if cls is None or not issubclass(cls, ProviderConformanceSuite):
-        return
-    state = state_of(metafunc.config)
-    specs = cls.conformance_specs(metafunc.config)
-    if "conformance_spec" in metafunc.fixturenames:
-        metafunc.parametrize(
-            "conformance_spec", [clause_param(s, s.id, IDENTITY_CLAUSES) for s in specs]
-        )
-    if "conformance_check" in metafunc.fixturenames:
-        names = cls.conformance_scenarios(metafunc.config)
-        names = list(names) if names is not None else None
-        try:
-            pairs = state.case_checks(specs, names)
-        except UsageError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        metafunc.parametrize(
-            "conformance_check",
-            [
-                clause_param((spec, case), f"{spec.id}:{case.id}", case.scenario.focus)
-                for spec, case in pairs
-            ],
-        )
-    if "conformance_property" in metafunc.fixturenames:
-        chosen = cls.conformance_properties(metafunc.config)
-        properties = state.property_checks(specs, chosen)
-        metafunc.parametrize(
-            "conformance_property",
-            [
-                clause_param((spec, prop, mode), f"{spec.id}:{prop.id}-{mode}", prop.clauses[mode])
-                for spec, prop, mode in properties
-            ],
-        )
-    if "conformance_resilience" in metafunc.fixturenames:
-        triples = state.resilience_checks(specs)
-        metafunc.parametrize(
-            "conformance_resilience",
-            [
-                clause_param((spec, check, mode), f"{spec.id}:{check.name}-{mode}", (check.clause,))
-                for spec, check, mode in triples
-            ],
-        )
+    if cls is not None and issubclass(cls, ProviderConformanceSuite):
+        parametrize(metafunc, cls)
 
 
 @pytest.fixture

@@ -14,6 +14,10 @@ import pytest
 from _pytest.compat import ascii_escaped
 
 from conformance.capabilities.run import ConfigurationChecks
+from conformance.checks.harness_errors import (
+    IDENTITY_CLAUSES,
+    redact_run_secrets,
+)
 from conformance.checks.runner import (
     BuildError,
     Case,
@@ -31,10 +35,6 @@ from conformance.properties import PROPERTIES, Property
 from conformance.properties.settings import property_profile
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.failure_summary import failure_lines
-from conformance.report.harness_errors import (
-    IDENTITY_CLAUSES,
-    redact_run_secrets,
-)
 from conformance.report.junit import tidy_classnames
 from conformance.report.plan import (
     Plan,
