@@ -1,3 +1,4 @@
+# Whole on purpose (over 400 lines): the table is the point; its rows read best together.
 """The one table of the run's options, read by the pytest plugin, the CLI and the reports.
 
 Every option used to be spelled three or four times (pytest's `addoption`, the CLI's argparse,
