@@ -20,8 +20,6 @@ NOT_YET: frozenset[str] = frozenset(
         "report/html.py",
         "server/http_server.py",
         "scenarios/model.py",
-        "report/model.py",
-        "strategies/sse.py",
         "profiles/_common.py",
     }
 )
