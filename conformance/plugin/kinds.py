@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -25,15 +25,10 @@ from conformance.resilience import ResilienceCheck, run_resilience_check
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.spec import ProviderSpec
 
-if TYPE_CHECKING:
-    from conformance.plugin.suite import ProviderConformanceSuite
-
 #: One planned check as parametrize takes it: the fixture's value, its id, its clauses.
 Param = tuple[Any, str, Sequence[str]]
-Planner = Callable[
-    [ConformanceState, "type[ProviderConformanceSuite]", pytest.Config, list[ProviderSpec]],
-    list[Param],
-]
+#: The checks of a kind that a run plans: (state, suite class, config, providers) -> params.
+Planner = Callable[[ConformanceState, Any, pytest.Config, list[ProviderSpec]], list[Param]]
 
 
 @dataclass(frozen=True)
@@ -166,8 +161,10 @@ KINDS: dict[str, CheckKind] = {
 }
 
 
-def parametrize(metafunc: pytest.Metafunc, cls: type[ProviderConformanceSuite]) -> None:
-    """Parametrize a suite test over every check of the kinds its fixtures ask for."""
+def parametrize(metafunc: pytest.Metafunc, cls: Any) -> None:
+    """Parametrize a test of suite class `cls` over every check of the kinds its fixtures ask
+    for. (`cls` is a ProviderConformanceSuite; not imported here, which would close a circle:
+    the suite's tests call the `conformance` fixture, which runs these kinds.)"""
     state = state_of(metafunc.config)
     specs = cls.conformance_specs(metafunc.config)
     for fixture, kind in KINDS.items():
