@@ -13,6 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from conformance.vocabulary.clauses import CLAUSES, Clause, register_clause
+
 ROOT = Path(__file__).resolve().parents[1]
 
 TINY_DIALECT = '''
@@ -140,3 +144,11 @@ def test_a_dialect_profile_and_clause_of_ones_own_run_through_the_suite(tmp_path
     for provider in (good, bad):  # the scenario ran through the tiny dialect and profile
         assert provider["clauses"]["CH-1"] == "pass", provider["clauses"]
     assert "XT-1" in result.stdout
+
+
+def test_a_clause_of_ones_own_cannot_take_a_contract_id_or_an_unnamed_group() -> None:
+    with pytest.raises(ValueError, match="ST-3 exists already"):
+        register_clause(Clause("ST-3", "ST", "something else"))
+    with pytest.raises(ValueError, match="group 'ZZ' is new; give its group_title"):
+        register_clause(Clause("ZZ-1", "ZZ", "a rule"))
+    assert "ZZ-1" not in CLAUSES
