@@ -1,8 +1,9 @@
 """The pytest plugin (entry point `pytest11`): options, fixtures, parametrization and reports.
 
-Thin by design: it parametrizes the suite's tests over providers and scenarios, hands each check to
-the runner, and gathers the outcomes (also from pytest-xdist workers, through the test reports)
-into the compatibility report at the end of the session.
+Thin by design: it declares the option table's options (conformance/plugin/options.py),
+parametrizes the suite's tests over the planned checks of each kind (conformance/plugin/kinds.py),
+and gathers the outcomes (also from pytest-xdist workers, through the test reports) into the
+compatibility report at the end of the session.
 """
 
 from __future__ import annotations
