@@ -85,6 +85,19 @@ class SuiteTiming:
     label: str
     seconds: list[float] = field(default_factory=list)
     exit_codes: list[int] = field(default_factory=list)
+    #: Per run: how many checks junit.xml lists and the sum of their times (setup to teardown).
+    checks: list[tuple[int, float]] = field(default_factory=list)
+
+
+def _junit_checks(report_dir: Path) -> tuple[int, float]:
+    import xml.etree.ElementTree as ElementTree
+
+    try:
+        root = ElementTree.parse(report_dir / "junit.xml").getroot()
+    except (OSError, ElementTree.ParseError):
+        return 0, 0.0
+    times = [float(case.get("time") or 0.0) for case in root.iter("testcase")]
+    return len(times), sum(times)
 
 
 #: The provider whose suite time the per-provider targets are about.
@@ -108,11 +121,141 @@ def time_suite(label: str, extra: Sequence[str], runs: int) -> SuiteTiming:
                 [*command, *extra], cwd=scratch, capture_output=True, text=True, check=False
             )
             timing.seconds.append(time.perf_counter() - start)
+            timing.checks.append(_junit_checks(Path(scratch) / "reports"))
         timing.exit_codes.append(done.returncode)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
             print(f"warning: {label} exited {done.returncode}:\n{tail}", file=sys.stderr)
     return timing
+
+
+# -- c: per-check overhead ----------------------------------------------------------------------
+
+
+@dataclass
+class CheckOverhead:
+    checks: int
+    #: Mean per check: the whole check, and the provider's own calls (its exchanges) within it.
+    check_seconds: float
+    exchange_seconds: float
+    #: The same small request and answer with plain httpx, no provider and no check around it.
+    loopback_seconds: float
+
+    @property
+    def overhead_seconds(self) -> float:
+        return self.check_seconds - self.exchange_seconds
+
+
+def measure_check_overhead(rounds: int) -> CheckOverhead:
+    """Every bundled check of the one provider, run in this process as a worker runs it.
+
+    A check's overhead is its wall time minus the time the provider spent in its own calls (its
+    exchanges, deliberate server stalls included): building the provider, the session, the
+    thread and loop, waiting for connections to close, judging, redacting.
+    """
+    from conformance.checks.runner import Case, ProviderUnderTest, run_case
+    from conformance.scenarios import bundled_scenarios
+    from conformance.vocabulary.spec import ProviderSpec
+
+    target, dialect = ONE_PROVIDER, "openai-chat"
+    put = ProviderUnderTest.load(ProviderSpec(target=target, dialect=dialect))
+    turns: list[float] = []
+    run_turn = put.profile.run_turn
+
+    async def timed_turn(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return await run_turn(*args, **kwargs)
+        finally:
+            turns.append(time.perf_counter() - start)
+
+    put.profile.run_turn = timed_turn  # type: ignore[method-assign]
+    cases = [
+        Case(scenario, mode)
+        for _, scenario in sorted(bundled_scenarios().items())
+        for mode in scenario.modes
+    ]
+    walls: list[float] = []
+    with FakeServer() as server:
+        put.warm(f"{server.root_url}/c/warm{put.dialect.base_path}")
+        for round_number in range(rounds + 1):  # round 0 warms imports and caches
+            turns.clear()
+            start = time.perf_counter()
+            for case in cases:
+                run_case(server, put, case)
+            if round_number:
+                walls.append(time.perf_counter() - start)
+                exchanges = sum(turns)
+        loopback = _loopback_seconds(server, bundled_scenarios()["text_plain"], rounds * 20)
+    wall = statistics.median(walls)
+    return CheckOverhead(len(cases), wall / len(cases), exchanges / len(cases), loopback)
+
+
+def _loopback_seconds(server: FakeServer, scenario: Scenario, count: int) -> float:
+    """The median plain exchange: one small chat request and its answer, httpx on loopback."""
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    body = {"model": scenario.request.model, "messages": [{"role": "user", "content": "Hi"}]}
+    seconds = []
+    with httpx.Client(timeout=10.0) as client:
+        for _ in range(count):
+            with server.session(scenario, OpenAIChatDialect(), API_KEY) as session:
+                start = time.perf_counter()
+                client.post(f"{session.base_url}/chat/completions", json=body, headers=headers)
+                seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
+
+
+# -- d: shrinking a failing property ---------------------------------------------------------------
+
+
+@dataclass
+class Shrinking:
+    provider: str
+    clause: str
+    seconds: float
+    examples: int
+    failed: list[str]
+    minimal: str
+
+
+def measure_shrinking() -> list[Shrinking]:
+    """The `ci` profile's search against each provider only a property catches, shrinking
+    included (tests/known_bad/property_only.py): what a user waits for before the minimal
+    example is printed."""
+    sys.path.insert(0, str(HERE.parent))
+    from conformance.checks.runner import ProviderUnderTest
+    from conformance.properties import PROFILES, get_property, run_property
+    from conformance.vocabulary.spec import ProviderSpec
+    from tests.known_bad.property_only import PROPERTY_ONLY
+
+    found = []
+    with FakeServer() as server, tempfile.TemporaryDirectory() as scratch:
+        for provider, dialect, prop, mode, clause in PROPERTY_ONLY:
+            target = f"{provider.__module__}:{provider.__qualname__}"
+            spec = ProviderSpec(target, dialect, label=provider.__name__, factory=provider)
+            put = ProviderUnderTest.load(spec)
+            put.warm(f"{server.root_url}/c/warm{put.dialect.base_path}")
+            start = time.perf_counter()
+            outcome = run_property(
+                server,
+                put,
+                get_property(prop),
+                mode,  # type: ignore[arg-type]
+                profile=PROFILES["ci"],
+                save_dir=Path(scratch),
+            )
+            facts = outcome.facts["property"]
+            found.append(
+                Shrinking(
+                    provider.__name__,
+                    clause,
+                    time.perf_counter() - start,
+                    facts["examples"],
+                    sorted({v.clause for v in outcome.failures}),
+                    Path(facts.get("regression", "(none)")).stem.split("-regression-")[-1],
+                )
+            )
+    return found
 
 
 # -- b: stream throughput ------------------------------------------------------------------------
@@ -418,17 +561,97 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def render(
-    *,
-    date: str,
-    quick: bool,
-    suite: list[SuiteTiming],
-    parts: int,
-    rounds: int,
-    events: int,
-    readers: list[Throughput],
-    rendering: float | None = None,
-) -> str:
+#: Labels of the suite rows; the targets read their medians by label.
+ONE_N1 = "one provider, one worker: `run --provider … -n 1`"
+ONE_N1_NO_COVERAGE = "one provider, one worker, no coverage: `… -n 1 --no-provider-coverage`"
+ONE_N2 = "one provider, default options on 2 CPUs: `run --provider … -n 2`"
+BUNDLED = "every bundled reference provider: `run`"
+
+
+@dataclass
+class Measured:
+    suite: list[SuiteTiming] = field(default_factory=list)
+    overhead: CheckOverhead | None = None
+    shrinking: list[Shrinking] = field(default_factory=list)
+    parts: int = 0
+    rounds: int = 0
+    events: int = 0
+    readers: list[Throughput] = field(default_factory=list)
+    rendering: float | None = None
+
+    def median(self, label: str) -> float | None:
+        timing = next((t for t in self.suite if t.label == label and t.seconds), None)
+        return statistics.median(timing.seconds) if timing else None
+
+    def rate(self, needle: str) -> float | None:
+        reader = next((r for r in self.readers if needle in r.label and r.seconds), None)
+        return statistics.median(reader.events_per_second(self.events)) if reader else None
+
+
+def _target_rows(m: Measured) -> list[tuple[str, str, str]]:
+    """(target, measured, met) for each target of issue 14 this run measured."""
+    rows: list[tuple[str, str, str]] = []
+
+    def verdict(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    one, bundled = m.median(ONE_N2), m.median(BUNDLED)
+    n1, bare = m.median(ONE_N1), m.median(ONE_N1_NO_COVERAGE)
+    if one is not None:
+        rows.append(
+            ("one provider's whole suite, default options: ≤ 5 s", _seconds(one), verdict(one <= 5))
+        )
+    if bundled is not None:
+        rows.append(("the bundled providers: ≤ 30 s", _seconds(bundled), verdict(bundled <= 30)))
+    if one is not None and n1 is not None:
+        speedup = n1 / one
+        rows.append(
+            (
+                "`-n 2` against `-n 1`, one provider: ≥ 1.6×",
+                f"{speedup:.2f}×",
+                verdict(speedup >= 1.6),
+            )
+        )
+    if m.overhead is not None:
+        ms = m.overhead.overhead_seconds * 1000
+        rows.append(("per-check overhead: ≤ 10 ms on average", f"{ms:.1f} ms", verdict(ms <= 10)))
+    if n1 is not None and bare is not None:
+        cost = n1 / bare - 1
+        rows.append(("provider coverage adds ≤ 15 %", f"{cost:+.0%}", verdict(cost <= 0.15)))
+    alone, plain = m.rate("fake server alone"), m.rate("plain threaded server")
+    if alone is not None and plain is not None:
+        ratio = alone / plain
+        rows.append(
+            (
+                "fake server, long stream, no fragmentation: ≥ 0.5× a plain server",
+                f"{ratio:.2f}×",
+                verdict(ratio >= 0.5),
+            )
+        )
+    reference, baseline = m.rate("reference provider"), m.rate("baseline")
+    if reference is not None and baseline is not None:
+        ratio = reference / baseline
+        rows.append(
+            (
+                "reference provider reads a long stream: ≥ 0.8× httpx + json.loads",
+                f"{ratio:.2f}× (also benchmarks/bench_reader.py)",
+                verdict(ratio >= 0.8),
+            )
+        )
+    if m.shrinking:
+        worst = max(m.shrinking, key=lambda s: s.seconds)
+        rows.append(
+            (
+                "a failing property shrinks in ≤ 10 s",
+                f"{_seconds(worst.seconds)} (slowest: {worst.provider})",
+                verdict(worst.seconds <= 10),
+            )
+        )
+    return rows
+
+
+def render(*, date: str, quick: bool, measured: Measured) -> str:
+    m = measured
     mode = "`python benchmarks/run.py --quick`" if quick else "`python benchmarks/run.py`"
     lines = [
         "# Benchmark results",
@@ -438,35 +661,101 @@ def render(
         "| Machine | |",
         "|---|---|",
         *(f"| {key} | {value} |" for key, value in machine_facts()),
+        f"| load average at the end | {_load_average()} |",
     ]
-    if suite:
+    targets = _target_rows(m)
+    if targets:
+        lines += [
+            "",
+            "## Targets (issue 14), from this run",
+            "",
+            "| Target | Measured | Met |",
+            "|---|---|---|",
+            *(f"| {target} | {value} | {ok} |" for target, value, ok in targets),
+        ]
+    if m.suite:
         lines += [
             "",
             "## Suite wall time, all bundled scenarios and checks",
             "",
             "`provider-conformance run --report-dir <tmp> …` as a subprocess, interpreter start-up "
-            f"included; median of {len(suite[0].seconds)} run(s). The per-provider target is the "
-            "first rows (the suite for one provider); the last rows judge every bundled reference "
-            "provider in one run.",
+            f"included; median of {len(m.suite[0].seconds)} run(s). Checks and their mean time "
+            "come from the run's junit.xml (setup to teardown of each check, exchanges and the "
+            "scenarios' deliberate stalls included).",
             "",
-            "| Command | Median | Runs | Exit codes |",
-            "|---|---:|---|---|",
+            "| Command | Median | Runs | Exit codes | Checks | Mean per check |",
+            "|---|---:|---|---|---:|---:|",
         ]
-    for timing in suite:
+    for timing in m.suite:
         runs = ", ".join(f"{s:.2f}" for s in timing.seconds)
         codes = ", ".join(str(c) for c in timing.exit_codes)
+        count, total = timing.checks[-1] if timing.checks else (0, 0.0)
+        mean = f"{total / count * 1000:.0f} ms" if count else "–"
         lines.append(
-            f"| {timing.label} | {_seconds(statistics.median(timing.seconds))} | {runs} | {codes} |"
+            f"| {timing.label} | {_seconds(statistics.median(timing.seconds))} | {runs} "
+            f"| {codes} | {count} | {mean} |"
         )
+    if m.overhead is not None:
+        o = m.overhead
+        lines += [
+            "",
+            "## Per-check overhead",
+            "",
+            f"The {o.checks} bundled checks of the OpenAI-compatible reference provider, run in "
+            "one process on one fake server as a worker runs them (`run_case`), median of "
+            f"{m.rounds} round(s) after a warm-up round. Overhead is a check's time minus the "
+            "provider's own calls (its exchanges, deliberate stalls included).",
+            "",
+            "| Mean per check | |",
+            "|---|---:|",
+            f"| whole check | {o.check_seconds * 1000:.1f} ms |",
+            f"| the provider's calls (exchanges) | {o.exchange_seconds * 1000:.1f} ms |",
+            f"| **overhead** | **{o.overhead_seconds * 1000:.1f} ms** |",
+            f"| for scale: one plain loopback exchange (httpx, small chat answer) | "
+            f"{o.loopback_seconds * 1000:.1f} ms |",
+        ]
+    if m.shrinking:
+        lines += [
+            "",
+            "## Shrinking a failing property",
+            "",
+            "Each provider only a property catches (tests/known_bad/property_only.py), the `ci` "
+            "profile's search from its fixed seed, shrinking included, in one process: the time "
+            "until the minimal example is saved. The minimal example is named by its content "
+            "digest, so equal names are equal examples.",
+            "",
+            "| Provider | Clause | Time | Examples run | Clauses failed | Minimal example |",
+            "|---|---|---:|---:|---|---|",
+            *(
+                f"| {s.provider} | {s.clause.replace('|', ' or ')} | {_seconds(s.seconds)} "
+                f"| {s.examples} | {', '.join(s.failed)} | `{s.minimal}` |"
+                for s in m.shrinking
+            ),
+        ]
+    if m.readers:
+        lines += _stream_lines(m)
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _load_average() -> str:
+    try:
+        return ", ".join(f"{value:.1f}" for value in os.getloadavg()) + " (1, 5, 15 min)"
+    except OSError:
+        return "unknown"
+
+
+def _stream_lines(m: Measured) -> list[str]:
+    readers, events = m.readers, m.events
     baseline = next((r for r in readers if "baseline" in r.label and r.seconds), None)
     base_rate = statistics.median(baseline.events_per_second(events)) if baseline else None
-    lines += [
+    lines = [
         "",
         "## Stream throughput, one long stream",
         "",
-        f"One scenario of {parts:,} text deltas, {events:,} SSE events on the wire (role chunk, "
+        f"One scenario of {m.parts:,} text deltas, {events:,} SSE events on the wire (role chunk, "
         "deltas, finish chunk, usage chunk, `[DONE]`), played by one in-process FakeServer to "
-        f"each reader in turn; median of {rounds} round(s) after a warm-up round. Events/s is "
+        f"each reader in turn; median of {m.rounds} round(s) after a warm-up round. Events/s is "
         "wire events divided by the time from sending the request to the end of the stream.",
         "",
         "| Reader | Chunks delivered | Median time | Events/s (median) | Events/s (range) "
@@ -494,14 +783,16 @@ def render(
             f"The fake server alone against the plain server on the same bytes: {speed:.2f}× "
             "its events/s (target: at least 0.5×, for a stream without fragmentation options).",
         ]
-        if rendering is not None:
+        if m.rendering is not None:
             lines.append(
                 f"Of the fake server's {_seconds(statistics.median(alone.seconds))}, rendering "
-                f"the stream (the dialect, no socket) takes {_seconds(rendering)}; the plain "
+                f"the stream (the dialect, no socket) takes {_seconds(m.rendering)}; the plain "
                 "server writes bytes rendered once."
             )
-    lines.append("")
-    return "\n".join(lines)
+    return lines
+
+
+SECTIONS = ("suite", "checks", "shrink", "streams")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -512,41 +803,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--streams-only", action="store_true", help="only the stream throughput (no suite runs)"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="measure only this part (repeatable); default: all of them",
+    )
     args = parser.parse_args(argv)
+    sections = set(args.only or (["streams"] if args.streams_only else SECTIONS))
 
     suite_runs, rounds = (1, 2) if args.quick else (3, 5)
     started = time.perf_counter()
     one = ["--provider", ONE_PROVIDER, "--dialect", "openai-chat"]
-    suite = (
-        []
-        if args.streams_only
-        else [
-            time_suite(
-                "one provider, one process: `run --provider … -n 1`", [*one, "-n", "1"], suite_runs
-            ),
-            time_suite("one provider: `run --provider …` (a worker per CPU)", one, suite_runs),
-            time_suite("every bundled reference provider: `run`", [], suite_runs),
+    m = Measured(parts=args.parts, rounds=rounds)
+    if "suite" in sections:
+        m.suite = [
+            time_suite(ONE_N1, [*one, "-n", "1"], suite_runs),
+            time_suite(ONE_N1_NO_COVERAGE, [*one, "-n", "1", "--no-provider-coverage"], suite_runs),
+            time_suite(ONE_N2, [*one, "-n", "2"], suite_runs),
+            time_suite(BUNDLED, [], suite_runs),
         ]
-    )
-    events, readers = measure_streams(args.parts, rounds)
-    rendering = time_rendering(args.parts, rounds)
-    report = render(
-        date=datetime.date.today().isoformat(),
-        quick=args.quick,
-        suite=suite,
-        parts=args.parts,
-        rounds=rounds,
-        events=events,
-        readers=readers,
-        rendering=rendering,
-    )
+    if "checks" in sections:
+        m.overhead = measure_check_overhead(rounds)
+    if "shrink" in sections:
+        m.shrinking = measure_shrinking()
+    if "streams" in sections:
+        m.events, m.readers = measure_streams(args.parts, rounds)
+        m.rendering = time_rendering(args.parts, rounds)
+    report = render(date=datetime.date.today().isoformat(), quick=args.quick, measured=m)
     print(report)
     args.output.write_text(report, encoding="utf-8")
     print(
         f"(written to {args.output}; benchmark took {time.perf_counter() - started:.1f} s)",
         file=sys.stderr,
     )
-    failed = any(code != 0 for timing in suite for code in timing.exit_codes)
+    failed = any(code != 0 for timing in m.suite for code in timing.exit_codes)
     return 1 if failed else 0
 
 

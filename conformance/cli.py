@@ -16,7 +16,7 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -24,6 +24,8 @@ import pytest
 
 from conformance import __version__
 from conformance.dialects import available_dialects, get_dialect
+from conformance.dialects.corpus import is_recording
+from conformance.plugin.inprocess import PytestUsageErrors, RunResult
 from conformance.plugin.option_checks import (
     argument_type,
     existing_folder,
@@ -34,6 +36,7 @@ from conformance.plugin.options import add_cli_options
 from conformance.plugin.options import pytest_arguments as forwarded_arguments
 from conformance.plugin.provider_files import reference_providers_file
 from conformance.profiles import available_profiles
+from conformance.recording import commands as recordings
 from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
 from conformance.scenarios import bundled_scenarios, load_file, load_scenarios
@@ -113,41 +116,31 @@ def _parser() -> argparse.ArgumentParser:
         help="the key clients must send (default: sk-conformance-serve)",
     )
     serve.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    recordings.add_corpus_option(serve, dialect=False)
 
     listing = commands.add_parser("list", help="list scenarios, clauses, dialects or profiles")
     listing.add_argument("what", choices=["scenarios", "clauses", "dialects", "profiles"])
     listing.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    recordings.add_corpus_option(listing, dialect=True)
 
     show = commands.add_parser("show", help="show a scenario and its expected result")
     show.add_argument("what", choices=["scenario"])
     show.add_argument("name")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    recordings.add_corpus_option(show, dialect=True)
     add_report_commands(commands)
+    recordings.add_record_command(commands)
     return parser
 
 
-def _scenarios(extra: Sequence[str]) -> dict[str, object]:
+def _scenarios(extra: Sequence[str], args: argparse.Namespace | None = None) -> dict[str, object]:
     found: dict[str, object] = dict(bundled_scenarios())
     if extra:
         found.update(load_scenarios([existing_folder("--scenarios-dir", d) for d in extra]))
+    if args is not None:
+        found.update({n: s for n, (_, s) in recordings.corpus_scenarios_of(args).items()})
     return found
-
-
-class _PytestUsageErrors:
-    """Takes the usage errors raised while pytest configures the run (bad provider, scenario,
-    shard, baseline ...) so the CLI prints them as its own: one line, no `ERROR:` banner."""
-
-    def __init__(self) -> None:
-        self.message: str | None = None
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_cmdline_main(self) -> Generator[None, int | pytest.ExitCode, int | pytest.ExitCode]:
-        try:  # configure runs inside it, and collection (the plugin's pytest_generate_tests)
-            return (yield)
-        except pytest.UsageError as exc:
-            self.message = " ".join(str(arg) for arg in exc.args)
-            raise pytest.UsageError() from None  # no arguments: pytest prints nothing
 
 
 def _check_inputs(args: argparse.Namespace) -> None:
@@ -158,7 +151,11 @@ def _check_inputs(args: argparse.Namespace) -> None:
     if args.scenarios_dir:
         load_scenarios([existing_folder("--scenarios-dir", d) for d in args.scenarios_dir])
     for path in getattr(args, "scenario_file", []):
-        load_file(Path(path))
+        if not is_recording(Path(path)):
+            load_file(Path(path))
+    recordings.check_recording_files(
+        getattr(args, "scenario_file", []), args.dialect, provider_given=bool(args.provider)
+    )
     if args.report_dir is not None:
         writable_report_dir("--report-dir", args.report_dir)
 
@@ -211,23 +208,12 @@ def _run_checked(args: argparse.Namespace) -> int:
         args.providers_file = str(reference_providers_file())
     pytest_args += forwarded_arguments(args)
     pytest_args += getattr(args, "pytest_args", [])
-    usage_errors = _PytestUsageErrors()
-    result = _RunResult()
+    usage_errors = PytestUsageErrors()
+    result = RunResult()
     code = int(pytest.main(pytest_args, plugins=[usage_errors, result]))
     if usage_errors.message is not None:
         raise UsageError(usage_errors.message)
     return run_exit_code(code, result.report_code)
-
-
-class _RunResult:
-    """Catches the exit status the run's report implies, before pytest tears the session down."""
-
-    report_code: int | None = None
-
-    def pytest_unconfigure(self, config: object) -> None:
-        from conformance.plugin.hooks import run_exit_code as from_report
-
-        self.report_code = from_report(config)  # type: ignore[arg-type]
 
 
 def run_exit_code(pytest_code: int, report_code: int | None) -> int:
@@ -271,13 +257,14 @@ def _replay(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from conformance.server import FakeServer
 
-    scenarios = _scenarios(args.scenarios_dir)
+    scenarios = _scenarios(args.scenarios_dir, args)
     if args.scenario not in scenarios:
         raise UsageError(
             f"--scenario {args.scenario}: unknown scenario; run "
             "'provider-conformance list scenarios'"
+            + recordings.unknown_recording_hint(args.scenario, args)
         )
-    dialect = get_dialect(args.dialect)
+    dialect = get_dialect(recordings.serving_dialect(args.scenario, args))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -302,7 +289,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     if args.what == "scenarios":
-        names: list[str] = sorted(_scenarios(args.scenarios_dir))
+        names: list[str] = sorted(_scenarios(args.scenarios_dir, args))
     elif args.what == "clauses":
         names = list(CLAUSES)
     elif args.what == "dialects":
@@ -316,12 +303,13 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from conformance.scenarios import Scenario
 
-    scenarios = _scenarios(args.scenarios_dir)
+    scenarios = _scenarios(args.scenarios_dir, args)
     scenario = scenarios.get(args.name)
     if not isinstance(scenario, Scenario):
         raise UsageError(
             f"show scenario {args.name}: unknown scenario; run "
             "'provider-conformance list scenarios'"
+            + recordings.unknown_recording_hint(args.name, args)
         )
     data = scenario.as_json()
     if args.json:
@@ -353,6 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list": _list,
         "show": _show,
         **REPORT_COMMANDS,
+        **recordings.HANDLERS,
     }
     try:
         code = handlers[args.command](args)

@@ -53,10 +53,16 @@ class _Ticker:
 
     def worst_since(self, since: float) -> float:
         now = time.perf_counter()
+        worst = 0.0
         with self._lock:
             overdue = max(0.0, now - self._expected)
-            seen = [lag for at, lag in self._samples if at >= since]
-        return max([overdue, *seen])
+            # Newest first, up to the window's start: a check's window holds a few ticks, the
+            # deque a long run's thousands.
+            for at, lag in reversed(self._samples):
+                if at < since:
+                    break
+                worst = max(worst, lag)
+        return max(overdue, worst)
 
 
 class _LoopTicker(_Ticker):

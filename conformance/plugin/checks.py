@@ -17,6 +17,7 @@ from conformance.checks.runner import Case, CaseOutcome
 from conformance.plugin.kinds import KINDS
 from conformance.plugin.state import OUTCOME_KEY, ConformanceState
 from conformance.properties import Property
+from conformance.report.failure_summary import transcript_link
 from conformance.resilience import ResilienceCheck
 from conformance.vocabulary.canonical import Mode
 from conformance.vocabulary.spec import ProviderSpec
@@ -51,7 +52,11 @@ class ConformanceChecks:
         if outcome.not_applicable is not None and not outcome.failures:
             pytest.skip(f"not applicable: {outcome.not_applicable}")
         if not outcome.ok:
-            pytest.fail(outcome.failure_text(), pytrace=False)
+            verbosity = self._item.config.get_verbosity()
+            where = transcript_link(
+                self._state.report_dir, verbosity, outcome.provider, outcome.scenario, outcome.mode
+            )
+            pytest.fail(outcome.failure_text(where), pytrace=False)
         if outcome.inconclusive:
             lines = [f"  {v.headline()}" for v in outcome.inconclusive]
             pytest.fail(

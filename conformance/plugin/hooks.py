@@ -80,13 +80,17 @@ def pytest_configure(config: pytest.Config) -> None:
         if not config.option.no_provider_coverage:
             modules = [m for m in (s.module_name for s in state.configured) if m]
             state.coverage = ProviderCoverage(state.report_dir, modules, worker=state.is_worker)
-            state.coverage.start()
+            # A controller whose checks run in workers measures nothing itself.
+            in_workers = not state.is_worker and getattr(config.option, "dist", "no") != "no"
+            state.coverage.start(measure=not in_workers)
     try:  # after coverage has started, so the provider's module-level code is measured too
         _load_configured(state)
     except UsageError as exc:
         if state.coverage is not None:
             state.coverage.discard()
         raise pytest.UsageError(str(exc)) from None
+    if state.coverage is not None:  # imported and built: measure only provider threads now
+        state.coverage.narrow()
 
 
 def _load_configured(state: ConformanceState) -> None:

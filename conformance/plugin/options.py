@@ -24,7 +24,7 @@ from conformance.plugin.option_checks import argument_type, positive_seconds, wo
 from conformance.plugin.progress import MODES
 from conformance.properties.settings import DEFAULT_PROFILE, PROFILES
 
-Action = Literal["store", "append", "store_true"]
+Action = Literal["store", "append", "store_true", "count"]
 #: The CLI commands that run the suite; a row's `commands` names those that offer it.
 CHECKS = ("run", "replay")
 RUN = ("run",)
@@ -87,6 +87,8 @@ class Option:
             return []
         if self.action == "store_true":
             return [self.passed_as]
+        if self.action == "count":
+            return [self.passed_as] * int(value)
         values = value if self.action == "append" else [value]
         return [text for v in values for text in (self.passed_as, self.text(v))]
 
@@ -202,8 +204,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         ("-v", "--verbose"),
         "verbose",
-        "one line per check",
-        action="store_true",
+        "one line per check; -vv also prints failures' wire transcripts whole",
+        action="count",
+        default=0,
         plugin=False,
         forward="-v",
     ),
@@ -373,7 +376,9 @@ SECRET_FLAGS: tuple[str, ...] = tuple(f for o in OPTIONS if o.secret for f in o.
 
 def _settings(option: Option, default: Any) -> dict[str, Any]:
     settings: dict[str, Any] = {"action": option.action, "dest": option.dest, "help": option.help}
-    if option.action != "store_true":
+    if option.action == "count":
+        settings["default"] = default
+    elif option.action != "store_true":
         settings["metavar"] = option.metavar
         settings["default"] = default
         if option.choices is not None:

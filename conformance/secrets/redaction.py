@@ -12,6 +12,7 @@ that reads them, and every output of the process is scrubbed of them too.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import threading
@@ -70,9 +71,17 @@ def mentions(text: str, secret: str) -> bool:
     """Whether `text` holds `secret` in any form a reader could decode: SE-1 fails a provider
     that logs its key upper-cased, base64-encoded (a Basic header) or percent-encoded as surely
     as one that logs it plain."""
-    folded, exact = secret_forms(secret)
+    folded, exact = _matched_forms(secret)
     lowered = text.casefold()
-    return any(form.casefold() in lowered for form in folded) or any(f in text for f in exact)
+    return any(form in lowered for form in folded) or any(f in text for f in exact)
+
+
+@functools.lru_cache(maxsize=256)
+def _matched_forms(secret: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`secret_forms`, case-folded where matched ignoring case, computed once per secret: SE-1
+    asks about the same key for every log line of a check."""
+    folded, exact = secret_forms(secret)
+    return tuple(form.casefold() for form in folded), tuple(exact)
 
 
 def _harness_key_patterns() -> list[str]:

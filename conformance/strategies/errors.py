@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 from hypothesis import strategies as st
@@ -27,48 +28,51 @@ def _retry_after_status(status: int) -> bool:
 
 def error_replies(*, large_body: int = 32_768) -> st.SearchStrategy[ErrorReply]:
     """An HTTP error as servers send it, in the dialect's error shape or in none at all."""
+    return error_statuses().flatmap(functools.partial(_error_reply, large_body=large_body))
 
-    def build(status: int) -> st.SearchStrategy[ErrorReply]:
-        message = unicode_text(min_size=1, max_size=60).filter(lambda m: m.strip() != "")
-        shaped = st.builds(ErrorReply, status=st.just(status), message=message)
-        not_json = st.builds(
-            lambda text, kind: ErrorReply(
-                status, None, body=text, content_type=f"text/{kind}; charset=utf-8"
-            ),
-            st.sampled_from(
-                [
-                    "<html><body><h1>502 Bad Gateway</h1></body></html>",
-                    "upstream connect error or disconnect/reset before headers",
-                    "Internal Server Error",
-                ]
-            ),
-            st.sampled_from(["html", "plain"]),
-        )
-        empty = st.just(ErrorReply(status, None, body=""))
-        large = st.just(ErrorReply(status, "x" * large_body))
-        body = st.one_of(shaped, not_json, empty, large)
-        if not _retry_after_status(status):
-            garbage = st.sampled_from(GARBAGE_RETRY_AFTER).map(lambda v: {"Retry-After": v})
-            headers: st.SearchStrategy[dict[str, str]] = st.one_of(st.just({}), garbage)
-            return st.builds(lambda e, h: replace(e, headers=h), body, headers)
-        delay = st.one_of(
-            st.builds(
-                lambda e, s, form: replace(e, retry_after=s, retry_after_form=form),
-                body,
-                st.integers(0, 120).map(float),
-                st.sampled_from(["seconds", "http-date"]),
-            ),
-            st.builds(
-                lambda e, ms: replace(e, retry_after=ms / 1000, retry_after_form="ms"),
-                body,
-                st.integers(0, 120_000),
-            ),
-        )
-        garbled = st.builds(
-            lambda e, v: replace(e, headers={"Retry-After": v}),
+
+@functools.cache
+def _error_reply(status: int, *, large_body: int) -> st.SearchStrategy[ErrorReply]:
+    """Built once per status: drawn inside `flatmap`, where hypothesis validates every strategy
+    object it has not seen before."""
+    message = unicode_text(min_size=1, max_size=60).filter(lambda m: m.strip() != "")
+    shaped = st.builds(ErrorReply, status=st.just(status), message=message)
+    not_json = st.builds(
+        lambda text, kind: ErrorReply(
+            status, None, body=text, content_type=f"text/{kind}; charset=utf-8"
+        ),
+        st.sampled_from(
+            [
+                "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                "upstream connect error or disconnect/reset before headers",
+                "Internal Server Error",
+            ]
+        ),
+        st.sampled_from(["html", "plain"]),
+    )
+    empty = st.just(ErrorReply(status, None, body=""))
+    large = st.just(ErrorReply(status, "x" * large_body))
+    body = st.one_of(shaped, not_json, empty, large)
+    if not _retry_after_status(status):
+        garbage = st.sampled_from(GARBAGE_RETRY_AFTER).map(lambda v: {"Retry-After": v})
+        headers: st.SearchStrategy[dict[str, str]] = st.one_of(st.just({}), garbage)
+        return st.builds(lambda e, h: replace(e, headers=h), body, headers)
+    delay = st.one_of(
+        st.builds(
+            lambda e, s, form: replace(e, retry_after=s, retry_after_form=form),
             body,
-            st.sampled_from(GARBAGE_RETRY_AFTER),
-        )
-        return st.one_of(body, delay, garbled)
-
-    return error_statuses().flatmap(build)
+            st.integers(0, 120).map(float),
+            st.sampled_from(["seconds", "http-date"]),
+        ),
+        st.builds(
+            lambda e, ms: replace(e, retry_after=ms / 1000, retry_after_form="ms"),
+            body,
+            st.integers(0, 120_000),
+        ),
+    )
+    garbled = st.builds(
+        lambda e, v: replace(e, headers={"Retry-After": v}),
+        body,
+        st.sampled_from(GARBAGE_RETRY_AFTER),
+    )
+    return st.one_of(body, delay, garbled)

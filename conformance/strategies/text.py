@@ -6,6 +6,8 @@ right-to-left run or a character JSON must escape; these strategies draw them of
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import strategies as st
 
 #: Characters that have broken real providers: JSON escapes, CR and LF inside text, astral
@@ -21,8 +23,13 @@ TRICKY_CHARACTERS = (
 )
 
 
+@functools.cache
 def unicode_text(*, min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[str]:
-    """Any text (surrogates excluded: they cannot be sent as UTF-8), tricky characters often."""
+    """Any text (surrogates excluded: they cannot be sent as UTF-8), tricky characters often.
+
+    Built once per size: properties call it inside `flatmap`, and hypothesis validates every
+    strategy object it has not seen, which cost more than the examples themselves.
+    """
     return st.one_of(
         st.text(min_size=min_size, max_size=max_size),
         st.text(st.sampled_from(TRICKY_CHARACTERS), min_size=min_size, max_size=max_size),
@@ -34,6 +41,7 @@ def unicode_text(*, min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[
     )
 
 
+@functools.cache
 def text_parts(
     *, max_parts: int = 5, allow_empty: bool = True
 ) -> st.SearchStrategy[tuple[str, ...]]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import strategies as st
 
 from conformance.scenarios.model import Reply, WireOptions
 from conformance.vocabulary.fragmentation import CUT_KINDS
 
 
+@functools.cache
 def cuts(*, max_cuts: int = 6, crlf: bool = True) -> st.SearchStrategy[tuple[str, ...]]:
     """Cuts of the body into separate writes, named by the place they fall (`utf8:3`).
 
@@ -21,6 +24,7 @@ def cuts(*, max_cuts: int = 6, crlf: bool = True) -> st.SearchStrategy[tuple[str
     return st.lists(cut, max_size=max_cuts, unique=True).map(tuple)
 
 
+@functools.cache
 def argument_cuts(calls: int) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
     """Per call, offsets cutting its arguments into fragments; equal offsets give empty ones."""
     # At least one cut each, so parallel calls have fragments to interleave.
@@ -28,6 +32,7 @@ def argument_cuts(calls: int) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
     return st.lists(offsets, min_size=calls, max_size=calls).map(tuple)
 
 
+@functools.cache
 def interleavings(calls: int) -> st.SearchStrategy[tuple[int, ...]]:
     """An order for parallel calls' fragments (empty: one call after the other)."""
     if calls < 2:
@@ -35,6 +40,7 @@ def interleavings(calls: int) -> st.SearchStrategy[tuple[int, ...]]:
     return st.lists(st.integers(0, calls - 1), min_size=1, max_size=24).map(tuple)
 
 
+@functools.cache
 def inserts(*, sse: bool = True) -> st.SearchStrategy[tuple[str, ...]]:
     """Comment lines and unknown events between events."""
     if not sse:
@@ -47,12 +53,17 @@ def inserts(*, sse: bool = True) -> st.SearchStrategy[tuple[str, ...]]:
 
 def wire_options(reply: Reply) -> st.SearchStrategy[WireOptions]:
     """Any framing the SSE standard allows, and any fragmentation, for this reply."""
-    calls = len(reply.tool_calls)
-    return st.sampled_from(["lf", "crlf", "cr"]).flatmap(
-        lambda line_ending: _wire_options(calls, line_ending)
-    )
+    return _wire_options_for(len(reply.tool_calls))
 
 
+@functools.cache
+def _wire_options_for(calls: int) -> st.SearchStrategy[WireOptions]:
+    """Built once per call count: drawn inside `flatmap`, where hypothesis validates every
+    strategy object it has not seen before."""
+    return st.sampled_from(["lf", "crlf", "cr"]).flatmap(functools.partial(_wire_options, calls))
+
+
+@functools.cache
 def _wire_options(calls: int, line_ending: str) -> st.SearchStrategy[WireOptions]:
     return st.builds(
         WireOptions,
