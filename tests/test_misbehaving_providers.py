@@ -22,7 +22,7 @@ import pytest
 from known_bad import misbehaving as bad
 
 from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, bundled_scenarios
-from conformance.checks import runner, starvation, watchdog
+from conformance.checks import deadline, runner, starvation, watchdog
 from conformance.checks.runner import CaseOutcome, run_case
 from conformance.judge import judge_faults
 from conformance.server.session import Exchange
@@ -53,7 +53,7 @@ def released() -> Iterator[None]:
 
 @pytest.fixture
 def short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "_CANCEL_GRACE", 0.05)
+    monkeypatch.setattr(deadline, "_CANCEL_GRACE", 0.05)
 
 
 def _put(cls: type) -> ProviderUnderTest:

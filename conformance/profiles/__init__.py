@@ -5,7 +5,6 @@ Users add one by entry point (group `provider_conformance.profiles`) or `--profi
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
@@ -27,6 +26,7 @@ from conformance.profiles.resilience import (
 from conformance.profiles.victor import VictorProfile
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.spec import Connection, ProviderSpec
+from conformance.vocabulary.targets import resolve_subclass
 
 BUILTIN: dict[str, type[Profile]] = {
     NativeProfile.name: NativeProfile,
@@ -49,14 +49,9 @@ def available_profiles() -> dict[str, type[Profile]]:
 
 
 def get_profile(name: str, options: Mapping[str, Any] | None = None) -> Profile:
+    cls: type[Profile]
     if ":" in name:
-        module_name, _, attr = name.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
-            raise UsageError(f"--profile {name}: cannot import it ({exc})") from None
-        if not (isinstance(cls, type) and issubclass(cls, Profile)):
-            raise UsageError(f"--profile {name}: not a subclass of conformance.profiles.Profile")
+        cls = resolve_subclass(name, f"--profile {name}", Profile, "conformance.profiles.Profile")
     else:
         profiles = available_profiles()
         if name not in profiles:
