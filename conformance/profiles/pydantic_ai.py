@@ -20,7 +20,6 @@ built, so the profile loads (and says what to install) without it.
 from __future__ import annotations
 
 import importlib
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,8 +28,23 @@ from typing import Any, ClassVar
 
 from conformance.profiles import _common as common
 from conformance.profiles.base import Profile
+from conformance.profiles.pydantic_ai_reading import (
+    event_text as _event_text,
+)
+from conformance.profiles.pydantic_ai_reading import (
+    finish as _finish,
+)
+from conformance.profiles.pydantic_ai_reading import (
+    text as _text,
+)
+from conformance.profiles.pydantic_ai_reading import (
+    tool_calls as _tool_calls,
+)
+from conformance.profiles.pydantic_ai_reading import (
+    usage as _usage,
+)
 from conformance.scenarios.model import Scenario
-from conformance.vocabulary.canonical import CAPABILITIES, ChatMessage, Mode, ToolCall, Usage
+from conformance.vocabulary.canonical import CAPABILITIES, ChatMessage, Mode
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.vocabulary.spec import Connection, ProviderSpec
@@ -70,7 +84,6 @@ ERROR_CLASSES: tuple[tuple[str, str], ...] = (
 ERROR_BASES = ("ModelAPIError", "UnexpectedModelBehavior")
 
 #: pydantic-ai's finish reasons, in the canonical words.
-FINISH_REASONS = {"tool_call": "tool_calls"}
 
 NOT_APPLICABLE: dict[str, str] = {
     "ST-2": "pydantic-ai streams part events (PartStartEvent, PartDeltaEvent); the complete "
@@ -377,67 +390,6 @@ class PydanticAIProfile(Profile):
             names_provider=False,
             states_status=is_http,
         )
-
-
-def _event_text(event: Any) -> str | None:
-    """The text a stream event adds, or None for events that carry none (tool calls, ends)."""
-    kind = getattr(event, "event_kind", None)
-    if kind == "part_start":
-        part = getattr(event, "part", None)
-        if getattr(part, "part_kind", None) == "text":
-            return str(getattr(part, "content", "") or "")
-        return None
-    if kind == "part_delta":
-        delta = getattr(event, "delta", None)
-        if getattr(delta, "part_delta_kind", None) == "text":
-            return str(getattr(delta, "content_delta", "") or "")
-    return None
-
-
-def _text(response: Any) -> str:
-    return "".join(
-        str(getattr(p, "content", "") or "")
-        for p in getattr(response, "parts", ())
-        if getattr(p, "part_kind", None) == "text"
-    )
-
-
-def _tool_calls(response: Any) -> tuple[ToolCall, ...]:
-    calls = []
-    for part in getattr(response, "parts", ()):
-        if getattr(part, "part_kind", None) != "tool-call":
-            continue
-        args = getattr(part, "args", None)
-        if isinstance(args, str):
-            try:
-                args = json.loads(args) if args.strip() else {}
-            except ValueError:
-                args = {"<unparsed arguments>": args}
-        if not isinstance(args, Mapping):
-            args = {} if args is None else {"<arguments>": args}
-        calls.append(
-            ToolCall(
-                str(getattr(part, "tool_call_id", "") or ""),
-                str(getattr(part, "tool_name", "") or ""),
-                dict(args),
-            )
-        )
-    return tuple(calls)
-
-
-def _finish(response: Any) -> str | None:
-    raw = getattr(response, "finish_reason", None)
-    return None if raw is None else FINISH_REASONS.get(str(raw), str(raw))
-
-
-def _usage(response: Any) -> Usage | None:
-    usage = getattr(response, "usage", None)
-    if usage is None:
-        return None
-    prompt = int(getattr(usage, "input_tokens", 0) or 0)
-    completion = int(getattr(usage, "output_tokens", 0) or 0)
-    total = getattr(usage, "total_tokens", None)
-    return Usage(prompt, completion, int(total) if isinstance(total, int) else prompt + completion)
 
 
 __all__ = ["PROVIDERS", "PydanticAIModel", "PydanticAIProfile"]
