@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.profiles import execute
+from conformance.profiles import Composite, Connection, ProviderSpec, ResilienceBuild, execute
 from conformance.profiles.execute import ExecuteProfile
 from conformance.vocabulary.errors import UsageError
 
@@ -20,13 +20,26 @@ def _standins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(ROOT / "tests" / "standins"))
 
 
+def _chain(profile: ExecuteProfile) -> Composite | None:
+    """The chain the profile's resilience offer composes (over no members: nothing is called)."""
+    from llm_providers.openai_provider import OpenAIProvider
+
+    spec = ProviderSpec("x:Y", "openai-chat", "execute")
+    build = ResilienceBuild(
+        OpenAIProvider, spec, Connection("http://127.0.0.1:9/v1", "k", 3.0), {}, 0
+    )
+    offer = profile.resilience(build)
+    assert offer.chain is not None
+    return offer.chain([])
+
+
 def test_without_a_chain_in_the_package_re3_has_nothing_to_judge(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(execute, "DEFAULT_FALLBACK_CHAIN", "no_such_package.chains:Chain")
     monkeypatch.setattr(execute, "DEFAULT_MANAGER", "no_such_package:Manager")
-    assert ExecuteProfile({})._fallback([]) is None
-    assert ExecuteProfile({"fallback": "manager"})._fallback([]) is None
+    assert _chain(ExecuteProfile({})) is None
+    assert _chain(ExecuteProfile({"fallback": "manager"})) is None
 
 
 @pytest.mark.parametrize("option", ["fallback_chain_class", "manager_class"])
@@ -34,7 +47,7 @@ def test_a_chain_option_that_does_not_import_names_the_option(option: str) -> No
     via = "manager" if option == "manager_class" else "chain"
     profile = ExecuteProfile({option: "no_such_package.chains:Chain", "fallback": via})
     with pytest.raises(UsageError) as raised:
-        profile._fallback([])
+        _chain(profile)
     message = str(raised.value)
     assert f"--profile-option {option}=no_such_package.chains:Chain" in message
     assert "MODULE:CLASS" in message
