@@ -25,6 +25,7 @@ import pytest
 from conformance import __version__
 from conformance.checks.runner import DEFAULT_CHECK_TIMEOUT, DEFAULT_PROVIDER_TIMEOUT
 from conformance.dialects import available_dialects, get_dialect
+from conformance.dialects.corpus import is_recording
 from conformance.plugin.option_checks import (
     argument_type,
     existing_folder,
@@ -35,6 +36,7 @@ from conformance.plugin.option_checks import (
 )
 from conformance.plugin.provider_files import reference_providers_file
 from conformance.profiles import available_profiles
+from conformance.recording import commands as recordings
 from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
 from conformance.scenarios import bundled_scenarios, load_file, load_scenarios
@@ -215,17 +217,21 @@ def _parser() -> argparse.ArgumentParser:
         help="the key clients must send (default: sk-conformance-serve)",
     )
     serve.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    recordings.add_corpus_option(serve, dialect=False)
 
     listing = commands.add_parser("list", help="list scenarios, clauses, dialects or profiles")
     listing.add_argument("what", choices=["scenarios", "clauses", "dialects", "profiles"])
     listing.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    recordings.add_corpus_option(listing, dialect=True)
 
     show = commands.add_parser("show", help="show a scenario and its expected result")
     show.add_argument("what", choices=["scenario"])
     show.add_argument("name")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.add_argument("--scenarios-dir", action="append", default=[], metavar="DIR")
+    recordings.add_corpus_option(show, dialect=True)
     add_report_commands(commands)
+    recordings.add_record_command(commands)
     return parser
 
 
@@ -307,13 +313,21 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
         metavar="MODULE:OBJECT",
         help="check CF-1 against this provider registry, or entry-points:GROUP; repeatable",
     )
-    command.add_argument("-v", "--verbose", action="store_true", help="one line per check")
+    command.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="one line per check; -vv also prints failures' wire transcripts whole",
+    )
 
 
-def _scenarios(extra: Sequence[str]) -> dict[str, object]:
+def _scenarios(extra: Sequence[str], args: argparse.Namespace | None = None) -> dict[str, object]:
     found: dict[str, object] = dict(bundled_scenarios())
     if extra:
         found.update(load_scenarios([existing_folder("--scenarios-dir", d) for d in extra]))
+    if args is not None:
+        found.update({n: s for n, (_, s) in recordings.corpus_scenarios_of(args).items()})
     return found
 
 
@@ -341,7 +355,11 @@ def _check_inputs(args: argparse.Namespace) -> None:
     if args.scenarios_dir:
         load_scenarios([existing_folder("--scenarios-dir", d) for d in args.scenarios_dir])
     for path in getattr(args, "scenario_files", []):
-        load_file(Path(path))
+        if not is_recording(Path(path)):
+            load_file(Path(path))
+    recordings.check_recording_files(
+        getattr(args, "scenario_files", []), args.dialect, provider_given=bool(args.provider)
+    )
     if args.report_dir is not None:
         writable_report_dir("--report-dir", args.report_dir)
 
@@ -382,7 +400,7 @@ def _run_checked(args: argparse.Namespace) -> int:
         "--rootdir",
         os.getcwd(),
         *_cache_args(args.report_dir),
-        "-q" if not args.verbose else "-v",
+        "-" + "v" * args.verbose if args.verbose else "-q",
         "-rfE",
         # The suite fails with its own messages, not asserts; and this module has imported
         # conformance already, which assertion rewriting would warn about.
@@ -509,13 +527,14 @@ def _replay(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from conformance.server import FakeServer
 
-    scenarios = _scenarios(args.scenarios_dir)
+    scenarios = _scenarios(args.scenarios_dir, args)
     if args.scenario not in scenarios:
         raise UsageError(
             f"--scenario {args.scenario}: unknown scenario; run "
             "'provider-conformance list scenarios'"
+            + recordings.unknown_recording_hint(args.scenario, args)
         )
-    dialect = get_dialect(args.dialect)
+    dialect = get_dialect(recordings.serving_dialect(args.scenario, args))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -540,7 +559,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     if args.what == "scenarios":
-        names: list[str] = sorted(_scenarios(args.scenarios_dir))
+        names: list[str] = sorted(_scenarios(args.scenarios_dir, args))
     elif args.what == "clauses":
         names = list(CLAUSES)
     elif args.what == "dialects":
@@ -554,12 +573,13 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from conformance.scenarios import Scenario
 
-    scenarios = _scenarios(args.scenarios_dir)
+    scenarios = _scenarios(args.scenarios_dir, args)
     scenario = scenarios.get(args.name)
     if not isinstance(scenario, Scenario):
         raise UsageError(
             f"show scenario {args.name}: unknown scenario; run "
             "'provider-conformance list scenarios'"
+            + recordings.unknown_recording_hint(args.name, args)
         )
     data = scenario.as_json()
     if args.json:
@@ -591,6 +611,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list": _list,
         "show": _show,
         **REPORT_COMMANDS,
+        **recordings.HANDLERS,
     }
     try:
         code = handlers[args.command](args)

@@ -23,15 +23,11 @@ Retries: `max_retries` is accepted and stored, but no request is retried yet.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
-
-import httpx
 
 from reference_providers.contract import (
     Capabilities,
@@ -43,14 +39,14 @@ from reference_providers.contract import (
     Usage,
 )
 from reference_providers.error_mapping import (
-    error_from_status,
-    error_from_transport,
     make_error,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
-from reference_providers.gemini_calls import FunctionCallCollector
-from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, HttpProvider, count
-from reference_providers.sse import ServerSentEvent, SSEDecoder
+from reference_providers.gemini_calls import FunctionCallCollector, function_response
+from reference_providers.gemini_errors import google_rpc_error
+from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, count
+from reference_providers.sse import ServerSentEvent
+from reference_providers.stream_reading import SSEProvider
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +63,6 @@ _STOP_REASONS: dict[str, str] = {
     "IMAGE_PROHIBITED_CONTENT": "content_filter",
 }
 
-#: google.rpc.ErrorInfo reasons that mean a bad credential, whatever the status (Gemini answers
-#: an invalid key with 400 INVALID_ARGUMENT, not 401).
-_AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"})
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
-
 
 @dataclass
 class _StreamState:
@@ -83,8 +73,11 @@ class _StreamState:
     usage: Usage | None = None
 
 
-class GeminiProvider(HttpProvider):
+class GeminiProvider(SSEProvider[_StreamState]):
     """A native `ChatProvider` speaking the `gemini` dialect over httpx."""
+
+    body_name = "generateContent"
+    _logger = logger
 
     def __init__(
         self,
@@ -111,97 +104,17 @@ class GeminiProvider(HttpProvider):
 
     # -- chat ------------------------------------------------------------------------------------
 
-    async def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> CompletionResponse:
-        payload = self._checked_payload(
-            messages, temperature=temperature, max_tokens=max_tokens, tools=tools
-        )
-        try:
-            response = await self._post(model, payload)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        if not response.is_success:
-            raise self._status_error(response)
-        data = self._json_object(response.content, what="generateContent body")
-        if data.get("error") is not None and "candidates" not in data:
-            raise self._in_stream_error(data)
-        try:
-            return self._parse_response(data)
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected generateContent shape: {exc!r}") from exc
+    def _is_error_body(self, data: Mapping[str, Any]) -> bool:
+        return data.get("error") is not None and "candidates" not in data
 
-    async def _post(self, model: str, payload: Mapping[str, Any]) -> httpx.Response:
-        logger.debug("%s: generateContent request for model %r", self._name, model)
-        return await self._client().post(
-            self._endpoint_url(model, stream=False),
-            content=self._encode(payload),
-            headers=self._headers(),
-        )
+    def _parse_body(self, data: Mapping[str, Any]) -> CompletionResponse:
+        return self._parse_response(data)
 
     # -- stream ----------------------------------------------------------------------------------
 
-    async def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> AsyncGenerator[StreamChunk, None]:
-        payload = self._checked_payload(
-            messages, temperature=temperature, max_tokens=max_tokens, tools=tools
-        )
-        body = self._encode(payload)
-        headers = {**self._headers(), "Accept": "text/event-stream"}
-        state = _StreamState(calls=self._new_collector())
-        logger.debug("%s: streamGenerateContent request for model %r", self._name, model)
-        try:
-            # The response lives inside the generator: leaving the iteration early closes the
-            # generator, which leaves this block and closes the connection (ST-7).
-            async with self._client().stream(
-                "POST", self._endpoint_url(model, stream=True), content=body, headers=headers
-            ) as response:
-                if not response.is_success:
-                    # A streamed response must be read before its body can be looked at.
-                    await response.aread()
-                    raise self._status_error(response)
-                async for text in self._texts(response, state):
-                    yield StreamChunk(content=text)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected stream chunk shape: {exc!r}") from exc
-        # Yielded after the response is closed, so a caller that stops at the final chunk
-        # leaves no connection open.
-        yield self._final_chunk(state)
-
-    async def _texts(self, response: httpx.Response, state: _StreamState) -> AsyncIterator[str]:
-        events = self._iter_events(response)
-        try:
-            async for event in events:
-                text = self._absorb_event(event, state)
-                if text:
-                    yield text
-        finally:
-            aclose = getattr(events, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-    async def _iter_events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
-        decoder = SSEDecoder()
-        async for data in response.aiter_bytes():
-            for event in decoder.feed(data):
-                yield event
-        for event in decoder.flush():
-            yield event
+    def _new_stream_state(self) -> _StreamState:
+        # No _stream_over: the stream has no terminal event of its own and ends with the body.
+        return _StreamState(calls=self._new_collector())
 
     def _new_collector(self) -> FunctionCallCollector:
         return FunctionCallCollector(provider=self._name)
@@ -213,14 +126,7 @@ class GeminiProvider(HttpProvider):
         raw = event.data.strip()
         if not raw:
             return ""
-        try:
-            payload = json.loads(raw)
-        except ValueError as exc:
-            if event.event == "error":
-                raise self._in_stream_error({"error": {"message": raw}}) from exc
-            raise self._invalid(f"stream event is not JSON: {raw!r:.{EXCERPT}}") from exc
-        if not isinstance(payload, Mapping):
-            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{EXCERPT}}")
+        payload = self._event_payload(event, raw)
         if event.event == "error" or payload.get("error") is not None:
             raise self._in_stream_error(payload)
         return self._absorb_chunk(payload, state)
@@ -277,14 +183,20 @@ class GeminiProvider(HttpProvider):
         base = self._base_url.rstrip("/")
         return f"{base}/{self._api_version}/{quote(resource, safe='/')}:{method}"
 
+    def _request_url(self, model: str, *, stream: bool) -> str:
+        return self._endpoint_url(model, stream=stream)
+
     def _checked_payload(
         self,
         messages: Sequence[Message],
         *,
+        model: str,
         temperature: float | None,
         max_tokens: int | None,
         tools: Sequence[ToolDefinition] | None,
+        stream: bool,
     ) -> dict[str, Any]:
+        # The model and the stream flag travel in the URL (`_request_url`), never in the body.
         try:
             return self._build_payload(
                 messages, temperature=temperature, max_tokens=max_tokens, tools=tools
@@ -292,7 +204,7 @@ class GeminiProvider(HttpProvider):
         except SHAPE_ERRORS as exc:
             raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
-    def _build_payload(
+    def _build_payload(  # type: ignore[override]  # no model, no stream flag: see above
         self,
         messages: Sequence[Message],
         *,
@@ -370,17 +282,7 @@ class GeminiProvider(HttpProvider):
                 f"tool result for {message.tool_call_id!r} answers no earlier tool call; Gemini "
                 "needs the function's name"
             )
-        return {"functionResponse": {"name": name, "response": self._tool_response(message)}}
-
-    def _tool_response(self, message: Message) -> dict[str, Any]:
-        # `response` must be an object: a JSON object result goes as it is, anything else wrapped.
-        try:
-            value = json.loads(message.content)
-        except ValueError:
-            value = None
-        if isinstance(value, dict):
-            return value
-        return {"content": message.content}
+        return {"functionResponse": {"name": name, "response": function_response(message.content)}}
 
     def _serialize_tool(self, tool: ToolDefinition) -> dict[str, Any]:
         return {
@@ -492,36 +394,4 @@ class GeminiProvider(HttpProvider):
     def _error_from_response(
         self, status: int, headers: Mapping[str, str], body: bytes
     ) -> ProviderError:
-        error = error_from_status(status, headers, body, provider=self._name)
-        details = _error_details(body)
-        if error.retry_after is None:
-            error.retry_after = _retry_delay(details)
-        if any(d.get("reason") in _AUTH_REASONS for d in details):
-            error.category = ErrorCategory.AUTH
-            error.retryable = False
-        return self._redacted(error)
-
-
-def _error_details(body: bytes) -> list[Mapping[str, Any]]:
-    """The google.rpc `details` of an error body (a list or a one-element array of errors)."""
-    try:
-        parsed: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return []
-    if isinstance(parsed, list) and parsed:
-        parsed = parsed[0]
-    error = parsed.get("error") if isinstance(parsed, Mapping) else None
-    details = error.get("details") if isinstance(error, Mapping) else None
-    if not isinstance(details, list):
-        return []
-    return [detail for detail in details if isinstance(detail, Mapping)]
-
-
-def _retry_delay(details: Sequence[Mapping[str, Any]]) -> float | None:
-    """google.rpc.RetryInfo's `retryDelay` ("7s", "0.5s"), Google's own Retry-After."""
-    for detail in details:
-        if str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
-            match = _DURATION.match(str(detail.get("retryDelay", "")))
-            if match is not None:
-                return float(match.group(1))
-    return None
+        return self._redacted(google_rpc_error(status, headers, body, provider=self._name))

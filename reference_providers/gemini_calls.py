@@ -9,11 +9,13 @@ sees each call exactly once, complete (ST-3).
 
 Neither shape carries an id the caller can rely on (the Gemini API sends none), so each call gets
 one made up from its name and position; the API pairs a result with its call by name anyway.
+A result goes back as a `functionResponse` part (`function_response` builds its `response`).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -199,3 +201,17 @@ class FunctionCallCollector:
         return make_error(
             ErrorCategory.INVALID_RESPONSE, f"{prefix}{message}", provider=self._provider
         )
+
+
+def function_response(content: str) -> dict[str, Any]:
+    """A tool result as a functionResponse's `response`, which must be a JSON object.
+
+    A result that is a JSON object goes as it is; anything else is wrapped as `{"content": ...}`.
+    """
+    try:
+        value = json.loads(content)
+    except ValueError:
+        value = None
+    if isinstance(value, dict):
+        return value
+    return {"content": content}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -22,7 +22,6 @@ from reference_providers.contract import (
     Capabilities,
     CompletionResponse,
     Message,
-    StreamChunk,
     ToolCall,
     ToolDefinition,
 )
@@ -99,38 +98,8 @@ class GigaChatProvider(OpenAICompatibleProvider):
                 expires_at / 1000 if isinstance(expires_at, int | float) else time.time() + 1800
             )
 
-    async def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> CompletionResponse:
+    async def _before_request(self) -> None:
         await self._ensure_token()
-        return await super().chat(
-            messages, model=model, temperature=temperature, max_tokens=max_tokens, tools=tools
-        )
-
-    async def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> AsyncGenerator[StreamChunk, None]:
-        await self._ensure_token()
-        inner = super().stream(
-            messages, model=model, temperature=temperature, max_tokens=max_tokens, tools=tools
-        )
-        try:
-            async for chunk in inner:
-                yield chunk
-        finally:
-            await inner.aclose()
 
     def _headers(self) -> dict[str, str]:
         ours = {"Content-Type": "application/json", "Accept": "application/json"}

@@ -1,10 +1,17 @@
-"""What every reference provider does the same way, whatever API it speaks: the HTTP plumbing.
+"""What every reference provider does the same way, whatever API it speaks: the exchange.
 
 The reference providers differ in their wire (the request, the response, the stream and the error
-bodies) but not in how they hold a key, open and close an httpx client, or turn a failure into a
-`ProviderError`. That common part lives here once, so a fix to it (say, how a rejected key is kept
-out of an error message) reaches every provider, and the provider modules read as what their API
-asks for and nothing else.
+bodies) but not in how they hold a key, open and close an httpx client, send a request, tell a
+failed answer from a good one, keep a stream's connection no longer than the caller reads, or turn
+a failure into a `ProviderError`. That common part lives here once, so a fix to it (say, how a
+rejected key is kept out of an error message, or when a stream's connection is closed) reaches
+every provider, and the provider modules read as what their API asks for and nothing else.
+
+`chat()` and `stream()` are written here; an API supplies its wire through these seams:
+`_build_payload` (the body), `_request_url` and `_headers` (where and with what credential),
+`_parse_body` and `_is_error_body` (a whole answer), `_new_stream_state`, `_chunk_batches` and
+`_final_chunk` (a stream; `reference_providers.stream_reading` reads SSE and NDJSON bodies into
+`_chunk_batches`), and `_error_from_response` / `_in_stream_error` (error bodies).
 
 Everything here is a seam as much as the providers' own methods are: the harness's known-bad
 providers override `_error_from_response`, `_json_object` and the like to plant one bug at a time,
@@ -14,14 +21,26 @@ so the names are the providers' old ones and must stay.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import httpx
 
-from reference_providers.contract import Capabilities
-from reference_providers.error_mapping import error_from_payload, error_from_status, make_error
+from reference_providers.contract import (
+    Capabilities,
+    CompletionResponse,
+    Message,
+    StreamChunk,
+    ToolDefinition,
+)
+from reference_providers.error_mapping import (
+    error_from_payload,
+    error_from_status,
+    error_from_transport,
+    make_error,
+)
 from reference_providers.errors import ErrorCategory, ProviderError
 from reference_providers.tls import shared_tls_context
 
@@ -33,13 +52,25 @@ EXCERPT = 200
 
 _REDACTED = "[redacted]"
 
+#: What one stream has said so far beyond its text: each API keeps its own.
+StateT = TypeVar("StateT")
 
-class HttpProvider:
-    """The common part of a native `ChatProvider` over httpx; subclasses add chat() and stream().
+
+class HttpProvider(Generic[StateT]):
+    """A native `ChatProvider` over httpx, whatever its wire; subclasses supply the wire.
 
     Retries: `max_retries` is accepted and stored so that configurations written for a later retry
     policy already validate, but no request is retried yet.
     """
+
+    #: What the API calls a whole answer, for error messages ("completion body is not JSON").
+    body_name: ClassVar[str] = "response"
+    #: The Accept header of a streamed request; None keeps the one `_headers()` sends.
+    stream_accept: ClassVar[str | None] = "text/event-stream"
+    #: How an error about a stream item of an unexpected shape begins.
+    stream_shape_error: ClassVar[str] = "unexpected stream chunk shape"
+    #: The provider module's own logger, so that its lines are named after the API they speak.
+    _logger: ClassVar[logging.Logger] = logging.getLogger(__name__)
 
     def __init__(
         self,
@@ -104,6 +135,144 @@ class HttpProvider:
             )
         return self._http
 
+    # -- the exchange ----------------------------------------------------------------------------
+
+    async def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> CompletionResponse:
+        await self._before_request()
+        payload = self._checked_payload(
+            messages,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            tools=tools,
+            stream=False,
+        )
+        try:
+            response = await self._send(model, payload)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=self._name) from exc
+        if not response.is_success:
+            raise self._status_error(response)
+        data = self._json_object(response.content, what=f"{self.body_name} body")
+        if self._is_error_body(data):
+            raise self._in_stream_error(data)
+        try:
+            return self._parse_body(data)
+        except SHAPE_ERRORS as exc:
+            raise self._invalid(f"unexpected {self.body_name} shape: {exc!r}") from exc
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[ToolDefinition] | None = None,
+    ) -> AsyncGenerator[StreamChunk, None]:
+        await self._before_request()
+        payload = self._checked_payload(
+            messages,
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            tools=tools,
+            stream=True,
+        )
+        body = self._encode(payload)
+        headers = self._headers()
+        if self.stream_accept is not None:
+            headers = {**headers, "Accept": self.stream_accept}
+        url = self._request_url(model, stream=True)
+        state = self._new_stream_state()
+        self._logger.debug("%s: stream request for model %r", self._name, model)
+        try:
+            # The response lives inside the generator: leaving the iteration early closes the
+            # generator, which leaves this block and closes the connection (ST-7).
+            async with self._client().stream(
+                "POST", url, content=body, headers=headers
+            ) as response:
+                if not response.is_success:
+                    # A streamed response must be read before its body can be looked at.
+                    await response.aread()
+                    raise self._status_error(response)
+                async for chunks in self._chunk_batches(response, state):
+                    for chunk in chunks:
+                        yield chunk
+            final = self._final_chunk(state)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=self._name) from exc
+        except SHAPE_ERRORS as exc:
+            raise self._invalid(f"{self.stream_shape_error}: {exc!r}") from exc
+        # Yielded after the response is closed, so a caller that stops at the final chunk
+        # leaves no connection open.
+        yield final
+
+    async def _before_request(self) -> None:
+        """What must happen before any request (GigaChat fetches its access token here)."""
+
+    async def _send(self, model: str, payload: Mapping[str, Any]) -> httpx.Response:
+        """The non-streamed request, sent; its answer is read by chat()."""
+        self._logger.debug("%s: chat request for model %r", self._name, model)
+        return await self._client().post(
+            self._request_url(model, stream=False),
+            content=self._encode(payload),
+            headers=self._headers(),
+        )
+
+    # -- the wire: what each API supplies --------------------------------------------------------
+
+    def _build_payload(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None,
+        max_tokens: int | None,
+        tools: Sequence[ToolDefinition] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _request_url(self, model: str, *, stream: bool) -> str:
+        """Where a request goes: most APIs have one address, Gemini one per model and mode."""
+        raise NotImplementedError
+
+    def _is_error_body(self, data: Mapping[str, Any]) -> bool:
+        """Whether a 200 body is an error object instead of an answer (ER-6)."""
+        return data.get("error") is not None
+
+    def _parse_body(self, data: Mapping[str, Any]) -> CompletionResponse:
+        raise NotImplementedError
+
+    def _new_stream_state(self) -> StateT:
+        raise NotImplementedError
+
+    def _chunk_batches(
+        self, response: httpx.Response, state: StateT
+    ) -> AsyncIterator[list[StreamChunk]]:
+        """The stream's chunks before the final one, each read's together as soon as it is read.
+
+        A list a read, not a chunk at a time: a long stream is read at the speed of its per-event
+        work, and a generator step per chunk costs a fair part of it (ST-4 holds either way).
+        """
+        raise NotImplementedError
+
+    def _final_chunk(self, state: StateT) -> StreamChunk:
+        """The final chunk; raises when the body ended before its terminal event (ER-7)."""
+        raise NotImplementedError
+
     # -- request ---------------------------------------------------------------------------------
 
     def _with_default_headers(
@@ -118,6 +287,28 @@ class HttpProvider:
         taken = {key.lower() for key in ours} | reserved
         extra = {k: v for k, v in self._default_headers.items() if k.lower() not in taken}
         return {**extra, **ours}
+
+    def _checked_payload(
+        self,
+        messages: Sequence[Message],
+        *,
+        model: str,
+        temperature: float | None,
+        max_tokens: int | None,
+        tools: Sequence[ToolDefinition] | None,
+        stream: bool,
+    ) -> dict[str, Any]:
+        try:
+            return self._build_payload(
+                messages,
+                model=model,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                tools=tools,
+                stream=stream,
+            )
+        except SHAPE_ERRORS as exc:
+            raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
     def _encode(self, payload: Mapping[str, Any]) -> bytes:
         try:

@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
 
 from reference_providers.contract import (
     Capabilities,
@@ -41,12 +39,11 @@ from reference_providers.contract import (
 )
 from reference_providers.error_mapping import (
     error_from_payload,
-    error_from_transport,
     make_error,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
-from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, HttpProvider, count
-from reference_providers.ollama_ndjson import NDJSONLineDecoder
+from reference_providers.http_provider import EXCERPT, count
+from reference_providers.stream_reading import NDJSONProvider
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +60,12 @@ class _StreamState:
     usage: Usage | None = None
 
 
-class OllamaProvider(HttpProvider):
+class OllamaProvider(NDJSONProvider[_StreamState]):
     """A native `ChatProvider` speaking the `ollama-chat` dialect over httpx."""
+
+    body_name = "chat response"
+    stream_accept = _NDJSON
+    _logger = logger
 
     def __init__(
         self,
@@ -89,125 +90,28 @@ class OllamaProvider(HttpProvider):
 
     # -- chat ------------------------------------------------------------------------------------
 
-    async def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> CompletionResponse:
-        payload = self._checked_payload(
-            messages,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            tools=tools,
-            stream=False,
-        )
-        try:
-            response = await self._post(payload)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        if not response.is_success:
-            raise self._status_error(response)
-        data = self._json_object(response.content, what="chat response body")
-        if data.get("error") is not None:
-            raise self._in_stream_error(data)
-        try:
-            return self._parse_completion(data)
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected chat response shape: {exc!r}") from exc
-
-    async def _post(self, payload: Mapping[str, Any]) -> httpx.Response:
-        logger.debug("%s: chat request for model %r", self._name, payload.get("model"))
-        return await self._client().post(
-            self._endpoint_url(), content=self._encode(payload), headers=self._headers()
-        )
+    def _parse_body(self, data: Mapping[str, Any]) -> CompletionResponse:
+        return self._parse_completion(data)
 
     # -- stream ----------------------------------------------------------------------------------
 
-    async def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> AsyncGenerator[StreamChunk, None]:
-        payload = self._checked_payload(
-            messages,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            tools=tools,
-            stream=True,
-        )
-        body = self._encode(payload)
-        headers = {**self._headers(), "Accept": _NDJSON}
-        state = _StreamState()
-        logger.debug("%s: stream request for model %r", self._name, model)
-        try:
-            # The response lives inside the generator: leaving the iteration early closes the
-            # generator, which leaves this block and closes the connection (ST-7).
-            async with self._client().stream(
-                "POST", self._endpoint_url(), content=body, headers=headers
-            ) as response:
-                if not response.is_success:
-                    # A streamed response must be read before its body can be looked at.
-                    await response.aread()
-                    raise self._status_error(response)
-                async for chunk in self._chunks(response, state):
-                    yield chunk
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected stream line: {exc!r}") from exc
-        # Yielded after the response is closed, so a caller that stops at the final chunk
-        # leaves no connection open.
-        yield self._final_chunk(state)
+    def _new_stream_state(self) -> _StreamState:
+        return _StreamState()
 
-    async def _chunks(
-        self, response: httpx.Response, state: _StreamState
-    ) -> AsyncIterator[StreamChunk]:
-        lines = self._iter_lines(response)
-        try:
-            async for line in lines:
-                chunk = self._absorb_line(line, state)
-                if chunk is not None:
-                    yield chunk  # ST-4: each line's text leaves as soon as the line is whole
-                if state.done:
-                    return
-        finally:
-            aclose = getattr(lines, "aclose", None)
-            if aclose is not None:
-                await aclose()
+    def _stream_over(self, state: _StreamState) -> bool:
+        return state.done
 
-    async def _iter_lines(self, response: httpx.Response) -> AsyncIterator[str]:
-        decoder = NDJSONLineDecoder()
-        async for data in response.aiter_bytes():
-            for line in decoder.feed(data):
-                yield line
-        for line in decoder.flush():
-            # A last line without its newline is whole if it parses; if not, the body was cut.
-            try:
-                json.loads(line)
-            except ValueError:
-                raise self._cut("stream ended inside a line") from None
-            yield line
+    def _last_line(self, line: str) -> str:
+        # A last line without its newline is whole if it parses; if not, the body was cut.
+        try:
+            json.loads(line)
+        except ValueError:
+            raise self._cut("stream ended inside a line") from None
+        return line
 
     def _absorb_line(self, line: str, state: _StreamState) -> StreamChunk | None:
         """Take in one NDJSON line; return what it says for the caller, if anything."""
-        try:
-            payload = json.loads(line)
-        except ValueError as exc:
-            raise self._invalid(f"stream line is not JSON: {line!r:.{EXCERPT}}") from exc
-        if not isinstance(payload, Mapping):
-            raise self._invalid(f"stream line is not a JSON object: {line!r:.{EXCERPT}}")
-        if payload.get("error") is not None:
-            raise self._in_stream_error(payload)  # ER-6
+        payload = self._line_payload(line)
         message = payload.get("message")
         if message is None:
             message = {}
@@ -243,30 +147,11 @@ class OllamaProvider(HttpProvider):
             ours["Authorization"] = f"Bearer {self._api_key}"
         return self._with_default_headers(ours, reserved=frozenset({"authorization"}))
 
+    def _request_url(self, model: str, *, stream: bool) -> str:
+        return self._endpoint_url()
+
     def _endpoint_url(self) -> str:
         return f"{self._base_url.rstrip('/')}/api/chat"
-
-    def _checked_payload(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None,
-        max_tokens: int | None,
-        tools: Sequence[ToolDefinition] | None,
-        stream: bool,
-    ) -> dict[str, Any]:
-        try:
-            return self._build_payload(
-                messages,
-                model=model,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                tools=tools,
-                stream=stream,
-            )
-        except SHAPE_ERRORS as exc:
-            raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
     def _build_payload(
         self,

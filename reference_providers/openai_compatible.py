@@ -10,9 +10,8 @@ policy already validate, but no request is retried yet; every failure surfaces o
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +26,11 @@ from reference_providers.contract import (
     ToolDefinition,
     Usage,
 )
-from reference_providers.error_mapping import (
-    error_from_transport,
-    make_error,
-)
+from reference_providers.error_mapping import make_error
 from reference_providers.errors import ErrorCategory
-from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, HttpProvider, count, dumps
-from reference_providers.sse import ServerSentEvent, SSEDecoder
+from reference_providers.http_provider import EXCERPT, count, dumps
+from reference_providers.sse import ServerSentEvent
+from reference_providers.stream_reading import SSEProvider
 from reference_providers.tool_call_accumulator import ToolCallAccumulator
 
 logger = logging.getLogger(__name__)
@@ -57,8 +54,11 @@ class _StreamState:
     done: bool = False
 
 
-class OpenAICompatibleProvider(HttpProvider):
+class OpenAICompatibleProvider(SSEProvider[_StreamState]):
     """A native `ChatProvider` speaking the `openai-chat` dialect over httpx."""
+
+    body_name = "completion"
+    _logger = logger
 
     def __init__(
         self,
@@ -83,107 +83,29 @@ class OpenAICompatibleProvider(HttpProvider):
 
     # -- chat ------------------------------------------------------------------------------------
 
-    async def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> CompletionResponse:
-        payload = self._checked_payload(
-            messages,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            tools=tools,
-            stream=False,
-        )
-        try:
-            response = await self._post(payload)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        if not response.is_success:
-            raise self._status_error(response)
-        data = self._json_object(response.content, what="completion body")
-        if "choices" not in data and data.get("error") is not None:
-            raise self._in_stream_error(data)
-        try:
-            return self._parse_completion(data)
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected completion shape: {exc!r}") from exc
+    async def _send(self, model: str, payload: Mapping[str, Any]) -> httpx.Response:
+        return await self._post(payload)
 
     async def _post(self, payload: Mapping[str, Any]) -> httpx.Response:
+        # Its own seam (the harness plants a form-encoded body here); the model is in the payload.
         logger.debug("%s: chat request for model %r", self._name, payload.get("model"))
         return await self._client().post(
             self._endpoint_url(), content=self._encode(payload), headers=self._headers()
         )
 
+    def _is_error_body(self, data: Mapping[str, Any]) -> bool:
+        return "choices" not in data and data.get("error") is not None
+
+    def _parse_body(self, data: Mapping[str, Any]) -> CompletionResponse:
+        return self._parse_completion(data)
+
     # -- stream ----------------------------------------------------------------------------------
 
-    async def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> AsyncGenerator[StreamChunk, None]:
-        payload = self._checked_payload(
-            messages,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            tools=tools,
-            stream=True,
-        )
-        body = self._encode(payload)
-        headers = {**self._headers(), "Accept": "text/event-stream"}
-        state = _StreamState(accumulator=self._new_accumulator())
-        logger.debug("%s: stream request for model %r", self._name, model)
-        try:
-            # The response lives inside the generator: leaving the iteration early closes the
-            # generator, which leaves this block and closes the connection (ST-7).
-            async with self._client().stream(
-                "POST", self._endpoint_url(), content=body, headers=headers
-            ) as response:
-                if not response.is_success:
-                    # A streamed response must be read before its body can be looked at.
-                    await response.aread()
-                    raise self._status_error(response)
-                async for text in self._texts(response, state):
-                    yield StreamChunk(content=text)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected stream chunk shape: {exc!r}") from exc
-        # Yielded after the response is closed, so a caller that stops at the final chunk
-        # leaves no connection open.
-        yield self._final_chunk(state)
+    def _new_stream_state(self) -> _StreamState:
+        return _StreamState(accumulator=self._new_accumulator())
 
-    async def _texts(self, response: httpx.Response, state: _StreamState) -> AsyncIterator[str]:
-        events = self._iter_events(response)
-        try:
-            async for event in events:
-                text = self._absorb_event(event, state)
-                if state.done:
-                    return
-                if text:
-                    yield text
-        finally:
-            aclose = getattr(events, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-    async def _iter_events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
-        decoder = SSEDecoder()
-        async for data in response.aiter_bytes():
-            for event in decoder.feed(data):
-                yield event
-        for event in decoder.flush():
-            yield event
+    def _stream_over(self, state: _StreamState) -> bool:
+        return state.done
 
     def _new_accumulator(self) -> ToolCallAccumulator:
         return ToolCallAccumulator(provider=self._name)
@@ -198,45 +120,56 @@ class OpenAICompatibleProvider(HttpProvider):
         if raw == "[DONE]":
             state.done = True
             return ""
-        try:
-            payload = json.loads(raw)
-        except ValueError as exc:
-            if event.event == "error":
-                raise self._in_stream_error({"error": {"message": raw}}) from exc
-            raise self._invalid(f"stream event is not JSON: {raw!r:.{EXCERPT}}") from exc
-        if not isinstance(payload, Mapping):
-            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{EXCERPT}}")
+        payload = self._event_payload(event, raw)
         if event.event == "error" or payload.get("error") is not None:
             raise self._in_stream_error(payload)
         return self._absorb_chunk(payload, state)
 
     def _absorb_chunk(self, chunk: Mapping[str, Any], state: _StreamState) -> str:
+        # Hot for long streams (once per event): plain branches, no call that a branch can spare.
         usage = chunk.get("usage")
+        if usage is None:
+            vendor = chunk.get("x_groq")  # Groq: usage only here, on the last chunk
+            if vendor is not None and isinstance(vendor, Mapping):
+                usage = vendor.get("usage")
         if usage is not None:
-            # The usage-only chunk (choices: []) comes last; any chunk may carry it, the last wins.
+            # Usually the usage-only chunk (choices: []) near the end, but Perplexity sends the
+            # counts so far on every chunk and servers may send chunks after it: the last usage
+            # sent wins, so it is counted once, and a chunk without usage leaves it as it is.
             state.usage = self._parse_usage(usage)
         choices = chunk.get("choices")
         if choices is None:
             return ""
         if not isinstance(choices, list):
             raise self._invalid("stream chunk 'choices' is not a list")
-        texts: list[str] = []
+        text = ""
         for choice in choices:
             # With n > 1 the answers interleave; the native contract carries the first one.
-            if (choice.get("index") or 0) != 0:
+            if choice.get("index"):
                 continue
             delta = choice.get("delta") or {}
-            try:
-                # A string, or (Mistral) typed parts of which only the text parts are the answer.
-                texts.append(_text_content(delta.get("content")))
-            except TypeError as exc:
-                raise self._invalid("stream delta 'content' is neither text nor parts") from exc
-            for fragment in delta.get("tool_calls") or ():
-                state.accumulator.add(fragment)
+            content = delta.get("content")
+            if content is not None:
+                if not isinstance(content, str):
+                    content = self._delta_parts_text(content)
+                text += content
+            fragments = delta.get("tool_calls")
+            if fragments:
+                for fragment in fragments:
+                    state.accumulator.add(fragment)
             finish_reason = choice.get("finish_reason")
             if finish_reason:  # some compatible servers send "" for "not yet"
+                # OpenRouter may state it twice (on the last text chunk and again after it):
+                # the later one is the same answer's, so it replaces, never adds.
                 state.finish_reason = str(finish_reason)
-        return "".join(texts)
+        return text
+
+    def _delta_parts_text(self, content: Any) -> str:
+        try:
+            # (Mistral) typed parts, of which only the text parts are the answer.
+            return _text_content(content)
+        except TypeError as exc:
+            raise self._invalid("stream delta 'content' is neither text nor parts") from exc
 
     def _final_chunk(self, state: _StreamState) -> StreamChunk:
         if not state.done and state.finish_reason is None:
@@ -262,30 +195,11 @@ class OpenAICompatibleProvider(HttpProvider):
             ours["Authorization"] = f"Bearer {self._api_key}"
         return self._with_default_headers(ours, reserved=frozenset({"authorization"}))
 
+    def _request_url(self, model: str, *, stream: bool) -> str:
+        return self._endpoint_url()
+
     def _endpoint_url(self) -> str:
         return f"{self._base_url.rstrip('/')}/chat/completions"
-
-    def _checked_payload(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None,
-        max_tokens: int | None,
-        tools: Sequence[ToolDefinition] | None,
-        stream: bool,
-    ) -> dict[str, Any]:
-        try:
-            return self._build_payload(
-                messages,
-                model=model,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                tools=tools,
-                stream=stream,
-            )
-        except SHAPE_ERRORS as exc:
-            raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
     def _build_payload(
         self,

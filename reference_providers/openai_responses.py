@@ -19,7 +19,7 @@ The choices the Responses API leaves open, and why they fall as they do:
 - There is no finish reason: `completed` is `stop`, or `tool_calls` when the output holds function
   calls; `incomplete` is `length` for `max_output_tokens` and `content_filter` for that reason.
 - Tool calls are reported once, complete, on the final chunk, as the Chat Completions reference
-  does, so callers of either see the same shape.
+  does, so callers of either see the same shape (the stream: openai_responses_stream.py).
 
 Retries: `max_retries` is accepted and stored, as by the Chat Completions reference, but no request
 is retried yet.
@@ -29,29 +29,26 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
-
-import httpx
 
 from reference_providers.contract import (
     Capabilities,
     CompletionResponse,
     Message,
-    StreamChunk,
     ToolCall,
     ToolDefinition,
     Usage,
 )
 from reference_providers.error_mapping import (
     error_from_payload,
-    error_from_transport,
-    make_error,
 )
-from reference_providers.errors import ErrorCategory, ProviderError
-from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, HttpProvider, count, dumps
-from reference_providers.sse import ServerSentEvent, SSEDecoder
+from reference_providers.errors import ProviderError
+from reference_providers.http_provider import EXCERPT, count, dumps
+from reference_providers.openai_responses_stream import (
+    ResponsesStreamReading,
+    _StreamState,  # noqa: F401  (the harness's known-bad providers import it from here)
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,34 +58,13 @@ _INCOMPLETE_REASONS: dict[str, str] = {
     "content_filter": "content_filter",
 }
 
-#: The events that end a stream with an answer; `response.failed` ends it with an error.
-_TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete"})
 
-
-@dataclass
-class _PendingCall:
-    """A function call item as far as the stream has told it."""
-
-    call_id: str | None = None
-    name: str | None = None
-    arguments: str = ""
-    complete: Mapping[str, Any] | None = None
-
-
-@dataclass
-class _StreamState:
-    """What one stream has said so far beyond its text, needed for the final chunk."""
-
-    #: Function call items by output index (or item id), in the order they were opened.
-    calls: dict[Any, _PendingCall] = field(default_factory=dict)
-    #: The response object of the terminal event, once it came.
-    response: Mapping[str, Any] | None = None
-    terminal: str | None = None
-    usage: Usage | None = None
-
-
-class OpenAIResponsesProvider(HttpProvider):
+class OpenAIResponsesProvider(ResponsesStreamReading):
     """A native `ChatProvider` speaking the `openai-responses` dialect over httpx."""
+
+    body_name = "response"
+    stream_shape_error = "unexpected stream event shape"
+    _logger = logger
 
     def __init__(
         self,
@@ -113,193 +89,11 @@ class OpenAIResponsesProvider(HttpProvider):
 
     # -- chat ------------------------------------------------------------------------------------
 
-    async def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> CompletionResponse:
-        payload = self._checked_payload(
-            messages,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            tools=tools,
-            stream=False,
-        )
-        try:
-            response = await self._post(payload)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        if not response.is_success:
-            raise self._status_error(response)
-        data = self._json_object(response.content, what="response body")
-        try:
-            return self._parse_response(data)
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected response shape: {exc!r}") from exc
+    def _is_error_body(self, data: Mapping[str, Any]) -> bool:
+        return False  # a failed response object is read as such by _parse_response
 
-    async def _post(self, payload: Mapping[str, Any]) -> httpx.Response:
-        logger.debug("%s: response request for model %r", self._name, payload.get("model"))
-        return await self._client().post(
-            self._endpoint_url(), content=self._encode(payload), headers=self._headers()
-        )
-
-    # -- stream ----------------------------------------------------------------------------------
-
-    async def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> AsyncGenerator[StreamChunk, None]:
-        payload = self._checked_payload(
-            messages,
-            model=model,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            tools=tools,
-            stream=True,
-        )
-        body = self._encode(payload)
-        headers = {**self._headers(), "Accept": "text/event-stream"}
-        state = _StreamState()
-        logger.debug("%s: stream request for model %r", self._name, model)
-        try:
-            # The response lives inside the generator: leaving the iteration early closes the
-            # generator, which leaves this block and closes the connection (ST-7).
-            async with self._client().stream(
-                "POST", self._endpoint_url(), content=body, headers=headers
-            ) as response:
-                if not response.is_success:
-                    # A streamed response must be read before its body can be looked at.
-                    await response.aread()
-                    raise self._status_error(response)
-                async for text in self._texts(response, state):
-                    yield StreamChunk(content=text)
-            final = self._final_chunk(state)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected stream event shape: {exc!r}") from exc
-        # Yielded after the response is closed, so a caller that stops at the final chunk
-        # leaves no connection open.
-        yield final
-
-    async def _texts(self, response: httpx.Response, state: _StreamState) -> AsyncIterator[str]:
-        events = self._iter_events(response)
-        try:
-            async for event in events:
-                text = self._absorb_event(event, state)
-                if state.terminal is not None:
-                    return
-                if text:
-                    yield text
-        finally:
-            aclose = getattr(events, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-    async def _iter_events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
-        decoder = SSEDecoder()
-        async for data in response.aiter_bytes():
-            for event in decoder.feed(data):
-                yield event
-        for event in decoder.flush():
-            yield event
-
-    def _absorb_event(self, event: ServerSentEvent, state: _StreamState) -> str:
-        """Take in one event; return its text for the caller (ST-4: no buffering)."""
-        raw = event.data.strip()
-        if not raw or raw == "[DONE]":  # some compatible servers still end with [DONE]
-            return ""
-        try:
-            payload = json.loads(raw)
-        except ValueError as exc:
-            if event.event == "error":
-                raise self._in_stream_error({"error": {"message": raw}}) from exc
-            raise self._invalid(f"stream event is not JSON: {raw!r:.{EXCERPT}}") from exc
-        if not isinstance(payload, Mapping):
-            raise self._invalid(f"stream event is not a JSON object: {raw!r:.{EXCERPT}}")
-        # `data.type` names the event; the `event:` line repeats it, and a few compatible
-        # servers leave that line out.
-        kind = payload.get("type") or event.event
-        return self._absorb_payload(str(kind), payload, state)
-
-    def _absorb_payload(self, kind: str, payload: Mapping[str, Any], state: _StreamState) -> str:
-        if kind == "error":
-            raise self._in_stream_error(payload)
-        if kind == "response.failed":
-            raise self._failure(payload["response"])
-        if kind == "response.output_text.delta":
-            delta = payload["delta"]
-            if not isinstance(delta, str):
-                raise self._invalid("output_text delta is not a string")
-            return delta
-        if kind == "response.output_item.added" and payload["item"].get("type") == "function_call":
-            item = payload["item"]
-            state.calls[_item_key(payload, item)] = _PendingCall(
-                call_id=item.get("call_id"),
-                name=item.get("name"),
-                arguments=item.get("arguments") or "",
-            )
-        elif kind == "response.function_call_arguments.delta":
-            pending = state.calls.setdefault(_item_key(payload), _PendingCall())
-            pending.arguments += str(payload["delta"])
-        elif kind == "response.function_call_arguments.done":
-            pending = state.calls.setdefault(_item_key(payload), _PendingCall())
-            pending.arguments = str(payload["arguments"])
-        elif kind == "response.output_item.done" and payload["item"].get("type") == "function_call":
-            item = payload["item"]
-            state.calls.setdefault(_item_key(payload, item), _PendingCall()).complete = item
-        elif kind in _TERMINAL_EVENTS:
-            response = payload["response"]
-            if not isinstance(response, Mapping):
-                raise self._invalid(f"{kind} carries no response object")
-            state.response = response
-            state.usage = self._parse_usage(response.get("usage"))
-            state.terminal = kind
-        # Anything else (reasoning, content parts, refusals, unknown events) carries no answer
-        # text, call or stop reason (ST-6).
-        return ""
-
-    def _final_chunk(self, state: _StreamState) -> StreamChunk:
-        if state.terminal is None or state.response is None:
-            # ER-7: a body that ends without response.completed/.incomplete was cut short.
-            raise make_error(
-                ErrorCategory.NETWORK,
-                f"{self._name}: stream ended before its terminal event",
-                provider=self._name,
-                retryable=True,
-            )
-        calls = tuple(self._finish_call(pending) for pending in state.calls.values())
-        return StreamChunk(
-            is_final=True,
-            stop_reason=self._stop_reason(
-                state.response,
-                has_calls=bool(calls),
-                incomplete=state.terminal != "response.completed",
-            ),
-            usage=state.usage,
-            tool_calls=calls,
-        )
-
-    def _finish_call(self, pending: _PendingCall) -> ToolCall:
-        """A call from its `output_item.done` item, else from what its other events said."""
-        item: dict[str, Any] = {
-            "call_id": pending.call_id,
-            "name": pending.name,
-            "arguments": pending.arguments,
-        }
-        if pending.complete is not None:
-            item.update({k: v for k, v in pending.complete.items() if v is not None})
-        return self._tool_call(item)
+    def _parse_body(self, data: Mapping[str, Any]) -> CompletionResponse:
+        return self._parse_response(data)
 
     # -- request ---------------------------------------------------------------------------------
 
@@ -309,30 +103,11 @@ class OpenAIResponsesProvider(HttpProvider):
             ours["Authorization"] = f"Bearer {self._api_key}"
         return self._with_default_headers(ours, reserved=frozenset({"authorization"}))
 
+    def _request_url(self, model: str, *, stream: bool) -> str:
+        return self._endpoint_url()
+
     def _endpoint_url(self) -> str:
         return f"{self._base_url.rstrip('/')}/responses"
-
-    def _checked_payload(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None,
-        max_tokens: int | None,
-        tools: Sequence[ToolDefinition] | None,
-        stream: bool,
-    ) -> dict[str, Any]:
-        try:
-            return self._build_payload(
-                messages,
-                model=model,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                tools=tools,
-                stream=stream,
-            )
-        except SHAPE_ERRORS as exc:
-            raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
     def _build_payload(
         self,
@@ -513,11 +288,3 @@ class OpenAIResponsesProvider(HttpProvider):
         if error.get("type") == "error":
             del error["type"]  # the event's own type, not an error word
         return self._redacted(error_from_payload({"error": error}, provider=self._name))
-
-
-def _item_key(payload: Mapping[str, Any], item: Mapping[str, Any] | None = None) -> Any:
-    """What ties an item's events together: its output index, else its item id."""
-    index = payload.get("output_index")
-    if isinstance(index, int):
-        return index
-    return payload.get("item_id") or (item or {}).get("id")

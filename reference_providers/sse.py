@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _BOM = "\ufeff"
 
 
-@dataclass(frozen=True)
-class ServerSentEvent:
+class ServerSentEvent(NamedTuple):
     """One dispatched event.
 
     `id` is the stream's last event ID when the event was dispatched (it carries over from earlier
     events, as the standard says), None while no `id` field has been seen. `retry` is the
     reconnection time set by a `retry` field within this event's block, if any.
+
+    A named tuple rather than a frozen dataclass: a long stream makes one per event, and a frozen
+    dataclass costs about as much to build as the event's JSON costs to parse.
     """
 
     event: str
@@ -76,6 +78,9 @@ class SSEDecoder:
         return events
 
     def _feed_text(self, text: str) -> list[ServerSentEvent]:
+        # Hot for long streams: the text of one read is split once (str.split when it has no CR,
+        # the usual case), and `data:` lines and blank lines, nearly every line there is, are
+        # handled here without a call per line.
         if not text:
             return []
         if self._awaiting_bom:
@@ -86,20 +91,42 @@ class SSEDecoder:
             self._skip_lf = False
             if text.startswith("\n"):
                 text = text[1:]
-        events: list[ServerSentEvent] = []
-        start = 0
-        for match in _LINE_END.finditer(text):
-            self._partial.append(text[start : match.start()])
-            line = "".join(self._partial)
+        lines = _LINE_END.split(text) if "\r" in text else text.split("\n")
+        rest = lines.pop()  # what follows the last line end: the start of a line not yet ended
+        if not lines:
+            if rest:
+                self._partial.append(rest)
+            return []
+        if self._partial:
+            self._partial.append(lines[0])
+            lines[0] = "".join(self._partial)
             self._partial.clear()
-            event = self._process_line(line)
-            if event is not None:
-                events.append(event)
-            start = match.end()
-        if start < len(text):
-            self._partial.append(text[start:])
+        if rest:
+            self._partial.append(rest)
         elif text.endswith("\r"):
             self._skip_lf = True
+        events: list[ServerSentEvent] = []
+        data = self._data  # cleared in place on dispatch, so this stays the event's data
+        for line in lines:
+            if not line:
+                # Dispatch (what _dispatch does, without the call): the blank line ends the event.
+                self._dispatched_event_id = self._last_event_id
+                if data:
+                    events.append(
+                        ServerSentEvent(
+                            self._event_type or "message",
+                            data[0] if len(data) == 1 else "\n".join(data),
+                            self._last_event_id,
+                            self._event_retry,
+                        )
+                    )
+                    data.clear()
+                self._event_type = ""
+                self._event_retry = None
+            elif line.startswith("data:"):
+                data.append(line[6:] if line.startswith(" ", 5) else line[5:])
+            elif not line.startswith(":"):
+                self._process_line(line)
         return events
 
     def _process_line(self, line: str) -> ServerSentEvent | None:
@@ -133,12 +160,13 @@ class SSEDecoder:
 
     def _dispatch(self) -> ServerSentEvent | None:
         self._dispatched_event_id = self._last_event_id
-        if not self._data:
+        data = self._data
+        if not data:
             self._reset_event()
             return None
         event = ServerSentEvent(
             event=self._event_type or "message",
-            data="\n".join(self._data),
+            data=data[0] if len(data) == 1 else "\n".join(data),
             id=self._last_event_id,
             retry=self._event_retry,
         )

@@ -18,11 +18,9 @@ What makes this wire different, and where each difference is handled:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-import httpx
 
 from reference_providers.contract import (
     Capabilities,
@@ -33,10 +31,10 @@ from reference_providers.contract import (
     ToolDefinition,
     Usage,
 )
-from reference_providers.error_mapping import error_from_payload, error_from_transport, make_error
+from reference_providers.error_mapping import error_from_payload, make_error
 from reference_providers.errors import ErrorCategory, ProviderError
-from reference_providers.http_provider import EXCERPT, SHAPE_ERRORS, HttpProvider
-from reference_providers.ollama_ndjson import NDJSONLineDecoder
+from reference_providers.http_provider import EXCERPT
+from reference_providers.stream_reading import NDJSONProvider
 
 PRODUCTION_BASE_URL = "https://llm.api.cloud.yandex.net"
 _PATH = "/foundationModels/v1/completion"
@@ -59,12 +57,15 @@ class _StreamState:
     usage: Usage | None = None
 
 
-class YandexGPTProvider(HttpProvider):
+class YandexGPTProvider(NDJSONProvider[_StreamState]):
     """A native `ChatProvider` speaking the `yandexgpt` dialect.
 
     `folder_id` is the Yandex Cloud folder the model runs in (the real API has no default one;
     "default" only suits a fake server). `credential="iam"` sends `api_key` as an IAM token.
     """
+
+    body_name = "completion"
+    stream_accept = None  # the API streams whatever the request accepts
 
     def __init__(
         self,
@@ -93,76 +94,28 @@ class YandexGPTProvider(HttpProvider):
 
     # -- chat ------------------------------------------------------------------------------------
 
-    async def chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> CompletionResponse:
-        payload = self._checked_payload(messages, model, temperature, max_tokens, tools, False)
-        try:
-            response = await self._client().post(
-                self._endpoint_url(), content=self._encode(payload), headers=self._headers()
-            )
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        if not response.is_success:
-            raise self._status_error(response)
-        data = self._json_object(response.content, what="completion body")
-        if data.get("error") is not None:
-            raise self._in_stream_error(data)
-        try:
-            alternative, usage = self._alternative(data)
-            message = alternative["message"]
-            text = message.get("text") or ""
-            if not isinstance(text, str):
-                raise self._invalid("message 'text' is not a string")
-            return CompletionResponse(
-                content=text,
-                tool_calls=self._parse_tool_calls(message),
-                stop_reason=self._map_status(alternative.get("status")),
-                usage=usage,
-            )
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected completion shape: {exc!r}") from exc
+    def _parse_body(self, data: Mapping[str, Any]) -> CompletionResponse:
+        alternative, usage = self._alternative(data)
+        message = alternative["message"]
+        text = message.get("text") or ""
+        if not isinstance(text, str):
+            raise self._invalid("message 'text' is not a string")
+        return CompletionResponse(
+            content=text,
+            tool_calls=self._parse_tool_calls(message),
+            stop_reason=self._map_status(alternative.get("status")),
+            usage=usage,
+        )
 
     # -- stream ----------------------------------------------------------------------------------
 
-    async def stream(
-        self,
-        messages: Sequence[Message],
-        *,
-        model: str,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        tools: Sequence[ToolDefinition] | None = None,
-    ) -> AsyncGenerator[StreamChunk, None]:
-        payload = self._checked_payload(messages, model, temperature, max_tokens, tools, True)
-        state = _StreamState()
-        try:
-            async with self._client().stream(
-                "POST", self._endpoint_url(), content=self._encode(payload), headers=self._headers()
-            ) as response:
-                if not response.is_success:
-                    await response.aread()
-                    raise self._status_error(response)
-                lines = self._iter_lines(response)
-                try:
-                    async for line in lines:
-                        chunk = self._absorb_line(line, state)
-                        if chunk is not None:
-                            yield chunk  # ST-4: each line's new text leaves at once
-                        if state.status is not None:
-                            break
-                finally:
-                    await lines.aclose()
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=self._name) from exc
-        except SHAPE_ERRORS as exc:
-            raise self._invalid(f"unexpected stream line: {exc!r}") from exc
+    def _new_stream_state(self) -> _StreamState:
+        return _StreamState()
+
+    def _stream_over(self, state: _StreamState) -> bool:
+        return state.status is not None
+
+    def _final_chunk(self, state: _StreamState) -> StreamChunk:
         if state.status is None:
             raise make_error(
                 ErrorCategory.NETWORK,
@@ -170,27 +123,12 @@ class YandexGPTProvider(HttpProvider):
                 provider=self._name,
                 retryable=True,
             )
-        yield StreamChunk(
+        return StreamChunk(
             is_final=True, stop_reason=self._map_status(state.status), usage=state.usage
         )
 
-    async def _iter_lines(self, response: httpx.Response) -> AsyncGenerator[str, None]:
-        decoder = NDJSONLineDecoder()
-        async for data in response.aiter_bytes():
-            for line in decoder.feed(data):
-                yield line
-        for line in decoder.flush():
-            yield line
-
     def _absorb_line(self, line: str, state: _StreamState) -> StreamChunk | None:
-        try:
-            data = json.loads(line)
-        except ValueError as exc:
-            raise self._invalid(f"stream line is not JSON: {line!r:.{EXCERPT}}") from exc
-        if not isinstance(data, Mapping):
-            raise self._invalid(f"stream line is not a JSON object: {line!r:.{EXCERPT}}")
-        if data.get("error") is not None:
-            raise self._in_stream_error(data)  # ER-6
+        data = self._line_payload(line)
         alternative, usage = self._alternative(data)
         state.usage = usage
         message = alternative["message"]
@@ -218,22 +156,11 @@ class YandexGPTProvider(HttpProvider):
             ours["Authorization"] = f"Api-Key {self._api_key}"
         return self._with_default_headers(ours)
 
+    def _request_url(self, model: str, *, stream: bool) -> str:
+        return self._endpoint_url()
+
     def _endpoint_url(self) -> str:
         return f"{self._base_url.rstrip('/')}{_PATH}"
-
-    def _checked_payload(
-        self,
-        messages: Sequence[Message],
-        model: str,
-        temperature: float | None,
-        max_tokens: int | None,
-        tools: Sequence[ToolDefinition] | None,
-        stream: bool,
-    ) -> dict[str, Any]:
-        try:
-            return self._build_payload(messages, model, temperature, max_tokens, tools, stream)
-        except SHAPE_ERRORS as exc:
-            raise self._invalid_request(f"cannot build the request: {exc!r}") from exc
 
     def _build_payload(
         self,

@@ -13,7 +13,7 @@ import pytest
 from conformance import FakeServer, bundled_scenarios, get_dialect
 from conformance.judge import judge_requests
 from conformance.judge.case import CaseRecord
-from conformance.resilience.checks import requests_to
+from conformance.resilience.driver import requests_to
 from conformance.resilience.scripts import chat_exchanges, error, scripted, stall, text
 from conformance.vocabulary.observation import Observation
 

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-from conformance.report.failure_summary import DECLARED_BUT_BROKEN, failure_lines
+from conformance.report.failure_summary import (
+    DECLARED_BUT_BROKEN,
+    NO_REPORT,
+    failure_lines,
+    order_failed_reports,
+    transcript_link,
+)
+from conformance.vocabulary.transcript_excerpt import transcript_anchor
 
 ROOT = Path(__file__).resolve().parents[1]
 STRIPS = "tests.known_bad.providers:StripsContent"
+LOSES_IDS = "tests.known_bad.providers:LosesToolCallIdOnNull"
 
 PROVIDERS = """
 from reference_providers.openai_compatible import OpenAICompatibleProvider
@@ -73,7 +84,7 @@ def test_failing_clauses_come_first_one_line_each_with_a_fix(tmp_path: Path) -> 
     assert "expected 245 characters, got 241" in line
     fix = out.splitlines()[out.splitlines().index(line) + 1]
     assert fix.strip().startswith("fix: return the server's text unchanged")
-    assert "docs/contract.md#ch-1" in fix
+    assert "docs/guide-native.md#fix-ch-1" in fix
     details = out[out.index("= FAILURES =") :]
     assert "  fix CH-1: return the server's text unchanged" in details  # in the check's message
 
@@ -145,3 +156,87 @@ def test_an_exception_outside_a_turn_shows_the_providers_traceback(tmp_path: Pat
     block = result.stdout[result.stdout.index("The provider raised (harness frames hidden):") :]
     assert "in look_up_the_name" in block
     assert "RuntimeError: no name configured" in block
+
+
+def _failing(
+    scenario: str, *clauses: str, provider: str = "p", message: str = "x"
+) -> dict[str, Any]:
+    return {
+        "provider": provider,
+        "scenario": scenario,
+        "mode": "stream",
+        "verdicts": [{"clause": c, "outcome": "fail", "message": message} for c in clauses],
+        "error": None,
+        "incomplete": None,
+    }
+
+
+def test_the_most_telling_failure_comes_first_not_the_first_that_ran() -> None:
+    ran = [
+        _failing("property-answers", "CH-1"),  # ran first; a generated example
+        _failing("text_plain", "ST-1", "ST-2", "ST-5", message="many"),
+        _failing("tool_call_single", "ST-3", message="call 0: id 'a', expected 'b'"),
+        _failing("text_unicode_long", "CH-1", message="texts differ"),
+    ]
+    lines = [line for line in failure_lines(ran) if line.startswith("✗")]
+    assert [line.split()[1] for line in lines] == ["CH-1", "ST-1", "ST-2", "ST-3", "ST-5"]
+    assert "text_unicode_long[stream] (+1 more)" in lines[0]  # the scenario, not the property
+    properties_only = [_failing("property-errors", "ER-1"), _failing("errors_429", "ER-2")]
+    lines = [line for line in failure_lines(properties_only) if line.startswith("✗")]
+    assert [line.split()[1] for line in lines] == ["ER-2", "ER-1"]
+
+
+def test_the_details_follow_the_summary_order() -> None:
+    outcomes = [
+        _failing("property-answers", "CH-1"),
+        _failing("text_plain", "ST-1", "ST-2"),
+        _failing("tool_call_single", "ST-3"),
+        _failing("text_unicode_long", "CH-1"),
+        _failing("text_plain", "RQ-3", provider="q"),
+    ]
+    reports = [SimpleNamespace(conformance=o) for o in outcomes]
+    reports.insert(1, SimpleNamespace())  # a fixture error: no outcome
+    ordered = order_failed_reports(reports)
+    shown = [
+        (r.conformance["provider"], r.conformance["scenario"])
+        if hasattr(r, "conformance")
+        else None
+        for r in ordered
+    ]
+    assert shown == [
+        ("q", "text_plain"),  # RQ-3: a request clause before the response clauses
+        ("p", "text_unicode_long"),
+        ("p", "text_plain"),
+        ("p", "tool_call_single"),
+        ("p", "property-answers"),  # CH-1 again: not the check its summary line names
+        None,
+    ]
+
+
+def test_a_failure_shows_a_trimmed_transcript_that_links_to_the_whole_one(tmp_path: Path) -> None:
+    args = ("--provider", LOSES_IDS, "--scenario", "tool_call_null_continuations")
+    result = _cli(*args, "--report-dir", "out", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    details = result.stdout[result.stdout.index("Wire transcript:") :]
+    details = details[: details.index("Expected result:")]
+    last = details.strip().splitlines()[-1]
+    match = re.fullmatch(
+        r"\[(\d+) of (\d+) lines left out; the whole transcript: out/compatibility.html#(\S+)\]",
+        last,
+    )
+    assert match, last
+    assert len(details.splitlines()) < int(match.group(2)) / 2
+    assert '"id":"call_n1"' in details  # the event the verdict quotes
+    page = (tmp_path / "out" / "compatibility.html").read_text(encoding="utf-8")
+    assert f'<div class="check" id="{match.group(3)}">' in page
+    whole = _cli(*args, "--report-dir", "out", "-vv", cwd=tmp_path)
+    assert "lines left out" not in whole.stdout
+    assert '"description": "Active weather alerts; takes no arguments."' in whole.stdout
+
+
+def test_without_a_report_the_excerpt_says_how_to_see_the_whole_transcript() -> None:
+    assert transcript_link(None, 0, "p", "s", "chat") == NO_REPORT
+    assert transcript_link(None, 2, "p", "s", "chat") is None
+    assert transcript_link(Path("r"), 1, "p", "s_1", "chat") == (
+        "r/compatibility.html#" + transcript_anchor("p", "s_1[chat]")
+    )

@@ -249,8 +249,9 @@ def test_a_planted_regression_fails_the_gate_naming_provider_and_clause(tmp_path
     # The run needed PYTHONPATH to import the provider: so does its reproduce command.
     reproduce = next(line for line in output.splitlines() if "reproduce: " in line)
     assert "PYTHONPATH=" in reproduce
-    assert "provider-conformance run --provider known_bad.providers:StripsContent" in reproduce
-    assert "--report-dir reports-rerun" in reproduce
+    assert "provider-conformance run --providers-file " in reproduce  # as the run built it
+    assert "bad.yaml -k '[acme'" in reproduce
+    assert "--report-dir reports/reproduce-acme" in reproduce
     report = json.loads((tmp_path / "pr" / "compatibility.json").read_text(encoding="utf-8"))
     assert report["gate"]["regressions"][0]["clause"] == "CH-1"
     assert "**regression** `acme` **CH-1**" in (tmp_path / "pr" / "compatibility.md").read_text(

@@ -64,3 +64,34 @@ def test_the_same_check_catches_a_change_that_breaks_it(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "✗ CH-1 Stripping" in result.stdout
+
+
+EXECUTE = ("--profile", "execute", "--profile-option", "errors_module=execute_minimal")
+EXECUTE_STRIPPING = """
+from execute_minimal import MinimalExecuteProvider
+
+
+class Stripping(MinimalExecuteProvider):
+    def execute(self, *args, **kwargs):
+        return super().execute(*args, **kwargs).strip()
+"""
+
+
+def test_the_minimal_execute_provider_of_its_guide_conforms(tmp_path: Path) -> None:
+    result = _run("--provider", "execute_minimal:MinimalExecuteProvider", *EXECUTE, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+    report = json.loads((tmp_path / "reports" / "compatibility.json").read_text())
+    (provider,) = report["providers"]
+    assert provider["conforms"] is True and provider["profile"] == "execute"
+    assert provider["clauses"]["ER-1"] == "pass" and provider["clauses"]["ST-1"] == "pass"
+
+
+def test_the_execute_check_catches_a_change_that_breaks_it(tmp_path: Path) -> None:
+    (tmp_path / "stripping.py").write_text(EXECUTE_STRIPPING, encoding="utf-8")
+    result = _run(
+        "--provider", "stripping:Stripping", *EXECUTE, "--scenario", "text_unicode_long",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "✗ CH-1 Stripping" in result.stdout
+    assert "docs/guide-execute.md#fix-ch-1" in result.stdout

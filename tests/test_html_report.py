@@ -253,8 +253,8 @@ def test_chromium_renders_the_grid_without_console_errors(tmp_path: Path) -> Non
     # A failing cell's link (its #anchor) opens that cell's details.
     anchored = _chromium(f"{page.as_uri()}#f-1-CH-1", tmp_path / "profile2", "--dump-dom")
     assert not _console(anchored.stderr), _console(anchored.stderr)
-    assert re.search(r'<details class="fail" id="f-1-CH-1" open="">', anchored.stdout)
-    assert not re.search(r'<details class="fail" id="f-1-ST-1" open="">', anchored.stdout)
+    assert re.search(r'<details class="fail" id="f-1-CH-1"[^>]* open="">', anchored.stdout)
+    assert not re.search(r'<details class="fail" id="f-1-ST-1"[^>]* open="">', anchored.stdout)
 
     _screenshot(page, "compatibility-sample.png", tmp_path / "profile3")
     opened = tmp_path / "opened.html"
@@ -303,3 +303,103 @@ def test_chromium_renders_a_real_run(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "out" / "compatibility.json").read_text(encoding="utf-8"))
     assert [p["id"] for p in report["providers"]] == ["StripsContent", "openai-compatible"]
     _screenshot(page, "compatibility-real-run.png", tmp_path / "profile2")
+
+
+# -- many providers, filters, clause docs ---------------------------------------------------------
+
+EIGHT = [
+    "openai-compatible", "anthropic-messages", "LosesToolCallIdOnNull", "StripsContent",
+    "gemini-generate-content", "ollama-chat", "azure-openai-deployment", "victor-OpenAIProvider",
+]  # fmt: skip
+
+
+def eight_provider_report() -> dict[str, Any]:
+    infos = [
+        ProviderInfo(pid, f"pkg.mod:{pid.title()}", "openai-chat", "native", pid, ("tools",))
+        for pid in EIGHT
+    ]
+    outcomes = []
+    for n, pid in enumerate(EIGHT):
+        outcomes += [
+            _outcome(pid, "identity", [("ID-1", "pass")]),
+            _outcome(pid, "text_plain", [("RQ-1", "pass"), ("CH-1", "fail" if n % 3 else "pass")]),
+            _outcome(pid, "st_tools", [("ST-3", "fail" if n % 2 else "pass"), ("ST-1", "pass")]),
+            _outcome(pid, "errors", [("ER-1", "pass"), ("ER-2", "fail" if n == 5 else "pass")]),
+        ]
+    return build_report(infos, outcomes, command="provider-conformance run --providers-file x")
+
+
+def _with_probe(page: str, probe: str) -> str:
+    """The page plus a script of the test's, run after the page's own (inline, as CSP allows)."""
+    return page.replace("</body>", f"<script>{probe}</script></body>")
+
+
+def test_counts_agree_in_header_cards_grid_and_failures() -> None:
+    report = eight_provider_report()
+    page = render_html(report)
+    header = page[page.index("<header>") : page.index("</header>")]
+    failing_cells = len(re.findall(r'<td class="v v-(?:fail|dbb)"', page))
+    cards = sum(
+        p["clause_counts"]["fail"] + p["clause_counts"]["declared-but-broken"]
+        for p in report["providers"]
+    )
+    details = len(re.findall(r'<details class="fail"', page))
+    assert failing_cells == cards == details == 10
+    assert f"{cards} failing clauses" in header
+    chips = re.findall(r'<span class="word">(\d+) (?:fail|broken)</span>', page)
+    assert sum(int(c) for c in chips) == cards
+
+
+def test_each_clause_title_links_to_how_it_is_judged_and_how_to_fix_it() -> None:
+    page = render_html(eight_provider_report())
+    links = set(re.findall(r'<a class="ctitle" href="#(doc-[A-Z]{2}-\d)"', page))
+    assert len(links) == 36
+    for anchor in links:
+        assert f'id="{anchor}"' in page
+    doc = page.split('id="doc-ST-3"', 1)[1].split("</details>", 1)[0]
+    assert "How it is judged (docs/contract.md)" in doc
+    assert "How to fix it (docs/guide-native.md#fix-st-3)" in doc
+    assert "accumulate fragments by <code>index</code>" in doc
+    assert "<code>provider-conformance docs guide-native</code>" in doc
+    failing = page.split('id="f-1-ST-3"', 1)[1].split("</summary>", 1)[0]
+    assert '<a href="#doc-ST-3">how to fix it</a>' in failing
+
+
+@needs_chromium
+def test_eight_providers_fit_1400_pixels_and_the_filters_work(tmp_path: Path) -> None:
+    page = render_html(eight_provider_report())
+    assert '<table class="grid compact" id="grid">' in page
+    measure = (
+        "var w = document.querySelector('#matrix .table-wrap');"
+        "document.documentElement.setAttribute('data-overflow', w.scrollWidth - w.clientWidth);"
+    )
+    path = tmp_path / "eight.html"
+    path.write_text(_with_probe(page, measure), encoding="utf-8")
+    result = _chromium(path.as_uri(), tmp_path / "p1", "--window-size=1400,1000", "--dump-dom")
+    assert not _console(result.stderr), _console(result.stderr)
+    assert 'data-overflow="0"' in result.stdout, re.findall(r'data-overflow="[^"]*"', result.stdout)
+    _screenshot(path, "compatibility-eight-providers.png", tmp_path / "p2", height=1400)
+
+    def shown_after(script: str, profile: str) -> tuple[int, str]:
+        probed = tmp_path / f"{profile}.html"
+        probed.write_text(_with_probe(page, script), encoding="utf-8")
+        dom = _chromium(probed.as_uri(), tmp_path / profile, "--dump-dom")
+        assert not _console(dom.stderr), _console(dom.stderr)
+        return int(_first(r'data-shown="(\d+)"', dom.stdout)), dom.stdout
+
+    def choose(control: str, value: str) -> str:
+        return (
+            f"var c = document.getElementById('{control}'); c.value = '{value}';"
+            f"c.dispatchEvent(new Event('{'input' if control == 'f-search' else 'change'}'));"
+        )
+
+    assert shown_after("", "p3")[0] == 36
+    failing, dom = shown_after(choose("f-verdict", "failing"), "p4")
+    assert failing == 3  # CH-1, ST-3, ER-2
+    assert shown_after(choose("f-group", "ST"), "p5")[0] == 7
+    shown, dom = shown_after(choose("f-provider", "5"), "p6")
+    assert shown == 36
+    assert len(re.findall(r'<td class="v[^"]*" data-p="\d"[^>]*hidden', dom)) == 7 * 36
+    assert shown_after(choose("f-search", "retry-after"), "p7")[0] == 1  # ER-2's title
+    both = choose("f-provider", "5") + choose("f-verdict", "failing")
+    assert shown_after(both, "p8")[0] == 3  # provider 5 fails CH-1, ST-3 and ER-2

@@ -34,7 +34,7 @@ from conformance import (
     Scenario,
 )
 from conformance.dialects.anthropic_messages import AnthropicMessagesDialect
-from conformance.dialects.corpus import recorded_scenarios
+from conformance.dialects.corpus import corpus_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, RequestSpec, Turn
 from conformance.vocabulary.canonical import ChatMessage
 from reference_providers.anthropic_messages import AnthropicProvider
@@ -207,6 +207,6 @@ def test_reference_provider_maps_in_stream_errors(server: FakeServer, scenario: 
 
 @pytest.mark.corpus("anthropic")
 def test_reference_provider_passes_recordings(server: FakeServer, corpus_file: Path) -> None:
-    scenarios = recorded_scenarios(AnthropicMessagesDialect(), corpus_file.parent.parent)
+    scenarios = corpus_scenarios(AnthropicMessagesDialect(), corpus_file.parent.parent)
     scenario = scenarios[f"wire-{corpus_file.stem}"]
     assert_passes(run_check(server, AnthropicProvider, scenario, "stream").outcome)

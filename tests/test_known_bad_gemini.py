@@ -26,7 +26,7 @@ from known_bad.harness import (
 )
 
 from conformance import FakeServer
-from conformance.dialects.corpus import recorded_scenarios
+from conformance.dialects.corpus import corpus_scenarios
 from conformance.dialects.gemini import GeminiDialect
 from conformance.scenarios.model import Scenario
 from reference_providers.gemini import GeminiProvider
@@ -134,7 +134,7 @@ def test_gemini_reference_provider_replays_recordings(
     server: FakeServer, corpus_file: Path
 ) -> None:
     """Every recorded Gemini stream the dialect serves reads as the oracle says it should."""
-    scenarios = recorded_scenarios(GeminiDialect(), corpus_file.parent.parent)
+    scenarios = corpus_scenarios(GeminiDialect(), corpus_file.parent.parent)
     scenario = scenarios[f"wire-{corpus_file.stem}"]
     outcome = run_check(server, GeminiProvider, scenario, "stream").outcome
     assert outcome.error is None, outcome.failure_text()

@@ -32,7 +32,7 @@ from conformance import (
     Scenario,
     get_dialect,
 )
-from conformance.dialects.corpus import recorded_scenarios
+from conformance.dialects.corpus import corpus_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, Turn
 from reference_providers.openai_responses import OpenAIResponsesProvider
 
@@ -184,7 +184,7 @@ def test_reference_provider_passes_identity(server: FakeServer) -> None:
 
 def test_reference_provider_replays_the_corpus(server: FakeServer, wire_corpus: Path) -> None:
     """Every recording of real Responses traffic reads as the dialect's oracle says."""
-    recorded = recorded_scenarios(get_dialect(DIALECT), wire_corpus)
+    recorded = corpus_scenarios(get_dialect(DIALECT), wire_corpus)
     if not recorded:
         pytest.skip(f"no openai_responses recordings under {wire_corpus}")
     for scenario in recorded.values():

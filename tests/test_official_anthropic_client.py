@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from conformance.dialects.anthropic_messages import AnthropicMessagesDialect
-from conformance.dialects.corpus import recorded_scenarios
+from conformance.dialects.corpus import corpus_scenarios
 from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.scenarios.model import ErrorReply, Reply, RequestSpec, Turn
 from conformance.server import FakeServer
@@ -357,7 +357,7 @@ def test_sdk_reads_recordings_as_the_oracle_does(
     SDK keeps it with its input parsed as far as it goes; the oracle (and the contract, which only
     reports complete calls) drops it. The test checks that this is the only difference.
     """
-    scenarios = recorded_scenarios(DIALECT, corpus_file.parent.parent)
+    scenarios = corpus_scenarios(DIALECT, corpus_file.parent.parent)
     scenario = scenarios[f"wire-{corpus_file.stem}"]
     oracle = scenario.final_reply
     assert oracle.error is None, "the corpus has no in-stream error recording"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from conformance.dialects.corpus import recorded_scenarios
+from conformance.dialects.corpus import corpus_scenarios
 from conformance.dialects.ollama_chat import OllamaChatDialect
 from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.scenarios.model import ErrorReply, Turn
@@ -323,7 +323,7 @@ def test_client_reads_recordings_as_the_oracle_does(
     server: FakeServer, api_key: str, corpus_file: Path
 ) -> None:
     """Real Ollama streams, replayed verbatim: the client and the dialect's oracle agree."""
-    recorded = recorded_scenarios(DIALECT, corpus_file.parent.parent)
+    recorded = corpus_scenarios(DIALECT, corpus_file.parent.parent)
     scenario = recorded[f"wire-{corpus_file.stem}"]
     with server.session(scenario, DIALECT, api_key) as session:
         (result,) = _read_all(session.root_url, scenario, "stream", "sync", headers=None)

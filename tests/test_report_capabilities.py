@@ -297,7 +297,8 @@ def test_the_reproduce_command_carries_the_options_of_the_run(tmp_path: Path) ->
         "tool_call_single[stream]": (
             "provider-conformance run --provider acme.llm:Acme --dialect openai-chat --profile "
             f"native --profile-option region=eu --capabilities {path} "
-            "--model conformance-model-1 --report-dir reports-rerun --scenario tool_call_single"
+            "--model conformance-model-1 --report-dir reports/reproduce-acme "
+            "--scenario tool_call_single"
         )
     }
     assert "--capabilities" in render_markdown(report).split("reproduce: ", 1)[1]
@@ -347,7 +348,7 @@ def test_an_identity_failure_reproduces_beside_the_cheapest_scenario() -> None:
     (failure,) = _report([outcome])["providers"][0]["failures"]
     assert failure["reproduce"] == (
         "provider-conformance run --provider pkg:P --capabilities 'my caps.yaml' "
-        "--report-dir reports-rerun --scenario text_plain"
+        "--report-dir reports/reproduce-p --scenario text_plain"
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conformance import Case, FakeServer, ProviderUnderTest, run_case
-from conformance.dialects.corpus import recorded_scenarios
+from conformance.dialects.corpus import corpus_scenarios
 from conformance.plugin.provider_files import load_providers_file, reference_providers_file
 
 REFERENCE = load_providers_file(reference_providers_file())
@@ -30,14 +30,15 @@ def test_every_recording_replays_through_the_reference_provider(
     server: FakeServer, wire_corpus: Path, spec: object
 ) -> None:
     put = ProviderUnderTest.load(spec)  # type: ignore[arg-type]
-    scenarios = recorded_scenarios(put.dialect, wire_corpus)
+    scenarios = corpus_scenarios(put.dialect, wire_corpus)
     if not scenarios:
         pytest.skip(f"dialect {put.dialect.name} has no recordings in {wire_corpus}")
     failures = []
     for scenario in scenarios.values():
-        outcome = run_case(server, put, Case(scenario, "stream"))
-        if not outcome.ok:
-            failures.append(outcome.failure_text())
+        for mode in scenario.modes:
+            outcome = run_case(server, put, Case(scenario, mode))
+            if not outcome.ok:
+                failures.append(outcome.failure_text())
     assert not failures, "\n\n".join(failures)
 
 
@@ -46,7 +47,7 @@ def test_the_openai_oracle_reads_parallel_calls_usage_and_in_stream_errors(
 ) -> None:
     from conformance import get_dialect
 
-    scenarios = recorded_scenarios(get_dialect("openai-chat"), wire_corpus)
+    scenarios = corpus_scenarios(get_dialect("openai-chat"), wire_corpus)
     parallel = scenarios["wire-openai_chat__parallel_tool_calls_two_functions"].final_reply
     assert [call.name for call in parallel.tool_calls] == ["GetWeatherArgs", "get_stock_price"]
     assert parallel.stop_reason == "tool_calls"

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from conformance.judge.verdict import Verdict, check, failed, not_applicable
 from conformance.profiles.base import Profile
+from conformance.profiles.resilience import ResilienceBuild, ResilienceOffer
 from conformance.scenarios.model import DEFAULT_MODEL, Scenario
 from conformance.vocabulary.canonical import Mode
 from conformance.vocabulary.clauses import CLAUSES
@@ -111,13 +112,16 @@ class DeclaredByFile(Profile):
         self.not_applicable = inner.not_applicable  # type: ignore[misc]
 
     def __getattr__(self, attribute: str) -> Any:
-        # resilience_targets, fallback_chain, interface_capabilities ... of the wrapped profile.
+        # interface_capabilities, request_parameters ... of the wrapped profile.
         if attribute == "inner":  # not set yet (copying): no recursion
             raise AttributeError(attribute)
         return getattr(self.inner, attribute)
 
     def build(self, target: Callable[..., Any], spec: ProviderSpec, connection: Connection) -> Any:
         return self.inner.build(target, spec, connection)
+
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        return self.inner.resilience(build)
 
     def check_target(self, target: Callable[..., Any], spec: ProviderSpec) -> None:
         self.inner.check_target(target, spec)

@@ -15,6 +15,8 @@ check than the one that failed.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,10 @@ def provider_arguments(spec: ProviderSpec) -> list[str]:
     return arguments
 
 
+#: What a `-k` word may hold (pytest's expression grammar): an id outside it is not selectable.
+_K_WORD = re.compile(r"[\w:+\-./\\\[\]]+")
+
+
 @dataclass
 class ConfigurationChecks:
     capabilities: CapabilityChecks | None = None
@@ -115,16 +121,31 @@ class ConfigurationChecks:
     entry_point_groups: list[str] = field(default_factory=list)
     #: `run_arguments` of the run: every outcome's `facts["reproduce"]` ends with them.
     arguments: list[str] = field(default_factory=list)
+    #: --providers-file of the run, and the ids of the providers it listed.
+    providers_file: str | None = None
+    listed: frozenset[str] = frozenset()
 
     @classmethod
-    def from_options(cls, option: Any) -> ConfigurationChecks:
-        """From pytest's option namespace; missing options (older plugins) count as unset."""
+    def from_options(cls, option: Any, listed: Sequence[str] = ()) -> ConfigurationChecks:
+        """From pytest's option namespace; missing options (older plugins) count as unset.
+
+        `listed`: the ids of the providers --providers-file gave, which a reproduce command
+        rebuilds from that file (a factory, options of any type) rather than from --provider.
+        """
         path = getattr(option, "capabilities", None)
         model = getattr(option, "capabilities_model", None)
         capabilities = CapabilityChecks(CapabilityFile.load(Path(path)), model) if path else None
         registries = [load_registry(ref) for ref in getattr(option, "registry", None) or ()]
         groups = list(getattr(option, "entry_points", None) or ())
-        return cls(capabilities, registries, groups, run_arguments(option))
+        listing = getattr(option, "providers_file", None)
+        return cls(
+            capabilities,
+            registries,
+            groups,
+            run_arguments(option),
+            str(listing) if listing else None,
+            frozenset(listed),
+        )
 
     @property
     def active(self) -> bool:
@@ -136,7 +157,20 @@ class ConfigurationChecks:
 
     def reproduce(self, spec: ProviderSpec) -> list[str]:
         """The arguments after `provider-conformance run` that rerun a check of `spec`."""
+        if self.providers_file is not None and self._selectable(spec.id):
+            # The file's entry (a factory, typed options), and of its providers this one: its
+            # test ids start `[ID:` or `[ID@`, and no other listed id starts with ID.
+            only = f"[{spec.id}"
+            return ["--providers-file", self.providers_file, "-k", only, *self.arguments]
         return [*provider_arguments(spec), *self.arguments]
+
+    def _selectable(self, provider: str) -> bool:
+        """Whether `-k [ID` picks exactly this listed provider's checks."""
+        return (
+            provider in self.listed
+            and _K_WORD.fullmatch(provider) is not None
+            and not any(o != provider and o.startswith(provider) for o in self.listed)
+        )
 
     # -- the checks -----------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from conformance.vocabulary.clause_hints import fix_hint
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.observation import Observation, TurnObservation
 from conformance.vocabulary.targets import check_target_syntax, resolve_target
+from conformance.vocabulary.transcript_excerpt import excerpt
 
 DEFAULT_CHECK_TIMEOUT = 10.0
 DEFAULT_PROVIDER_TIMEOUT = 3.0
@@ -294,18 +295,28 @@ class CaseOutcome:
     def inconclusive(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.outcome == "inconclusive"]
 
-    def failure_text(self) -> str:
+    def failure_text(self, full_transcript_at: str | None = None) -> str:
+        """The failure as pytest shows it; given where the whole transcript is, an excerpt of it."""
         lines = [f"{self.provider}: scenario {self.scenario} [{self.mode}]"]
         if self.error:
             lines.append(f"  error: {self.error}")
         lines += [f"  {v.headline()}" for v in self.failures]
         for clause in dict.fromkeys(v.clause for v in self.failures):
-            lines.append(f"  fix {clause}: {fix_hint(clause)}")
+            lines.append(f"  fix {clause}: {fix_hint(clause, self.facts.get('profile'))}")
         if self.notes:
             lines += ["", *self.notes]
         for text in self.tracebacks:
             lines += ["", "The provider raised (harness frames hidden):", text]
-        lines += ["", "Wire transcript:", self.transcript]
+        transcript = self.transcript
+        if full_transcript_at is not None:
+            failing = self.failures
+            transcript = excerpt(
+                transcript,
+                [v.message for v in failing],
+                full_at=full_transcript_at,
+                clauses=[v.clause for v in failing],
+            )
+        lines += ["", "Wire transcript:", transcript]
         if self.scenario in bundled_scenarios():
             lines += [
                 "",

@@ -82,6 +82,9 @@ class Dialect(ABC):
     #: the file pattern of recorded stream bodies there; None when the dialect has no corpus.
     corpus_folder: ClassVar[str | None] = None
     corpus_pattern: ClassVar[str] = "*.sse"
+    #: The file-name pattern, without suffix, of the recorded non-streamed bodies (`.json`) and
+    #: HTTP responses (`.http`) there; None: corpus_pattern's (conformance/dialects/corpus.py).
+    corpus_bodies: ClassVar[str | None] = None
     #: Content-Type of streamed answers, used when a recorded body is replayed verbatim.
     stream_content_type: ClassVar[str] = "text/event-stream; charset=utf-8"
     #: Whether the wire carries tool-call ids (Gemini's does not: calls and results pair by
@@ -169,6 +172,13 @@ class Dialect(ABC):
         the obvious way) so that it does not share a bug with the providers it judges.
         """
         raise NotImplementedError(f"dialect {self.name} cannot read recordings")
+
+    def recording_body_reply(self, body: bytes) -> Reply:
+        """The canonical answer in a recorded non-streamed body (a `.json` recording).
+
+        The same plain oracle as `recording_reply`, for the API's one-document answer.
+        """
+        raise NotImplementedError(f"dialect {self.name} cannot read recorded bodies")
 
     def render_recorded(self, body: bytes) -> WireResponse:
         """A recorded stream body, written verbatim, one recorded event per piece."""

@@ -82,6 +82,7 @@ class OAuthTokenDialect(Dialect):
         self.chat_path_description = inner.chat_path_description  # type: ignore[misc]
         self.corpus_folder = inner.corpus_folder  # type: ignore[misc]
         self.corpus_pattern = inner.corpus_pattern  # type: ignore[misc]
+        self.corpus_bodies = inner.corpus_bodies  # type: ignore[misc]
         self.stream_content_type = inner.stream_content_type  # type: ignore[misc]
         self.tool_call_ids = inner.tool_call_ids  # type: ignore[misc]
         self.wire_features = inner.wire_features  # type: ignore[misc]
@@ -153,6 +154,9 @@ class OAuthTokenDialect(Dialect):
 
     def recording_reply(self, body: bytes) -> Reply:
         return self.inner.recording_reply(body)
+
+    def recording_body_reply(self, body: bytes) -> Reply:
+        return self.inner.recording_body_reply(body)
 
     def render_recorded(self, body: bytes) -> WireResponse:
         return self.inner.render_recorded(body)

@@ -97,6 +97,7 @@ class OllamaChatDialect(Dialect):
     corpus_folder: ClassVar[str | None] = "ollama"
     # The generate stream answers another endpoint, and the .json file is a non-streamed body.
     corpus_pattern: ClassVar[str] = "ollama__chat_stream_*.ndjson"
+    corpus_bodies: ClassVar[str | None] = "ollama__chat_*"
     stream_content_type: ClassVar[str] = _NDJSON_TYPE
     # Current Ollama gives every tool call an id (`call_…`), so a provider can and must pass it on.
     tool_call_ids: ClassVar[bool] = True
@@ -297,6 +298,10 @@ class OllamaChatDialect(Dialect):
         )
 
     # -- reading recordings ----------------------------------------------------------------
+
+    def recording_body_reply(self, body: bytes) -> Reply:
+        # A non-streamed answer is the stream's last line alone: one document with `done`.
+        return self.recording_reply(body)
 
     def recording_reply(self, body: bytes) -> Reply:
         text: list[str] = []

@@ -18,7 +18,14 @@ from conformance.dialects.call_schedule import call_schedule
 from conformance.dialects.model_lists import models_endpoint, openai_models
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_event, sse_json, sse_json_texts, sse_response
-from conformance.scenarios.model import WIRE_FEATURES, ErrorReply, Reply, Scenario, WireOptions
+from conformance.scenarios.model import (
+    RESPONSES_VARIANTS,
+    WIRE_FEATURES,
+    ErrorReply,
+    Reply,
+    Scenario,
+    WireOptions,
+)
 from conformance.scenarios.tool_arguments import unparsable_arguments
 from conformance.vocabulary.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
@@ -54,7 +61,7 @@ class OpenAIChatDialect(Dialect):
     corpus_folder: ClassVar[str | None] = "openai_chat"
     #: Arguments travel as text, calls have an index, content may be a list of parts: every
     #: optional shape the scenarios know is an OpenAI-compatible server's.
-    wire_features: ClassVar[frozenset[str]] = frozenset(WIRE_FEATURES)
+    wire_features: ClassVar[frozenset[str]] = frozenset(WIRE_FEATURES) - RESPONSES_VARIANTS
     request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p", "stop"})
 
     def endpoint(self, method: str, path: str) -> Endpoint | None:
@@ -141,9 +148,10 @@ class OpenAIChatDialect(Dialect):
         include_usage: bool,
     ) -> WireResponse:
         wire = scenario.wire
+        usage = reply.usage.as_json() if reply.usage is not None else None
 
         def chunk_payload(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-            return {
+            payload: dict[str, Any] = {
                 "id": completion_id,
                 "object": "chat.completion.chunk",
                 "created": _CREATED,
@@ -153,6 +161,9 @@ class OpenAIChatDialect(Dialect):
                     {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
                 ],
             }
+            if wire.usage_in == "every_chunk" and usage is not None:
+                payload["usage"] = usage  # Perplexity: the answer's usage, on every chunk
+            return payload
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
             return sse_json(chunk_payload(delta, finish), wire)
@@ -206,34 +217,51 @@ class OpenAIChatDialect(Dialect):
             elif step.kind == "delta" and texts[step.call] is not None:
                 # (`"arguments": null` is the whole of a call's arguments: nothing follows it.)
                 events.append(chunk({"tool_calls": [_continuation(index, call, step.piece, wire)]}))
-        events.append(chunk({}, finish=reply.effective_stop_reason))
-        if include_usage and reply.usage is not None:
-            events.append(
-                sse_json(
-                    {
-                        "id": completion_id,
-                        "object": "chat.completion.chunk",
-                        "created": _CREATED,
-                        "model": model,
-                        "system_fingerprint": _FINGERPRINT,
-                        "choices": [],
-                        "usage": reply.usage.as_json(),
-                    },
-                    wire,
-                )
-            )
+        finish = chunk({}, finish=reply.effective_stop_reason)
+        if wire.usage_in == "x_groq" and usage is not None:
+            # Groq: usage unasked, only in its own field of the last chunk.
+            payload = json.loads(next(iter(sse_blocks(finish)))[1])
+            payload["x_groq"] = {"id": f"req_{completion_id}", "usage": usage}
+            finish = sse_json(payload, wire)
+        events.append(finish)
+        if wire.finish_reason_twice:
+            events.append(finish)  # OpenRouter: the finish chunk again
+        usage_chunk = wire.usage_in == "chunk" and include_usage and usage is not None
+        if usage_chunk:
+            events.append(self._usage_chunk(completion_id, model, usage, wire))
+        if wire.chunk_after_usage:
+            events.append(self._usage_chunk(completion_id, model, None, wire))
         events.append(sse_event("[DONE]", wire))
         response = sse_response(events, wire)
-        response.meta["usage_sent"] = include_usage and reply.usage is not None
+        unasked = wire.usage_in != "chunk"
+        response.meta["usage_sent"] = (include_usage or unasked) and usage is not None
         response.meta["usage_hint"] = (
             ""
-            if include_usage
+            if include_usage or unasked
             else (
                 "the request did not ask for usage with stream_options.include_usage, "
                 "so the server sent none"
             )
         )
         return response
+
+    @staticmethod
+    def _usage_chunk(
+        completion_id: str, model: str, usage: dict[str, Any] | None, wire: WireOptions
+    ) -> bytes:
+        """The chunk with no choices that carries the usage (or, after it, a `null` usage)."""
+        return sse_json(
+            {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": _CREATED,
+                "model": model,
+                "system_fingerprint": _FINGERPRINT,
+                "choices": [],
+                "usage": usage,
+            },
+            wire,
+        )
 
     def render_error(self, error: ErrorReply) -> WireResponse:
         error_type, code = _ERROR_TYPES.get(
@@ -264,8 +292,8 @@ class OpenAIChatDialect(Dialect):
             payload = json.loads(data)
             if payload.get("error") is not None or event == "error":
                 return Reply(error=_in_stream_error(payload.get("error") or payload))
-            if payload.get("usage"):
-                raw = payload["usage"]
+            raw = payload.get("usage") or (payload.get("x_groq") or {}).get("usage")
+            if raw:
                 usage = Usage(raw["prompt_tokens"], raw["completion_tokens"], raw["total_tokens"])
             for choice in payload.get("choices") or ():
                 if choice.get("index", 0) != 0:
@@ -287,6 +315,35 @@ class OpenAIChatDialect(Dialect):
         )
         return Reply(
             text_parts=tuple(text),
+            tool_calls=tool_calls,
+            stop_reason="tool_calls" if finish == "function_call" else finish,
+            usage=usage,
+        )
+
+    def recording_body_reply(self, body: bytes) -> Reply:
+        payload = json.loads(body)
+        if payload.get("error") is not None:
+            return Reply(error=_in_stream_error(payload["error"]))
+        choices = [c for c in payload.get("choices") or () if c.get("index", 0) == 0]
+        message = (choices[0].get("message") if choices else None) or {}
+        finish = choices[0].get("finish_reason") if choices else None
+        tool_calls = tuple(
+            ToolCall(str(raw.get("id") or ""), str(function.get("name") or ""), _loads(raw))
+            for raw in message.get("tool_calls") or ()
+            for function in [raw.get("function") or {}]
+        )
+        raw_usage = payload.get("usage")
+        usage = (
+            Usage(
+                raw_usage["prompt_tokens"],
+                raw_usage["completion_tokens"],
+                raw_usage["total_tokens"],
+            )
+            if raw_usage
+            else None
+        )
+        return Reply(
+            text_parts=tuple(_content_texts(message.get("content"))),
             tool_calls=tool_calls,
             stop_reason="tool_calls" if finish == "function_call" else finish,
             usage=usage,

@@ -37,7 +37,7 @@ from conformance.dialects.model_lists import models_endpoint, openai_models
 from conformance.dialects.openai_chat import OpenAIChatDialect
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_json, sse_response
-from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
+from conformance.scenarios.model import RESPONSES_VARIANTS, ErrorReply, Reply, Scenario, WireOptions
 from conformance.scenarios.tool_arguments import unparsable_arguments
 from conformance.vocabulary.canonical import ChatMessage, ToolCall, ToolSpec, Usage
 from conformance.vocabulary.wire import RecordedRequest, WireResponse, json_response
@@ -97,7 +97,9 @@ class OpenAIResponsesDialect(Dialect):
     chat_path_description: ClassVar[str] = "POST /v1/responses"
     corpus_folder: ClassVar[str | None] = "openai_responses"
     #: Arguments travel as JSON text; calls are items, not indexed fragments.
-    wire_features: ClassVar[frozenset[str]] = frozenset({"unparsable_tool_arguments"})
+    wire_features: ClassVar[frozenset[str]] = frozenset(
+        {"unparsable_tool_arguments", *RESPONSES_VARIANTS}
+    )
     #: The Responses API takes `top_p` and has no stop sequences.
     request_parameters: ClassVar[frozenset[str]] = frozenset({"top_p"})
 
@@ -153,10 +155,14 @@ class OpenAIResponsesDialect(Dialect):
             if item["type"] == "message":
                 self._stream_message(events, index, item, reply.text_parts)
             else:
+                pieces = argument_pieces(item["arguments"], wire, calls)
+                # A variant some servers send: no deltas, the arguments only in `.done`.
                 self._stream_call(
-                    events, index, item, argument_pieces(item["arguments"], wire, calls)
+                    events, index, item, [] if wire.arguments_only_in_done else pieces
                 )
                 calls += 1
+        if wire.response_id_changes:
+            response_id += "_final"  # seen in real traffic: created and completed ids differ
         terminal = echo.response(response_id, reply, _output(reply, turn))
         kind = "response.incomplete" if terminal["status"] == "incomplete" else "response.completed"
         events.emit(kind, response=terminal)
@@ -255,6 +261,32 @@ class OpenAIResponsesDialect(Dialect):
                 else:
                     stop = "tool_calls" if calls else "stop"
                 break
+        return Reply(text_parts=tuple(text), tool_calls=tuple(calls), stop_reason=stop, usage=usage)
+
+    def recording_body_reply(self, body: bytes) -> Reply:
+        response = json.loads(body)
+        if response.get("error") is not None:
+            return Reply(error=_in_stream_error(response["error"]))
+        text: list[str] = []
+        calls: list[ToolCall] = []
+        for item in response.get("output") or ():
+            if item.get("type") == "message":
+                text += [
+                    part["text"]
+                    for part in item.get("content") or ()
+                    if part.get("type") == "output_text" and part.get("text")
+                ]
+            elif item.get("type") == "function_call":
+                calls.append(ToolCall(item["call_id"], item["name"], _loads(item["arguments"])))
+        raw = response.get("usage")
+        usage = (
+            Usage(raw["input_tokens"], raw["output_tokens"], raw["total_tokens"]) if raw else None
+        )
+        if response.get("status") == "incomplete":
+            reason = (response.get("incomplete_details") or {}).get("reason")
+            stop = _STOP_FOR_REASON.get(str(reason), "length")
+        else:
+            stop = "tool_calls" if calls else "stop"
         return Reply(text_parts=tuple(text), tool_calls=tuple(calls), stop_reason=stop, usage=usage)
 
     # -- reading requests ------------------------------------------------------------------

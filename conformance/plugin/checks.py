@@ -20,6 +20,7 @@ from conformance.checks.runner import (
 )
 from conformance.plugin.state import OUTCOME_KEY, ConformanceState
 from conformance.properties import Property, run_property
+from conformance.report.failure_summary import transcript_link
 from conformance.report.harness_errors import (
     IDENTITY_CLAUSES,
     harness_error_text,
@@ -59,7 +60,11 @@ class ConformanceChecks:
         if outcome.not_applicable is not None and not outcome.failures:
             pytest.skip(f"not applicable: {outcome.not_applicable}")
         if not outcome.ok:
-            pytest.fail(outcome.failure_text(), pytrace=False)
+            verbosity = self._item.config.get_verbosity()
+            where = transcript_link(
+                self._state.report_dir, verbosity, outcome.provider, outcome.scenario, outcome.mode
+            )
+            pytest.fail(outcome.failure_text(where), pytrace=False)
         if outcome.inconclusive:
             lines = [f"  {v.headline()}" for v in outcome.inconclusive]
             pytest.fail(

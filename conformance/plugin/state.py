@@ -19,7 +19,12 @@ from conformance.checks.runner import (
     Case,
     ProviderUnderTest,
 )
-from conformance.dialects.corpus import recorded_scenarios
+from conformance.dialects.corpus import (
+    corpus_scenarios,
+    file_scenario,
+    is_dialects_file,
+    is_recording,
+)
 from conformance.plugin.provider_files import (
     ensure_unique_ids,
     load_entry_point_providers,
@@ -29,7 +34,7 @@ from conformance.plugin.quiet_logs import quiet_captured_logs
 from conformance.properties import PROPERTIES, Property
 from conformance.properties.settings import property_profile
 from conformance.report.coverage_run import ProviderCoverage
-from conformance.report.failure_summary import failure_lines
+from conformance.report.failure_summary import failure_lines, order_failed_reports
 from conformance.report.harness_errors import (
     IDENTITY_CLAUSES,
     redact_run_secrets,
@@ -68,8 +73,8 @@ class ConformanceState:
             ProviderSpec(target=t, dialect=option.dialect, profile=option.profile, options=options)
             for t in option.provider
         ]
-        if option.providers_file:
-            self.configured += load_providers_file(Path(option.providers_file))
+        listed = load_providers_file(Path(option.providers_file)) if option.providers_file else []
+        self.configured += listed
         for group in option.entry_points:
             self.configured += load_entry_point_providers(
                 group, dialect=option.dialect, profile=option.profile, options=options
@@ -80,11 +85,17 @@ class ConformanceState:
         for name, scenario in load_scenarios(extra).items() if extra else ():
             self.scenarios[name] = scenario
         #: CF-1 and CF-2: --capabilities, --model, --registry (conformance/capabilities/run.py).
-        self.configuration = ConfigurationChecks.from_options(option)
+        self.configuration = ConfigurationChecks.from_options(option, [s.id for s in listed])
         self.scenarios = self.configuration.scenarios(self.scenarios, option.capabilities_model)
         self.corpus = Path(option.wire_corpus) if option.wire_corpus else None
         self.scenario_files: list[str] = []
+        #: Recording files given as scenario files (`replay FILE.sse`), read by each dialect.
+        self.recording_files = [Path(p) for p in option.scenario_file if is_recording(Path(p))]
+        self.option_dialect: str = option.dialect
+        self.scenario_files += [f"wire-{path.stem}" for path in self.recording_files]
         for path in option.scenario_file:
+            if is_recording(Path(path)):
+                continue
             try:
                 loaded = load_file(Path(path))
             except ScenarioError as exc:
@@ -149,11 +160,16 @@ class ConformanceState:
 
     def recorded(self, spec: ProviderSpec) -> dict[str, Scenario]:
         """The corpus scenarios for the spec's dialect (none without --wire-corpus)."""
-        if self.corpus is None:
+        if self.corpus is None and not self.recording_files:
             return {}
         dialect = self.provider(spec).dialect
         if dialect.name not in self._recorded:
-            self._recorded[dialect.name] = recorded_scenarios(dialect, self.corpus)
+            found = corpus_scenarios(dialect, self.corpus) if self.corpus else {}
+            for path in self.recording_files:
+                if is_dialects_file(dialect, path, self.option_dialect):
+                    scenario = file_scenario(dialect, path)
+                    found[scenario.name] = scenario
+            self._recorded[dialect.name] = found
         return self._recorded[dialect.name]
 
     def cases(self, spec: ProviderSpec, names: list[str] | None) -> Iterator[Case]:
@@ -275,6 +291,9 @@ class ConformanceState:
     def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None, None, None]:
         """The failing clauses, one line each, before pytest's failure details (which follow)."""
         lines = failure_lines(self.outcomes, self.report) if not self.is_worker else []
+        failed = terminalreporter.stats.get("failed")
+        if failed:  # pytest's details below, in the order of these lines
+            terminalreporter.stats["failed"] = order_failed_reports(failed)
         if lines:
             terminalreporter.write_sep("=", "failing clauses (details below)")
             for line in lines:

@@ -12,8 +12,16 @@ from typing import Any
 
 from conformance.profiles.base import Profile, accepts, check_buildable
 from conformance.profiles.execute import ExecuteProfile
+from conformance.profiles.langchain import LangChainProfile
 from conformance.profiles.native import NativeProfile
 from conformance.profiles.orchestrator import OrchestratorProfile
+from conformance.profiles.resilience import (
+    BreakerOffer,
+    Composite,
+    ResilienceBuild,
+    ResilienceOffer,
+    RetryOffer,
+)
 from conformance.profiles.victor import VictorProfile
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.spec import Connection, ProviderSpec
@@ -23,6 +31,7 @@ BUILTIN: dict[str, type[Profile]] = {
     VictorProfile.name: VictorProfile,
     OrchestratorProfile.name: OrchestratorProfile,
     ExecuteProfile.name: ExecuteProfile,
+    LangChainProfile.name: LangChainProfile,
 }
 
 ENTRY_POINT_GROUP = "provider_conformance.profiles"
@@ -55,12 +64,18 @@ def get_profile(name: str, options: Mapping[str, Any] | None = None) -> Profile:
 
 __all__ = [
     "BUILTIN",
+    "BreakerOffer",
+    "Composite",
     "Connection",
     "ExecuteProfile",
+    "LangChainProfile",
     "NativeProfile",
     "OrchestratorProfile",
     "Profile",
     "ProviderSpec",
+    "ResilienceBuild",
+    "ResilienceOffer",
+    "RetryOffer",
     "VictorProfile",
     "accepts",
     "available_profiles",

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from conformance.profiles.resilience import ResilienceBuild, ResilienceOffer, offers_nothing
 from conformance.scenarios.model import Scenario
 from conformance.vocabulary.canonical import Mode
 from conformance.vocabulary.errors import UsageError
@@ -69,6 +70,15 @@ class Profile(ABC):
         """The timeout a provider asked to use `timeout` was really built with (ER-4 allows that
         plus its slack): an interface that only takes whole seconds rounds a short one up."""
         return timeout
+
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        """The one resilience seam: build the provider for an RE check and say what it offers
+        (retries, breaker, chain, router, health check; conformance/profiles/resilience.py).
+
+        The RE checks know no profile but through this answer. This default offers nothing, so
+        every RE clause is not applicable for an interface whose profile does not say more.
+        """
+        return offers_nothing(self, build)
 
 
 def check_buildable(

@@ -24,17 +24,22 @@ answer for that enum.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
 from conformance.profiles import _common as common
 from conformance.profiles.base import Profile
 from conformance.profiles.resilience import (
-    FallbackChainTarget,
-    ResilienceTargets,
+    Composite,
+    Members,
+    ResilienceBuild,
+    ResilienceOffer,
+    built_with_options,
     health_word,
     in_thread,
+    missing_by_profile,
 )
 from conformance.scenarios.model import Scenario
 from conformance.vocabulary.canonical import Mode
@@ -45,7 +50,14 @@ from conformance.vocabulary.spec import Connection, ProviderSpec
 DEFAULT_ERRORS_MODULE = "llm_providers.error_handling"
 DEFAULT_FALLBACK_CHAIN = "llm_providers.fallback_manager:FallbackChain"
 DEFAULT_MANAGER = "llm_providers:ProviderManager"
-_OWN_OPTIONS = ("errors_module", "name", "construct", "fallback_chain_class", "manager_class")
+_OWN_OPTIONS = (
+    "errors_module",
+    "name",
+    "construct",
+    "fallback",
+    "fallback_chain_class",
+    "manager_class",
+)
 
 #: ErrorCategory words (values or member names, lowercased) -> canonical categories.
 CATEGORY_WORDS: dict[str, str] = {
@@ -117,6 +129,13 @@ class ExecuteProfile(Profile):
                 "or 'kwargs' (keyword arguments)"
             )
         self._construct: str | None = construct
+        fallback = str(own.get("fallback", "chain"))
+        if fallback not in ("chain", "manager"):
+            raise UsageError(
+                f"--profile-option fallback={fallback}: expected 'chain' (FallbackChain) or "
+                "'manager' (ProviderManager with setup_fallback_chain())"
+            )
+        self._fallback_via = fallback
 
     # -- building -------------------------------------------------------------------------
 
@@ -231,39 +250,61 @@ class ExecuteProfile(Profile):
 
     # -- resilience -----------------------------------------------------------------------
 
-    def resilience_targets(self, provider: Any) -> ResilienceTargets:
-        """A `health_check()` (or `is_available()`) of the provider's own, run on a thread."""
-        targets = ResilienceTargets()
-        for method in ("health_check", "is_available"):
-            check = getattr(provider, method, None)
-            if callable(check):
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        """A `health_check()` (or `is_available()`) of the provider's own, run on a thread (RE-4),
+        and the package's fallback (RE-3): its FallbackChain, or with the option
+        `fallback=manager` its ProviderManager with `setup_fallback_chain()`."""
+        provider = built_with_options(self, build)
+        return ResilienceOffer(
+            provider,
+            patch_time=(),
+            chain=self._fallback,
+            health_check=_health_check(provider),
+            missing=missing_by_profile(self.name),
+        )
 
-                async def health(check: Callable[[], object] = check) -> object:
-                    return await in_thread(check)
-
-                targets.health_check = health
-                targets.describe["health_check"] = f"{type(provider).__qualname__}.{method}()"
-                break
-        return targets
-
-    def fallback_chain(
-        self, members: list[tuple[str, Any]], *, via: str = "chain"
-    ) -> FallbackChainTarget | None:
-        """The package's FallbackChain over `members` (via="chain"), or its ProviderManager with
-        `members` as its providers and `setup_fallback_chain()` in their order (via="manager").
-
-        Classes: options `fallback_chain_class` (default llm_providers.fallback_manager:
+    def _fallback(self, members: Members) -> Composite | None:
+        """Classes: options `fallback_chain_class` (default llm_providers.fallback_manager:
         FallbackChain) and `manager_class` (default llm_providers:ProviderManager).
+
+        A package without the default chain has no chain to judge: RE-3 is not applicable, not
+        failed. A chain the user named that does not import is a usage error naming the option.
         """
-        if via == "manager":
-            reference = str(self._own.get("manager_class", DEFAULT_MANAGER))
-        else:
-            reference = str(self._own.get("fallback_chain_class", DEFAULT_FALLBACK_CHAIN))
+        via = self._fallback_via
+        option = "manager_class" if via == "manager" else "fallback_chain_class"
+        default = DEFAULT_MANAGER if via == "manager" else DEFAULT_FALLBACK_CHAIN
+        reference = str(self._own.get(option, default))
         module_name, _, attribute = reference.partition(":")
-        cls = getattr(common.import_option(self.name, via, module_name), attribute, None)
+        try:
+            cls = getattr(importlib.import_module(module_name), attribute, None)
+        except ImportError as exc:
+            if option not in self._own:
+                return None
+            raise UsageError(
+                f"profile {self.name}: --profile-option {option}={reference}: cannot import "
+                f"{module_name!r} ({exc}); give MODULE:CLASS of the chain to judge"
+            ) from None
+        if cls is None and option in self._own:
+            raise UsageError(
+                f"profile {self.name}: --profile-option {option}={reference}: {module_name!r} "
+                f"has no {attribute!r}; give MODULE:CLASS of the chain to judge"
+            )
         if cls is None:
             return None
-        return _ExecuteChain(self, cls, members, via=via)
+        chain = _ExecuteChain(self, cls, members, via=via)
+        return Composite(chain.run_turn, chain.close, chain.health)
+
+
+def _health_check(provider: Any) -> Callable[[], Awaitable[object]] | None:
+    for method in ("health_check", "is_available"):
+        check = getattr(provider, method, None)
+        if callable(check):
+
+            async def health(check: Callable[[], object] = check) -> object:
+                return await in_thread(check)
+
+            return health
+    return None
 
 
 class _ExecuteChain:

@@ -2,7 +2,8 @@
 
 The harness never imports reference_providers: this profile looks the contract's types up by
 module name (options `types_module` and `errors_module`), so a provider that vendors its own copy
-of the contract is judged the same way.
+of the contract is judged the same way. Its resilience is found by attribute name
+(`native_resilience`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any, ClassVar
 
 from conformance.profiles._common import await_close, caller_is_done
 from conformance.profiles.base import Profile, accepts, check_buildable
+from conformance.profiles.native_resilience import native_offer
 from conformance.profiles.provider_traceback import provider_traceback
+from conformance.profiles.resilience import ResilienceBuild, ResilienceOffer
 from conformance.scenarios.model import Scenario
 from conformance.vocabulary.canonical import CAPABILITIES, ChatMessage, Mode, ToolCall, Usage
 from conformance.vocabulary.errors import UsageError
@@ -76,6 +79,9 @@ class NativeProfile(Profile):
             kwargs["max_retries"] = 0
         kwargs.update(self._constructor_options(spec))
         return target(**kwargs)
+
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        return native_offer(self, build)
 
     def declared_capabilities(self, provider: Any) -> frozenset[str]:
         declared = provider.capabilities()

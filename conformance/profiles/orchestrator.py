@@ -32,7 +32,17 @@ from typing import Any, ClassVar
 
 from conformance.profiles import _common as common
 from conformance.profiles.base import Profile
-from conformance.profiles.resilience import FallbackChainTarget, ResilienceTargets, health_word
+from conformance.profiles.resilience import (
+    Composite,
+    Members,
+    ResilienceBuild,
+    ResilienceOffer,
+    RetryOffer,
+    built_with_options,
+    health_word,
+    missing_by_profile,
+    retries_of,
+)
 from conformance.scenarios.model import DEFAULT_MODEL, Scenario
 from conformance.vocabulary.canonical import Mode
 from conformance.vocabulary.errors import UsageError
@@ -283,26 +293,42 @@ class OrchestratorProfile(Profile):
 
     # -- resilience -----------------------------------------------------------------------
 
-    def resilience_targets(self, provider: Any) -> ResilienceTargets:
-        """health_check() for RE-4 and the base's `_retry_with_backoff` for RE-1."""
-        targets = ResilienceTargets()
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        """health_check() for RE-4, the base's `_retry_with_backoff` around one call for RE-1
+        (with `config.max_retries`), and the package's Router as a fallback chain for RE-3.
+        The classes take no clock: the sleep their modules look up is replaced by the checks."""
+        provider = built_with_options(self, build)
         health = getattr(provider, "health_check", None)
-        if callable(health):
-            targets.health_check = health
-            targets.describe["health_check"] = f"{type(provider).__qualname__}.health_check()"
-        retry = getattr(provider, "_retry_with_backoff", None)
-        if callable(retry):
-            targets.retry = retry
-            config_retries = getattr(getattr(provider, "config", None), "max_retries", None)
-            if isinstance(config_retries, int) and not isinstance(config_retries, bool):
-                targets.max_retries = config_retries
-            targets.describe["retry"] = (
-                f"{type(provider).__qualname__}._retry_with_backoff(func) around generate() / "
-                "generate_stream() (retries RateLimitError and TimeoutError, config.max_retries)"
-            )
-        return targets
+        return ResilienceOffer(
+            provider,
+            patch_time=(),
+            retry=self._retry_offer(provider),
+            chain=self._router_chain,
+            health_check=health if callable(health) else None,
+            missing=missing_by_profile(self.name),
+        )
 
-    def fallback_chain(self, members: list[tuple[str, Any]]) -> FallbackChainTarget | None:
+    def _retry_offer(self, provider: Any) -> RetryOffer | None:
+        retry = getattr(provider, "_retry_with_backoff", None)
+        retries = retries_of(getattr(getattr(provider, "config", None), "max_retries", None))
+        if not callable(retry) or retries is None:
+            return None
+
+        async def call(scenario: Scenario, mode: Mode) -> TurnObservation:
+            observed = TurnObservation(mode=mode)
+
+            async def attempt() -> None:
+                await self.invoke(provider, scenario, 0, mode, observed)
+
+            try:
+                await retry(attempt)
+            except Exception as exc:  # the wrapper's answer, judged by RE-1
+                observed.error = self.read_error(exc, scenario, 0, self.provider_name(provider))
+            return observed
+
+        return RetryOffer(retries, call=call)
+
+    def _router_chain(self, members: Members) -> Composite | None:
         """The package's Router over `members` (option `router`, default orchestrator:Router).
 
         The Router knows its providers by `config.name`: each member's config name is set to the
@@ -314,7 +340,8 @@ class OrchestratorProfile(Profile):
         router_class = getattr(module, attribute, None)
         if router_class is None:
             return None
-        return _RouterChain(self, router_class, members)
+        chain = _RouterChain(self, router_class, members)
+        return Composite(chain.run_turn, chain.close, chain.health)
 
 
 class _RouterChain:

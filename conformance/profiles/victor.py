@@ -27,7 +27,16 @@ from typing import Any, ClassVar
 
 from conformance.profiles import _common as common
 from conformance.profiles.base import Profile
-from conformance.profiles.resilience import FallbackChainTarget, ResilienceTargets
+from conformance.profiles.resilience import (
+    ResilienceBuild,
+    ResilienceOffer,
+    RetryOffer,
+    breaker_offer,
+    built_with_options,
+    class_modules,
+    missing_by_profile,
+    retries_of,
+)
 from conformance.scenarios.model import Scenario
 from conformance.vocabulary.canonical import CAPABILITIES, ChatMessage, Mode
 from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
@@ -101,7 +110,7 @@ class VictorProfile(Profile):
             "max_retries": common.max_retries(self._own),
         }
         # victor's BaseProvider keeps one circuit breaker per provider *class*: error scenarios
-        # would open it for every later check. The RE checks keep it (resilience_options).
+        # would open it for every later check. The RE checks keep it (resilience()).
         if self._own.get("circuit_breaker") != "keep" and common.accepts_keyword(
             target, "use_circuit_breaker"
         ):
@@ -231,43 +240,29 @@ class VictorProfile(Profile):
 
     # -- resilience -----------------------------------------------------------------------
 
-    def resilience_targets(self, provider: Any) -> ResilienceTargets:
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
         """victor's resilience: retries inside its calls (`max_retries`, RE-1) and its circuit
-        breaker (RE-2), both timed through victor's own modules (`timing_modules`).
+        breaker (RE-2), both timed through victor's own modules, whose sleep and clocks the
+        checks replace (victor's classes take no clock).
 
         The default suite builds providers with `use_circuit_breaker=False` and `max_retries=0`;
-        the RE checks build them with the breaker and with retries (`resilience_options`).
-        victor providers have no health_check of their own.
+        the RE checks build them with the breaker kept (victor keys it by class and base URL, and
+        every check has its own URL, so no check sees another's breaker) and with the retries
+        each check needs. victor providers have no health_check and no chain of their own.
         """
+        provider = built_with_options(self, build, {"circuit_breaker": "keep"})
         breaker = getattr(provider, "circuit_breaker", None)
         if breaker is None:
             breaker = getattr(provider, "_circuit_breaker", None)
-        retries = getattr(provider, "max_retries", None)
-        has_retries = isinstance(retries, int) and not isinstance(retries, bool) and retries > 0
-        targets = ResilienceTargets(
-            circuit_breaker=breaker,
-            max_retries=retries if has_retries else None,
-            timing_modules=TIMING_MODULES,
+        retries = retries_of(getattr(provider, "max_retries", None))
+        breaker_modules = class_modules(breaker) if breaker is not None else ()
+        return ResilienceOffer(
+            provider,
+            patch_time=TIMING_MODULES + breaker_modules,
+            retry=RetryOffer(retries) if retries else None,
+            breaker=breaker_offer(breaker),
+            missing=missing_by_profile(self.name),
         )
-        if breaker is not None:
-            targets.describe["circuit_breaker"] = (
-                f"{type(breaker).__qualname__} (is_circuit_open(), get_circuit_breaker_stats(), "
-                "reset_circuit_breaker())"
-            )
-        if has_retries:
-            targets.describe["retry"] = (
-                f"{type(provider).__qualname__}(max_retries={retries}): retries inside its calls"
-            )
-        return targets
-
-    def resilience_options(self) -> dict[str, Any]:
-        """What the RE checks build providers with, beyond `max_retries`: the breaker kept (victor
-        keys it by class and base URL, and every check has its own URL, so no check sees another's
-        breaker)."""
-        return {"circuit_breaker": "keep"}
-
-    def fallback_chain(self, members: list[tuple[str, Any]]) -> FallbackChainTarget | None:
-        return None  # victor's provider interface has no chain of its own
 
 
 def _call_flag(provider: Any, method: str) -> object:

@@ -1,7 +1,8 @@
-"""The report commands of `provider-conformance`: merge, diff and known-failures.
+"""The report commands of `provider-conformance`: merge, diff and known-failures (and docs).
 
 They read and write reports only, never run a provider, so a CI merge job needs no provider
 installed. Exit codes as `run`: 0 fine, 1 a provider fails (or, gated, a regression), 2 usage.
+`docs`, which prints the installed guides, is registered here too: like these, it runs nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from conformance.report.baseline import (
     known_failures_document,
     load_baseline,
 )
+from conformance.report.docs_command import add_docs_command, docs_command
 from conformance.report.exit_codes import EXIT_FAIL, EXIT_OK, report_exit_code
 from conformance.report.merge import (
     load_report,
@@ -68,6 +70,7 @@ def add_commands(commands: Any) -> None:
         "failing clause of REPORT, each with a reason to fill in.",
     )
     known.add_argument("report", type=Path, metavar="REPORT")
+    add_docs_command(commands)
 
 
 def merge_command(args: argparse.Namespace) -> int:
@@ -116,4 +119,5 @@ HANDLERS: dict[str, Handler] = {
     "merge": merge_command,
     "diff": diff_command,
     "known-failures": known_command,
+    "docs": docs_command,
 }

@@ -32,8 +32,9 @@ from conformance.report.plan import MISSING_REASONS, Plan, check_id, missing_out
 from conformance.vocabulary.clauses import CLAUSES, clause_sort_key
 from conformance.vocabulary.errors import UsageError
 
-#: Where a failure's reproduce command writes its reports (never over the run's own).
-RERUN_REPORT_DIR = "reports-rerun"
+#: Where a failure's reproduce command writes its reports: a folder of its own per provider under
+#: reports/, so it never writes over the run's reports nor adds a folder to the working directory.
+RERUN_REPORT_DIR = "reports/reproduce-{provider}"
 
 VERDICTS = (
     "pass",
@@ -269,7 +270,7 @@ class ProviderReport:
                 "run",
                 *arguments,
                 "--report-dir",
-                RERUN_REPORT_DIR,
+                RERUN_REPORT_DIR.format(provider=re.sub(r"[^A-Za-z0-9_.-]+", "-", self.id)),
                 "--scenario",
                 scenario,
             ]

@@ -48,6 +48,9 @@ class ErrorReply:
     #: seconds or as an HTTP-date counted from the moment of the response, or `retry-after-ms`).
     retry_after: float | None = None
     retry_after_form: RetryAfterForm = "seconds"
+    #: The category the body itself states where it overrides the status's (a recorded Gemini
+    #: 400 whose google.rpc.ErrorInfo reason is API_KEY_INVALID is a bad key: `auth`).
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,9 @@ class Reply:
     #: A recorded response body played verbatim (wire corpus replay); the fields above are then
     #: the dialect's reading of it, what a conforming provider must report.
     recorded: bytes | None = None
+    #: Whether `recorded` is a stream (served to a streamed request only) or one JSON body
+    #: (served to a plain request only); a request asking the other way gets a 400 naming it.
+    recorded_stream: bool = True
     fault: Fault = Fault()
 
     @property
@@ -187,11 +193,26 @@ WIRE_FEATURES: Mapping[str, str] = {
     "tool_call_index_omit": "streamed tool calls without `index` (the wire has no call index)",
     "empty_continuation_names": 'tool-call continuations with `name: ""` (the wire has no '
     "per-fragment name)",
+    "usage_x_groq": "usage only in Groq's `x_groq.usage` field of the last chunk (an OpenAI "
+    "Chat shape)",
+    "usage_every_chunk": "the answer's usage on every chunk, as Perplexity sends it (an OpenAI "
+    "Chat shape)",
+    "finish_reason_twice": "`finish_reason` on two chunks, as OpenRouter sends it (an OpenAI "
+    "Chat shape)",
+    "chunk_after_usage": "a chunk after the usage chunk (an OpenAI Chat shape)",
+    "arguments_only_in_done": "function-call arguments only in the `.done` events, no deltas "
+    "(an OpenAI Responses shape)",
+    "response_id_changes": "a response id that changes between `response.created` and "
+    "`response.completed` (an OpenAI Responses shape)",
 }
+
+#: The vendor variants only OpenAI Responses streams can carry; every other one is OpenAI Chat's.
+RESPONSES_VARIANTS = frozenset({"arguments_only_in_done", "response_id_changes"})
 
 LineEnding = Literal["lf", "crlf", "cr"]
 ContinuationIds = Literal["omit", "null", "repeat", "empty"]
 ToolCallIndex = Literal["zero", "one", "omit"]
+UsageIn = Literal["chunk", "x_groq", "every_chunk"]
 
 
 @dataclass(frozen=True)
@@ -231,6 +252,17 @@ class WireOptions:
     #: `thinking` sent first as a thinking part that is never part of the answer.
     content_parts: bool = False
     thinking: str = ""
+    #: Vendor variants seen in real streams of OpenAI-compatible servers: where the usage goes
+    #: (the usage-only chunk `include_usage` asks for; Groq's `x_groq.usage` on the last chunk,
+    #: sent unasked; Perplexity's on every chunk), `finish_reason` on two chunks (OpenRouter),
+    #: and one more chunk, without usage, after the usage chunk.
+    usage_in: UsageIn = "chunk"
+    finish_reason_twice: bool = False
+    chunk_after_usage: bool = False
+    #: Vendor variants of OpenAI Responses streams: a function call's arguments only in the
+    #: `.done` events (no deltas), and a response id that changes before `response.completed`.
+    arguments_only_in_done: bool = False
+    response_id_changes: bool = False
 
     @property
     def eol(self) -> str:
@@ -271,6 +303,16 @@ class Scenario:
                 found.add(f"tool_call_index_{wire.tool_call_index}")
             if wire.continuation_ids == "empty":
                 found.add("empty_continuation_names")
+            if wire.usage_in != "chunk":
+                found.add(f"usage_{wire.usage_in}")
+            for variant in (
+                "finish_reason_twice",
+                "chunk_after_usage",
+                "arguments_only_in_done",
+                "response_id_changes",
+            ):
+                if getattr(wire, variant):
+                    found.add(variant)
         return frozenset(found)
 
     @property
@@ -341,6 +383,8 @@ class Scenario:
         expected = expected_error(error.status, error.headers, error.message)
         if error.retry_after is not None:
             expected = replace(expected, retry_after=error.retry_after)
+        if error.category is not None:
+            expected = replace(expected, category=error.category)
         return expected
 
     def expected_result(self) -> dict[str, Any]:
@@ -399,6 +443,11 @@ class Scenario:
                 "null_arguments": self.wire.null_arguments,
                 "content_parts": self.wire.content_parts,
                 "thinking": self.wire.thinking,
+                "usage_in": self.wire.usage_in,
+                "finish_reason_twice": self.wire.finish_reason_twice,
+                "chunk_after_usage": self.wire.chunk_after_usage,
+                "arguments_only_in_done": self.wire.arguments_only_in_done,
+                "response_id_changes": self.wire.response_id_changes,
             },
             "timeout": self.timeout,
             "stop_after_chunks": self.stop_after_chunks,
@@ -420,6 +469,7 @@ def _reply_json(reply: Reply) -> dict[str, Any]:
                 "body": error.body,
                 "retry_after": error.retry_after,
                 "retry_after_form": error.retry_after_form,
+                "category": error.category,
             }
         }
         if reply.text_parts:

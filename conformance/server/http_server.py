@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Self
 
 from conformance.dialects.base import Dialect, Endpoint
+from conformance.dialects.corpus import serve_recording
 from conformance.scenarios.model import (
     ErrorReply,
     Fault,
@@ -354,7 +355,7 @@ class FakeServer:
         if error is not None and error.body is not None:
             response = _verbatim_error(error)
         elif reply.recorded is not None:
-            response = dialect.render_recorded(reply.recorded)
+            response = serve_recording(dialect, reply, stream=dialect.is_stream(request, endpoint))
             response.meta["usage_sent"] = reply.usage is not None
         else:
             response = dialect.render_turn(

@@ -1,12 +1,14 @@
 """What to change when a clause fails: one line per clause, and where its section is.
 
 Shown first after a run, one line per failing clause, so the reader knows where to look before
-reading any transcript. The longer "how to fix" for each clause is docs/guide-native.md; the
-section linked here is the clause's row in docs/contract.md, which says how it is judged.
+reading any transcript. The link is the clause's "how to fix" section in the guide of the
+provider's profile (docs/guide-<profile>.md, else the native one; `provider-conformance docs`
+prints it from any install), or, for a clause no guide covers, its row in docs/contract.md.
 """
 
 from __future__ import annotations
 
+from conformance.vocabulary.clause_guides import DEFAULT_GUIDE_PROFILE, clause_guide
 from conformance.vocabulary.clauses import CLAUSES
 
 FIX_HINTS: dict[str, str] = {
@@ -51,14 +53,15 @@ FIX_HINTS: dict[str, str] = {
 CONTRACT_DOC = "docs/contract.md"
 
 
-def doc_link(clause: str) -> str:
-    """The clause's section: its row in docs/contract.md (anchored by its id, `#st-3`)."""
-    return f"{CONTRACT_DOC}#{clause.lower()}"
+def doc_link(clause: str, profile: str | None = None) -> str:
+    """The clause's "how to fix" in the profile's guide, else its row in docs/contract.md."""
+    guide = clause_guide(clause, profile or DEFAULT_GUIDE_PROFILE)
+    return guide.link if guide is not None else f"{CONTRACT_DOC}#{clause.lower()}"
 
 
-def fix_hint(clause: str) -> str:
+def fix_hint(clause: str, profile: str | None = None) -> str:
     hint = FIX_HINTS.get(clause)
     if hint is None:
         known = CLAUSES.get(clause)
         hint = f"see what {known}" if known else "see the clause"
-    return f"{hint} ({doc_link(clause)})"
+    return f"{hint} ({doc_link(clause, profile)})"

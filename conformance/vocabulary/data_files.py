@@ -1,7 +1,7 @@
 """Where the bundled scenarios, error tables and JSON Schemas live.
 
-In a source checkout (and an editable install) they are the top-level `fixtures/` and `schemas/`
-folders; a wheel carries the same folders inside the package as `conformance/_data/`.
+In a source checkout (and an editable install) they are the top-level `fixtures/`, `schemas/` and
+`docs/` folders; a wheel carries the same folders inside the package as `conformance/_data/`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ def scenarios_dir() -> Path:
 def regressions_dir() -> Path:
     """Minimal examples the properties once found: replayed as scenarios on every run."""
     return fixtures_dir() / "regressions"
+
+
+def docs_dir() -> Path:
+    """The guides and the examples they tell users to copy (docs/ of the checkout)."""
+    return _root() / "docs"
 
 
 def schema_path(name: str) -> Path:

@@ -27,6 +27,7 @@ from reference_providers.resilience.health import (
     ProviderHealth,
     bounded_health_check,
 )
+from reference_providers.resilience.members import MemberGroup
 from reference_providers.resilience.retry import (
     NEVER_RETRIED,
     Retrier,
@@ -56,6 +57,7 @@ __all__ = [
     "HealthStatus",
     "HealthThresholds",
     "HttpHealthProbe",
+    "MemberGroup",
     "NoProviderAvailableError",
     "ProviderHealth",
     "Random",

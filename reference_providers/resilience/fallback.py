@@ -10,14 +10,11 @@ The chain is itself a native provider, so anything that takes a provider takes a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import ClassVar, TypeVar
 
 from reference_providers.contract import (
-    Capabilities,
     ChatProvider,
     CompletionResponse,
     Message,
@@ -25,19 +22,14 @@ from reference_providers.contract import (
     ToolDefinition,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
-from reference_providers.resilience.health import (
-    HealthStatus,
-    HealthThresholds,
-    ProviderHealth,
-    bounded_health_check,
-    describe_failure,
-)
+from reference_providers.resilience.health import HealthStatus, HealthThresholds, describe_failure
+from reference_providers.resilience.members import Member, MemberGroup
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-Member = tuple[str, ChatProvider]
+__all__ = ["FallbackChain", "FallbackExhaustedError", "Member", "exhausted_error"]
 
 
 class FallbackExhaustedError(ProviderError):
@@ -90,8 +82,10 @@ def exhausted_error(chain: str, failures: Sequence[tuple[str, BaseException]]) -
     return error
 
 
-class FallbackChain:
+class FallbackChain(MemberGroup):
     """Providers tried in order; each member is a (name, provider) pair, as in seed 003."""
+
+    kind: ClassVar[str] = "fallback chain"
 
     def __init__(
         self,
@@ -101,45 +95,13 @@ class FallbackChain:
         name: str = "fallback",
         health_timeout: float = 5.0,
     ) -> None:
-        if not members:
-            raise ValueError("a fallback chain needs at least one provider")
-        names = [member_name for member_name, _ in members]
-        if len(set(names)) != len(names):
-            raise ValueError(f"provider names in a chain must be unique: {names}")
-        self._members: tuple[Member, ...] = tuple(members)
-        self.health_thresholds = thresholds if thresholds is not None else HealthThresholds()
-        self._health = {n: ProviderHealth(n, self.health_thresholds) for n in names}
-        self._name = name
-        self._health_timeout = health_timeout
+        super().__init__(members, thresholds=thresholds, name=name, health_timeout=health_timeout)
 
     def __repr__(self) -> str:
         names = ", ".join(n for n, _ in self._members)
         return f"{type(self).__name__}(name={self._name!r}, members=[{names}])"
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def members(self) -> tuple[Member, ...]:
-        return self._members
-
-    def capabilities(self) -> Capabilities:
-        """What every member can do: a fallback may land on any of them."""
-        found = [provider.capabilities() for _, provider in self._members]
-        return Capabilities(
-            tools=all(c.tools for c in found),
-            streaming=all(c.streaming for c in found),
-            parallel_tool_calls=all(c.parallel_tool_calls for c in found),
-            streaming_tool_calls=all(c.streaming_tool_calls for c in found),
-            usage=all(c.usage for c in found),
-        )
-
     # -- health ---------------------------------------------------------------------------
-
-    def health(self) -> dict[str, str]:
-        """Each member's health: "healthy", "degraded" or "unhealthy"."""
-        return {name: h.status.value for name, h in self._health.items()}
 
     def status(self) -> dict[str, dict[str, object]]:
         """Each member's health with its counts (seed 003's get_status)."""
@@ -165,20 +127,6 @@ class FallbackChain:
     def exhausted(self, failures: Sequence[tuple[str, BaseException]]) -> ProviderError:
         """The error raised when every member failed (see `exhausted_error`)."""
         return exhausted_error(self._name, failures)
-
-    async def health_check(self) -> bool:
-        """Probe every member (concurrently, each bounded); healthy if any member is."""
-        checks: list[Awaitable[bool]] = []
-        probed: list[str] = []
-        for name, provider in self._members:
-            check = getattr(provider, "health_check", None)
-            if callable(check):
-                probed.append(name)
-                checks.append(bounded_health_check(check, self._health_timeout))
-        answers = await asyncio.gather(*checks)
-        for name, answer in zip(probed, answers, strict=True):
-            self._health[name].record_probe(answer)
-        return any(answers)
 
     # -- calls ----------------------------------------------------------------------------
 
@@ -248,31 +196,3 @@ class FallbackChain:
             self._health[name].record_success()
             return
         raise self.exhausted(failures)
-
-    # -- lifecycle ------------------------------------------------------------------------
-
-    async def close(self) -> None:
-        await close_all(self._members)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-
-async def close_all(members: Sequence[Member]) -> None:
-    """Close every member even if one fails to close; then raise the first failure."""
-    first: BaseException | None = None
-    for _, provider in members:
-        try:
-            await provider.close()
-        except Exception as exc:
-            first = first or exc
-    if first is not None:
-        raise first

@@ -8,27 +8,19 @@ request. Put a chain in as a member when a call should also fall back.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from enum import StrEnum
-from types import TracebackType
-from typing import Self
+from typing import ClassVar
 
 from reference_providers.contract import (
-    Capabilities,
     CompletionResponse,
     Message,
     StreamChunk,
     ToolDefinition,
 )
 from reference_providers.errors import ErrorCategory, ProviderError
-from reference_providers.resilience.fallback import Member, close_all
-from reference_providers.resilience.health import (
-    HealthStatus,
-    HealthThresholds,
-    ProviderHealth,
-    bounded_health_check,
-)
+from reference_providers.resilience.health import HealthStatus, HealthThresholds
+from reference_providers.resilience.members import Member, MemberGroup
 
 
 class RoutingStrategy(StrEnum):
@@ -42,7 +34,9 @@ class NoProviderAvailableError(ProviderError):
     default_category = ErrorCategory.SERVER
 
 
-class Router:
+class Router(MemberGroup):
+    kind: ClassVar[str] = "router"
+
     def __init__(
         self,
         members: Sequence[Member],
@@ -52,43 +46,13 @@ class Router:
         name: str = "router",
         health_timeout: float = 5.0,
     ) -> None:
-        if not members:
-            raise ValueError("a router needs at least one provider")
-        names = [member_name for member_name, _ in members]
-        if len(set(names)) != len(names):
-            raise ValueError(f"provider names in a router must be unique: {names}")
+        super().__init__(members, thresholds=thresholds, name=name, health_timeout=health_timeout)
         self.strategy = RoutingStrategy(strategy)
-        self._members: tuple[Member, ...] = tuple(members)
-        self.health_thresholds = thresholds if thresholds is not None else HealthThresholds()
-        self._health = {n: ProviderHealth(n, self.health_thresholds) for n in names}
-        self._name = name
         self._next = 0
-        self._health_timeout = health_timeout
 
     def __repr__(self) -> str:
         names = ", ".join(n for n, _ in self._members)
         return f"Router(strategy={self.strategy.value!r}, members=[{names}])"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def members(self) -> tuple[Member, ...]:
-        return self._members
-
-    def capabilities(self) -> Capabilities:
-        found = [provider.capabilities() for _, provider in self._members]
-        return Capabilities(
-            tools=all(c.tools for c in found),
-            streaming=all(c.streaming for c in found),
-            parallel_tool_calls=all(c.parallel_tool_calls for c in found),
-            streaming_tool_calls=all(c.streaming_tool_calls for c in found),
-            usage=all(c.usage for c in found),
-        )
-
-    def health(self) -> dict[str, str]:
-        return {name: h.status.value for name, h in self._health.items()}
 
     def unavailable_reason(self, member: Member) -> str | None:
         """Why a member is skipped now, or None when it may be called."""
@@ -121,23 +85,6 @@ class Router:
             retryable=True,
             provider=self._name,
         )
-
-    async def check_health(self) -> dict[str, bool]:
-        """Run every member's health check (concurrently, bounded) and record the answers."""
-        probed: list[tuple[str, Callable[[], Awaitable[object]]]] = []
-        for name, provider in self._members:
-            check = getattr(provider, "health_check", None)
-            if callable(check):
-                probed.append((name, check))
-        answers = await asyncio.gather(
-            *(bounded_health_check(check, self._health_timeout) for _, check in probed)
-        )
-        for (name, _), answer in zip(probed, answers, strict=True):
-            self._health[name].record_probe(answer)
-        return {name: answer for (name, _), answer in zip(probed, answers, strict=True)}
-
-    async def health_check(self) -> bool:
-        return any((await self.check_health()).values())
 
     async def chat(
         self,
@@ -197,17 +144,3 @@ class Router:
             if aclose is not None:
                 await aclose()
         self._health[name].record_success()
-
-    async def close(self) -> None:
-        await close_all(self._members)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()

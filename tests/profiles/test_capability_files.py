@@ -293,6 +293,21 @@ def _wrapper(provider: Any, profile: str = "victor", model: str = "claude-3") ->
     return DeclaredByFile(get_profile(profile, options), parse(SEED_002), model)
 
 
+def test_the_wrapped_profiles_resilience_offer_is_kept() -> None:
+    """Profile.resilience is a method of every profile: the wrapper must pass it on, not offer
+    the base class's nothing."""
+    from victor.providers.openai_compat_provider import OpenAICompatProvider
+
+    from conformance.profiles import Connection, ProviderSpec, ResilienceBuild
+
+    spec = ProviderSpec("x:Y", "openai-chat", "victor")
+    build = ResilienceBuild(
+        OpenAICompatProvider, spec, Connection("http://127.0.0.1:9/v1", "k", 3.0), {}, 3
+    )
+    offer = _wrapper(None).resilience(build)
+    assert offer.retry is not None and offer.breaker is not None
+
+
 def test_the_file_replaces_what_it_states_and_keeps_the_rest() -> None:
     wrapper = _wrapper(None)
     declared = wrapper.declared_capabilities(_Victorish("ollama"))
@@ -464,12 +479,14 @@ def test_the_report_shows_declared_against_observed(tmp_path: Path) -> None:
 
     # Each failure reproduces with the capability file and model the run had.
     # (After the PYTHONPATH the run had, and into a report folder of its own.)
+    # The provider came from a providers file: the command rebuilds it from there.
     for failure in seed["failures"]:
         assert (
-            "provider-conformance run --provider seed_custom_llm:CustomLLMProvider "
-            f"--dialect openai-chat --profile victor --capabilities {capabilities} "
-            "--model conformance-model-1 --report-dir reports-rerun --scenario "
+            "-k '[seed-custom-llm' "
+            f"--capabilities {capabilities} "
+            "--model conformance-model-1 --report-dir reports/reproduce-seed-custom-llm --scenario "
         ) in failure["reproduce"], failure["reproduce"]
+        assert "provider-conformance run --providers-file " in failure["reproduce"]
 
 
 def test_an_invalid_file_fails_cf2_and_declares_nothing() -> None:

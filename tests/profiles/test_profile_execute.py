@@ -26,9 +26,12 @@ from conformance import (
 )
 from conformance.profiles import Connection
 from conformance.profiles.execute import ExecuteProfile, category_word
+from conformance.profiles.resilience import ResilienceBuild
 
 SCENARIOS = bundled_scenarios()
 CONNECTION = Connection("http://127.0.0.1:9/v1", "sk-test", 3.0)
+#: For a provider built only for its resilience offer.
+SPEC_UNUSED = ProviderSpec("x:Y", "openai-chat", "execute")
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +148,7 @@ def test_system_prompt_is_applicable_in_this_interface(server: FakeServer) -> No
     assert outcomes["CH-3"] == outcomes["CH-4"] == "not-applicable"
 
 
-# -- resilience hooks -----------------------------------------------------------------------------
+# -- resilience offer -----------------------------------------------------------------------------
 
 
 def _members(server: FakeServer, scenarios: list[str]) -> tuple[list[tuple[str, Any]], list[Any]]:
@@ -167,7 +170,11 @@ def _members(server: FakeServer, scenarios: list[str]) -> tuple[list[tuple[str, 
 @pytest.mark.parametrize("via", ["chain", "manager"])
 def test_fallback_chain_and_manager_are_exposed(server: FakeServer, via: str) -> None:
     members, sessions = _members(server, ["error_503", "text_plain"])
-    chain = ExecuteProfile().fallback_chain(members, via=via)
+    offer = ExecuteProfile({"fallback": via}).resilience(
+        ResilienceBuild(OpenAIProvider, SPEC_UNUSED, CONNECTION, {}, 0)
+    )
+    assert offer.chain is not None
+    chain = offer.chain(members)
     assert chain is not None
 
     async def drive() -> tuple[list[str | None], dict[str, str]]:
@@ -189,8 +196,11 @@ def test_fallback_chain_and_manager_are_exposed(server: FakeServer, via: str) ->
 
 def test_when_all_fail_the_error_names_each_failure(server: FakeServer) -> None:
     members, sessions = _members(server, ["error_503", "error_401"])
-    profile = ExecuteProfile()
-    chain = profile.fallback_chain(members)
+    offer = ExecuteProfile().resilience(
+        ResilienceBuild(OpenAIProvider, SPEC_UNUSED, CONNECTION, {}, 0)
+    )
+    assert offer.chain is not None
+    chain = offer.chain(members)
     assert chain is not None
     try:
         observed = asyncio.run(chain.run_turn(SCENARIOS["error_503"], 0, "chat"))
@@ -209,11 +219,17 @@ def test_health_check_of_the_providers_own_runs_off_the_loop() -> None:
             time.sleep(0.05)
             return True
 
-    provider = WithHealth({"api_key": "k", "base_url": "http://127.0.0.1:9/v1"})
-    targets = ExecuteProfile().resilience_targets(provider)
-    assert targets.health_check is not None
-    assert asyncio.run(targets.health_check()) is True  # type: ignore[arg-type]
-    assert ExecuteProfile().resilience_targets(OpenAIProvider({"api_key": "k"})).empty
+    profile = ExecuteProfile()
+    offer = profile.resilience(ResilienceBuild(WithHealth, SPEC_UNUSED, CONNECTION, {}, 0))
+    assert offer.health_check is not None
+    assert asyncio.run(offer.health_check()) is True
+    plain = profile.resilience(ResilienceBuild(OpenAIProvider, SPEC_UNUSED, CONNECTION, {}, 0))
+    assert plain.health_check is None and plain.retry is None and plain.breaker is None
+
+
+def test_an_unknown_fallback_option_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="fallback=ring: expected 'chain'"):
+        ExecuteProfile({"fallback": "ring"})
 
 
 def test_provider_manager_is_the_seeds() -> None:

@@ -25,9 +25,12 @@ from conformance import (
 )
 from conformance.profiles import Connection
 from conformance.profiles.orchestrator import NOT_APPLICABLE, OrchestratorProfile
+from conformance.profiles.resilience import ResilienceBuild
 
 SCENARIOS = bundled_scenarios()
 SPEC = ProviderSpec("orchestrator.providers.openai_like:OpenAILikeProvider", "openai-chat")
+#: A base URL for a provider built only for its offer: nothing is sent there.
+CONNECTION_UNUSED = Connection("http://127.0.0.1:9/v1", "sk-unused", 3.0)
 
 
 @pytest.fixture
@@ -187,44 +190,42 @@ def _build(
     return provider, session
 
 
-def test_health_check_and_retry_are_exposed(
+def test_health_check_and_retry_wrapper_are_offered(
     server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    profile = OrchestratorProfile()
-    provider, session = _build(server, "text_plain", profile, "alpha", OpenAILikeProvider)
-    targets = profile.resilience_targets(provider)
-    assert targets.health_check is not None and targets.retry is not None
-    assert set(targets.describe) == {"health_check", "retry"}
+    """RE-1 calls through the base's `_retry_with_backoff` with config.max_retries, as built for
+    the check; RE-4 asks the provider's health_check()."""
     waits: list[float] = []
 
     async def no_wait(seconds: float) -> None:
         waits.append(seconds)
 
     monkeypatch.setattr(orch, "asyncio", types.SimpleNamespace(sleep=no_wait))
-    provider.config.max_retries = 1
+    dialect = get_dialect("openai-chat")
+    with server.session(SCENARIOS["error_429"], dialect, "sk-alpha") as session:
+        connection = Connection(session.base_url, "sk-alpha", 3.0)
+        offer = OrchestratorProfile().resilience(
+            ResilienceBuild(OpenAILikeProvider, SPEC, connection, {}, 1)
+        )
+        retry, health = offer.retry, offer.health_check
+        assert retry is not None and retry.call is not None and health is not None
+        assert retry.max_retries == 1
 
-    async def attempts() -> int:
-        calls = 0
+        async def drive() -> tuple[Any, object]:
+            try:
+                assert retry.call is not None
+                return await retry.call(SCENARIOS["error_429"], "chat"), await health()
+            finally:
+                await offer.provider.close()
 
-        async def flaky() -> str:
-            nonlocal calls
-            calls += 1
-            raise orch.RateLimitError("slow")
-
-        assert targets.retry is not None
-        try:
-            with pytest.raises(orch.RateLimitError):
-                await targets.retry(flaky)
-            assert await targets.health_check() is True  # type: ignore[misc]
-        finally:
-            await provider.close()
-        return calls
-
-    try:
-        assert asyncio.run(attempts()) == 2  # one retry after the first attempt
-    finally:
-        session.__exit__(None, None, None)
-    assert waits == [1]
+        observed, healthy = asyncio.run(drive())
+        chats = [e for e in session.snapshot() if e.turn is not None]
+    assert observed.error is not None and observed.error.category == "rate_limit"
+    assert healthy is False
+    # The wrapper made 2 attempts (max_retries=1) of generate(), which retries through the same
+    # wrapper itself: 2 x 2 requests, each retry after 1 s (2**0); then the health check's one.
+    assert len(chats) == 5
+    assert waits == [1, 1, 1]
 
 
 def test_health_check_of_an_oauth_provider_follows_its_token_endpoint(server: FakeServer) -> None:
@@ -234,13 +235,15 @@ def test_health_check_of_an_oauth_provider_follows_its_token_endpoint(server: Fa
     for scenario in ("text_plain", "error_503"):
         with server.session(SCENARIOS[scenario], dialect, "sk-h") as session:
             connection = Connection(session.base_url, "sk-h", 3.0)
-            provider = profile.build(GigaChatLikeProvider, SPEC, connection)
+            build = ResilienceBuild(GigaChatLikeProvider, SPEC, connection, {}, None)
+            offer = profile.resilience(build)
 
-            async def check(provider: Any = provider) -> object:
+            async def check(offer: Any = offer) -> object:
                 try:
-                    return await profile.resilience_targets(provider).health_check()  # type: ignore[misc]
+                    assert offer.health_check is not None
+                    return await offer.health_check()
                 finally:
-                    await provider.close()
+                    await offer.provider.close()
 
             answers.append(asyncio.run(check()))
     assert answers == [True, False]
@@ -250,7 +253,9 @@ def test_the_router_is_a_fallback_chain(server: FakeServer) -> None:
     profile = OrchestratorProfile()
     failing, s1 = _build(server, "error_503", profile, "first", OpenAILikeProvider)
     working, s2 = _build(server, "text_plain", profile, "second", OpenAILikeProvider)
-    chain = profile.fallback_chain([("first", failing), ("second", working)])
+    offer = profile.resilience(ResilienceBuild(OpenAILikeProvider, SPEC, CONNECTION_UNUSED, {}, 0))
+    assert offer.chain is not None
+    chain = offer.chain([("first", failing), ("second", working)])
     assert chain is not None
 
     async def drive() -> tuple[list[str | None], dict[str, str]]:

@@ -23,6 +23,7 @@ from conformance import (
     run_case,
 )
 from conformance.profiles import Connection
+from conformance.profiles.resilience import ResilienceBuild
 from conformance.profiles.victor import VictorProfile
 
 SCENARIOS = bundled_scenarios()
@@ -145,17 +146,27 @@ def test_built_with_victors_arguments_and_no_shared_breaker() -> None:
         "organization": "acme",
     }
     assert provider.circuit_breaker is None
-    assert profile.resilience_targets(provider).circuit_breaker is None
 
 
-def test_circuit_breaker_kept_on_request_for_re2() -> None:
-    profile = VictorProfile({"circuit_breaker": "keep", "max_retries": "2"})
+def test_resilience_builds_with_the_breaker_and_the_checks_retries() -> None:
+    """The RE checks build with victor's breaker kept and the retries each check asks for."""
+    profile = VictorProfile()
+    spec = ProviderSpec("x:Y", "openai-chat", "victor")
+    offer = profile.resilience(ResilienceBuild(OpenAICompatProvider, spec, CONNECTION, {}, 3))
+    assert isinstance(offer.provider.circuit_breaker, victor.CircuitBreaker)
+    assert offer.retry is not None and offer.retry.max_retries == 3
+    assert offer.breaker is not None and offer.breaker.failure_threshold > 0
+    assert offer.patch_time is not None and "victor.providers.resilience" in offer.patch_time
+    assert offer.chain is None and offer.router is None and offer.health_check is None
+
+
+def test_a_users_max_retries_stands_and_no_retries_are_not_offered() -> None:
+    profile = VictorProfile({"max_retries": "0"})
     spec = ProviderSpec("x:Y", "openai-chat", "victor", options=profile.options)
-    provider = profile.build(OpenAICompatProvider, spec, CONNECTION)
-    assert provider.max_retries == 2
-    targets = profile.resilience_targets(provider)
-    assert isinstance(targets.circuit_breaker, victor.CircuitBreaker)
-    assert "circuit_breaker" in targets.describe
+    offer = profile.resilience(ResilienceBuild(OpenAICompatProvider, spec, CONNECTION, {}, 3))
+    assert offer.provider.max_retries == 0
+    assert offer.retry is None
+    assert "profile victor: the provider does not retry" in offer.why_missing("RE-1")
 
 
 def test_built_through_a_registrys_create_function(server: FakeServer) -> None:

@@ -137,8 +137,8 @@ def test_one_retry_with_a_fresh_token_after_401_is_not_a_retried_auth_error(
 def test_reauthentication_is_allowed_once() -> None:
     from types import SimpleNamespace
 
-    from conformance.resilience.checks import reauthenticated
     from conformance.resilience.judge import Attempt
+    from conformance.resilience.retry_checks import reauthenticated
 
     def exchange(turn: int | None, at: float) -> object:
         return SimpleNamespace(turn=turn, received_at=at)

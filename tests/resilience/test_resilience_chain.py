@@ -25,6 +25,7 @@ from reference_providers.resilience import (
     NoProviderAvailableError,
     Router,
 )
+from reference_providers.resilience.members import MemberGroup
 
 MACHINE_SETTINGS = settings(
     max_examples=60,
@@ -131,6 +132,44 @@ def test_chain_health_check_records_probes() -> None:
     chain = FallbackChain([("up", Probed(True)), ("down", Probed(False))])
     assert run(chain.health_check()) is True
     assert chain.status()["down"]["errors"] == 1 and chain.status()["up"]["errors"] == 0
+
+
+# -- what a chain and a router share (reference_providers/resilience/members.py) ---------------
+
+
+@pytest.mark.parametrize("group", [FallbackChain, Router])
+def test_chain_and_router_share_the_member_bookkeeping(group: type[MemberGroup]) -> None:
+    class Probed(ScriptedProvider):
+        def __init__(self, name: str, healthy: bool, *, streams: bool = True) -> None:
+            super().__init__(name=name)
+            self.healthy, self.streams = healthy, streams
+
+        def capabilities(self) -> Capabilities:
+            return Capabilities(streaming=self.streams)
+
+        async def health_check(self) -> bool:
+            return self.healthy
+
+        async def close(self) -> None:
+            await super().close()
+            if self.name == "down":
+                raise RuntimeError("down does not close cleanly")
+
+    up, down = Probed("up", True), Probed("down", False, streams=False)
+    built = group([("up", up), ("down", down)], thresholds=HealthThresholds(1, 2))
+    assert isinstance(built, MemberGroup)
+    assert [name for name, _ in built.members] == ["up", "down"]
+    assert built.capabilities().streaming is False  # what every member can do
+    assert run(built.check_health()) == {"up": True, "down": False}
+    assert built.health() == {"up": "healthy", "down": "degraded"}
+    assert run(built.health_check()) is True
+    with pytest.raises(RuntimeError, match="does not close cleanly"):
+        run(built.close())
+    assert (up.closed, down.closed) == (1, 1)  # every member closed despite the failure
+    with pytest.raises(ValueError, match="must be unique"):
+        group([("up", up), ("up", down)])
+    with pytest.raises(ValueError, match="needs at least one provider"):
+        group([])
 
 
 # -- router -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -10,18 +10,24 @@ import pytest
 from resilience_support import run
 
 from conformance import FakeServer, ProviderSpec, ProviderUnderTest
-from conformance.profiles import NativeProfile
+from conformance.profiles import Connection, NativeProfile, Profile
+from conformance.profiles.resilience import (
+    Composite,
+    ResilienceBuild,
+    ResilienceOffer,
+    RetryOffer,
+    breaker_offer,
+    missing_by_profile,
+)
 from conformance.resilience import (
     CHECKS_BY_NAME,
     RESILIENCE_CHECKS,
     FakeClock,
-    NativeResilienceHooks,
     SleepBudgetExceeded,
-    hooks_for,
     run_resilience_check,
 )
-from conformance.resilience.checks import closed_port_url
 from conformance.resilience.clock import Timing
+from conformance.resilience.health_checks import closed_port_url
 from reference_providers import (
     AnthropicProvider,
     GeminiProvider,
@@ -75,10 +81,7 @@ def test_retries_without_injectable_sleep_are_not_applicable(server: FakeServer)
     assert outcome.not_applicable is not None and "takes no sleep=" in outcome.not_applicable
 
 
-def test_native_targets_inject_only_what_the_constructor_takes() -> None:
-    profile = NativeProfile()
-    hooks = hooks_for(profile)
-    assert isinstance(hooks, NativeResilienceHooks)
+def test_native_offer_injects_only_what_the_constructor_takes() -> None:
     seen: dict[str, Any] = {}
 
     def factory(*, api_key: str, base_url: str, timeout: float, sleep: Any = None) -> Any:
@@ -86,25 +89,102 @@ def test_native_targets_inject_only_what_the_constructor_takes() -> None:
         return OpenAICompatibleProvider(api_key=api_key, base_url=base_url, timeout=timeout)
 
     spec = ProviderSpec("x:y", "openai-chat", factory=factory)
-    from conformance.profiles import Connection
-
     clock = FakeClock()
-    built = hooks.build(
-        factory, spec, Connection("http://h/v1", "k", 1.0), Timing.fake(clock), max_retries=3
+    build = ResilienceBuild(
+        factory, spec, Connection("http://h/v1", "k", 1.0), Timing.fake(clock).kwargs(), 3
     )
-    assert built.injected == frozenset({"sleep"})
+    offer = NativeProfile().resilience(build)
+    assert offer.took_time == frozenset({"sleep"})
     assert seen["sleep"] == clock.sleep and seen["timeout"] == 1.0
-    run(built.provider.close())
+    assert offer.retry is None and offer.breaker is None and offer.health_check is None
+    run(offer.provider.close())
 
 
-def test_a_profile_can_offer_its_own_targets() -> None:
-    marker = NativeResilienceHooks(NativeProfile())
+class OwnOfferProfile(NativeProfile):
+    """Overrides the one seam: its offer is all the checks see (a health check that answers)."""
 
-    class Custom(NativeProfile):
-        def resilience_hooks(self) -> NativeResilienceHooks:
-            return marker
+    name = "own-offer"
 
-    assert hooks_for(Custom()) is marker
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        provider = self.build(build.target, build.spec, build.connection)
+
+        async def always_up() -> bool:
+            return True
+
+        return ResilienceOffer(provider, health_check=always_up, missing={"RE-1": "no retries"})
+
+
+class NoOfferProfile(Profile):
+    """A profile that does not override `resilience()`: the base offers nothing."""
+
+    name = "no-offer"
+    description = "native driving, no resilience"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._native = NativeProfile()
+
+    def build(self, target: Any, spec: ProviderSpec, connection: Connection) -> Any:
+        return self._native.build(target, spec, connection)
+
+    def check_target(self, target: Any, spec: ProviderSpec) -> None:
+        self._native.check_target(target, spec)
+
+    def declared_capabilities(self, provider: Any) -> frozenset[str]:
+        return self._native.declared_capabilities(provider)
+
+    def provider_name(self, provider: Any) -> object:
+        return self._native.provider_name(provider)
+
+    async def run_turn(self, provider: Any, scenario: Any, turn: int, mode: Any) -> Any:
+        return await self._native.run_turn(provider, scenario, turn, mode)
+
+    async def close(self, provider: Any) -> None:
+        await self._native.close(provider)
+
+    def classify(self, exc: BaseException) -> Any:
+        return self._native.classify(exc)
+
+
+def test_the_checks_use_the_profiles_own_offer(server: FakeServer) -> None:
+    put = load(ResilientOpenAIProvider)
+    put.profile = OwnOfferProfile()
+    health = run_resilience_check(server, put, CHECKS_BY_NAME["re4_health_refused"], "none")
+    # The provider's own health check would answer False on a refused connection: the offer's
+    # answer (always True) is what was judged.
+    assert [v.outcome for v in health.verdicts] == ["fail"], health.failure_text()
+    retry = run_resilience_check(server, put, CHECKS_BY_NAME["re1_gives_up"], "chat")
+    assert retry.not_applicable == "no retries"
+
+
+class RetiredShapeProfile(NoOfferProfile):
+    """Written for the earlier resilience shapes: the reason says what to do instead."""
+
+    name = "retired"
+
+    def resilience_targets(self, provider: Any) -> None:
+        return None
+
+
+def test_a_profile_written_for_the_retired_shape_is_told_what_to_do(server: FakeServer) -> None:
+    put = load(ResilientOpenAIProvider)
+    put.profile = RetiredShapeProfile()
+    outcome = run_resilience_check(server, put, CHECKS_BY_NAME["re4_health_up"], "none")
+    assert outcome.not_applicable is not None
+    assert "defines resilience_targets(), which the RE checks no longer read" in (
+        outcome.not_applicable
+    )
+    assert "answer resilience(build) instead" in outcome.not_applicable
+
+
+def test_a_profile_that_offers_nothing_is_not_applicable_everywhere(server: FakeServer) -> None:
+    put = load(ResilientOpenAIProvider)
+    put.profile = NoOfferProfile()
+    for check in RESILIENCE_CHECKS:
+        outcome = run_resilience_check(server, put, check, check.modes[0])
+        assert [v.outcome for v in outcome.verdicts] == ["not-applicable"], outcome.failure_text()
+        assert outcome.not_applicable is not None
+        assert "profile no-offer offers no resilience" in outcome.not_applicable
 
 
 def test_fake_clock_times_requests_and_stops_endless_retries() -> None:
@@ -185,20 +265,13 @@ def test_every_check_passes_in_every_dialect(
     assert not failures, "\n\n".join(failures)
 
 
-# -- profiles that answer resilience_targets(provider) (conformance/profiles/resilience.py) ----
-
-
-class _Targets:
-    def __init__(self, provider: Any) -> None:
-        self.health_check = getattr(provider, "health_check", None)
-        self.retry = None
-        self.circuit_breaker = None
+# -- a profile that offers a health check and a chain driven by its own run_turn ---------------
 
 
 class _ChainTarget:
-    """A chain driven as one provider, as those profiles hand it out."""
+    """A chain driven as one provider, as third-party profiles hand theirs out."""
 
-    def __init__(self, profile: NativeProfile, members: list[tuple[str, Any]]) -> None:
+    def __init__(self, profile: NativeProfile, members: Sequence[tuple[str, Any]]) -> None:
         from reference_providers.resilience import FallbackChain
 
         self._profile = profile
@@ -213,22 +286,26 @@ class _ChainTarget:
     async def close(self) -> None:
         await self._chain.close()
 
+    def composite(self) -> Composite:
+        return Composite(self.run_turn, self.close, self.health)
 
-class PerProviderTargetsProfile(NativeProfile):
-    """A profile in the per-provider style, reached through the bridge."""
+
+class PerProviderProfile(NativeProfile):
+    """Offers the provider's health check and a chain it drives itself; nothing else."""
 
     name = "per-provider"
 
-    def resilience_targets(self, provider: Any) -> _Targets:
-        return _Targets(provider)
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        provider = self.build(build.target, build.spec, build.connection)
+        return ResilienceOffer(
+            provider,
+            chain=lambda members: self.fallback(members).composite(),
+            health_check=provider.health_check,
+            missing=missing_by_profile(self.name),
+        )
 
-    def fallback_chain(self, members: list[tuple[str, Any]]) -> _ChainTarget:
+    def fallback(self, members: Sequence[tuple[str, Any]]) -> _ChainTarget:
         return _ChainTarget(self, members)
-
-    def resilience_hooks(self) -> Any:
-        from conformance.resilience import ProfileTargetsBridge
-
-        return ProfileTargetsBridge(self)
 
 
 @pytest.mark.parametrize(
@@ -244,11 +321,11 @@ class PerProviderTargetsProfile(NativeProfile):
         ("re2_opens_and_recovers", "chat", "not-applicable"),
     ],
 )
-def test_the_bridge_reaches_per_provider_profiles(
+def test_a_profiles_own_chain_and_health_check_are_judged(
     server: FakeServer, check: str, mode: str, outcome: str
 ) -> None:
     put = load(ResilientOpenAIProvider)
-    put.profile = PerProviderTargetsProfile()
+    put.profile = PerProviderProfile()
     result = run_resilience_check(server, put, CHECKS_BY_NAME[check], mode)  # type: ignore[arg-type]
     assert [v.outcome for v in result.verdicts] == [outcome], result.failure_text()
     if outcome == "not-applicable":
@@ -264,7 +341,7 @@ class _HealthFirstRouter(_ChainTarget):
     metrics-based health does. `blind` skips straight to the last member without asking."""
 
     def __init__(
-        self, profile: NativeProfile, members: list[tuple[str, Any]], *, blind: bool = False
+        self, profile: NativeProfile, members: Sequence[tuple[str, Any]], *, blind: bool = False
     ) -> None:
         super().__init__(profile, members)
         self._members = members
@@ -306,11 +383,11 @@ class _AsksHealthCheck(_HealthFirstRouter):
         return bool(await member.health_check())
 
 
-class HealthFirstProfile(PerProviderTargetsProfile):
+class HealthFirstProfile(PerProviderProfile):
     name = "health-first"
     blind = False
 
-    def fallback_chain(self, members: list[tuple[str, Any]]) -> _ChainTarget:
+    def fallback(self, members: Sequence[tuple[str, Any]]) -> _ChainTarget:
         return _HealthFirstRouter(self, members, blind=self.blind)
 
 
@@ -322,7 +399,7 @@ class BlindSkipProfile(HealthFirstProfile):
 class ChatProbeProfile(HealthFirstProfile):
     name = "chat-probe"
 
-    def fallback_chain(self, members: list[tuple[str, Any]]) -> _ChainTarget:
+    def fallback(self, members: Sequence[tuple[str, Any]]) -> _ChainTarget:
         return _AsksHealthCheck(self, members)
 
 
@@ -347,3 +424,50 @@ def test_a_router_that_checks_health_first_moves_on_by_its_health_checks(
     result = run_resilience_check(server, put, CHECKS_BY_NAME[check], "chat")
     assert [v.outcome for v in result.verdicts] == [outcome], result.failure_text()
     assert evidence in result.verdicts[0].message
+
+
+# -- the recipe of docs/resilience.md ("Offering resilience from a new profile"), done once -----
+
+
+class RecipeProfile(NativeProfile):
+    """Follows the recipe step by step for ResilientOpenAIProvider-like classes."""
+
+    name = "recipe"
+
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        # 1. build as build() does, with the check's max_retries; 2. the time keywords it takes.
+        time = {k: v for k, v in build.time.items() if k in ("clock", "sleep", "random")}
+        target = build.target
+
+        def factory(**kwargs: Any) -> Any:
+            return target(**{**kwargs, **time, "max_retries": build.max_retries or 0})
+
+        provider = self.build(factory, build.spec, build.connection)
+        # 3. the parts it has, and the reasons for the rest.
+        return ResilienceOffer(
+            provider,
+            took_time=frozenset(time),
+            retry=RetryOffer(provider.retry_policy.max_retries, provider.retry_policy.max_delay),
+            breaker=breaker_offer(provider.circuit_breaker),
+            missing=missing_by_profile(self.name),
+        )
+
+
+@pytest.mark.parametrize(
+    ("check", "outcome"),
+    [
+        ("re1_retry_until_success", "pass"),
+        ("re1_no_retry_on_auth", "pass"),
+        ("re2_opens_and_recovers", "pass"),
+        ("re3_moves_on", "not-applicable"),
+        ("re4_health_up", "not-applicable"),
+    ],
+)
+def test_the_recipe_for_a_new_profile_works(server: FakeServer, check: str, outcome: str) -> None:
+    put = load(ResilientOpenAIProvider)
+    put.profile = RecipeProfile()
+    mode = CHECKS_BY_NAME[check].modes[0]
+    result = run_resilience_check(server, put, CHECKS_BY_NAME[check], mode)
+    assert [v.outcome for v in result.verdicts] == [outcome], result.failure_text()
+    if outcome == "not-applicable":
+        assert result.not_applicable is not None and "profile recipe" in result.not_applicable

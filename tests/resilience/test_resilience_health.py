@@ -10,8 +10,8 @@ import pytest
 from resilience_support import run
 
 from conformance import FakeServer, get_dialect
-from conformance.resilience.checks import closed_port_url
 from conformance.resilience.clock import FakeClock
+from conformance.resilience.health_checks import closed_port_url
 from conformance.resilience.scripts import error, scripted, stall, text
 from reference_providers.resilience import HealthThresholds, HttpHealthProbe, bounded_health_check
 from reference_providers.resilience.health import ProviderHealth

@@ -1,7 +1,7 @@
 """Stand-in for `orchestrator.Router`: providers tried in order, health tracked per provider.
 
 Enough of the published Router for the resilience checks to reach it through the orchestrator
-profile's `fallback_chain()`: `add_provider`, `route(prompt, params)` falling back to the next
+profile's offered chain: `add_provider`, `route(prompt, params)` falling back to the next
 provider on a ProviderError, `route_stream` (fallback only before the first text), and
 `get_metrics()` with each provider's `ProviderMetrics` (health in `health_status`).
 """

@@ -1,0 +1,113 @@
+"""The shortcuts the stream readers take for speed give what the plain way gives (issue #14)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from reference_providers.contract import Message, StreamChunk, text_chunk
+from reference_providers.errors import ProviderError
+from reference_providers.openai_compatible import OpenAICompatibleProvider
+from reference_providers.sse import ServerSentEvent, SSEDecoder
+from reference_providers.stream_reading import loads
+
+
+def test_text_chunk_is_the_chunk_the_constructor_makes() -> None:
+    made = text_chunk("héllo")
+    assert made == StreamChunk(content="héllo")
+    assert dataclasses.asdict(made) == dataclasses.asdict(StreamChunk(content="héllo"))
+    # A field added to StreamChunk must be added to text_chunk's defaults too.
+    assert set(vars(made)) == {f.name for f in dataclasses.fields(StreamChunk)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": [1, 2.5, null, true]}', '"x"', "[]", "NaN", '{"k": "\\u00e9"}', "0"],
+)
+def test_loads_reads_what_json_loads_reads(text: str) -> None:
+    assert json.dumps(loads(text)) == json.dumps(json.loads(text))
+
+
+@pytest.mark.parametrize("text", ["", "{", '{"a": 1}x', '{"a": 1} {"b": 2}', "nope", "'x'"])
+def test_loads_rejects_what_json_loads_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError):
+        loads(text)
+
+
+def test_events_split_across_reads_and_line_ends_come_whole() -> None:
+    body = b'data: {"a": 1}\r\n\r\ndata:{"b":\ndata: 2}\r\rdata: x\n\n'
+    expected = [
+        ServerSentEvent("message", '{"a": 1}'),
+        ServerSentEvent("message", '{"b":\n2}'),
+        ServerSentEvent("message", "x"),
+    ]
+    for cut in range(len(body) + 1):
+        decoder = SSEDecoder()
+        events = decoder.feed(body[:cut]) + decoder.feed(body[cut:]) + decoder.flush()
+        assert events == expected, cut
+
+
+def _stream(body: bytes) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"Content-Type": "text/event-stream"})
+
+    return httpx.MockTransport(handler)
+
+
+def _read(provider: OpenAICompatibleProvider, body: bytes) -> list[StreamChunk]:
+    async def main() -> list[StreamChunk]:
+        provider._http = httpx.AsyncClient(transport=_stream(body))
+        async with provider:
+            return [c async for c in provider.stream([Message("user", "hi")], model="m")]
+
+    return asyncio.run(main())
+
+
+_BODY = (
+    b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
+    b'data: {"choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"stop"}]}\n\n'
+    b"data: [DONE]\n\n"
+)
+
+
+def test_an_override_of_iter_events_is_what_the_stream_reads() -> None:
+    """The batched path must not bypass a subclass that cuts the events itself."""
+
+    class Doubled(OpenAICompatibleProvider):
+        async def _iter_events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+            async for event in super()._iter_events(response):
+                if event.data.startswith("{"):
+                    yield event
+                yield event
+
+    plain = _read(OpenAICompatibleProvider(api_key="k", base_url="http://x"), _BODY)
+    doubled = _read(Doubled(api_key="k", base_url="http://x"), _BODY)
+    assert [c.content for c in plain] == ["a", "b", ""]
+    assert [c.content for c in doubled] == ["a", "a", "b", "b", ""]
+
+
+def test_text_before_a_failing_event_of_the_same_read_comes_before_the_error() -> None:
+    """One read holds the text and the error; the text must still reach the caller first."""
+    body = (
+        b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
+        b'data: {"error":{"message":"overloaded","type":"server_error","code":503}}\n\n'
+    )
+    seen: list[str] = []
+
+    async def main() -> None:
+        provider = OpenAICompatibleProvider(api_key="k", base_url="http://x")
+        provider._http = httpx.AsyncClient(transport=_stream(body))
+        async with provider:
+            async for chunk in provider.stream([Message("user", "hi")], model="m"):
+                seen.append(chunk.content)
+
+    with pytest.raises(ProviderError):
+        asyncio.run(main())
+    assert seen == ["a"]
