@@ -7,8 +7,9 @@ Where each lives in LiteLLM 1.110.2, which is why the offer looks the way it doe
   `acompletion_with_retries`, a tenacity `AsyncRetrying` (exponential backoff for a rate limit, no
   wait otherwise). The modules where that code lives, and the target's own (where a stand-in or
   a wrapper sleeps), are patched with the check's fake clock (patched_time). tenacity 9 imports
-  `asyncio` inside its sleep function, where no patch reaches: LiteLLM's waits then happen for
-  real (a second or two), and RE-1 judges the server's real arrival times, as its message says.
+  `asyncio` inside its sleep function, and `completion()` hands `num_retries` to the OpenAI SDK
+  as its `max_retries` too, whose backoff sleeps in the SDK: no patch reaches either, those waits
+  happen for real (seconds), and RE-1 judges the server's real arrival times, as it says.
   LiteLLM does not retry unless asked, so RE-1 is judged only with the user's
   `--profile-option num_retries=N`: the configuration they run.
 - Fallbacks: `acompletion(fallbacks=[{"model": ..., "api_base": ..., "api_key": ...}, ...])` tries
