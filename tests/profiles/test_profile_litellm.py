@@ -26,7 +26,7 @@ from conformance import (
     run_case,
 )
 from conformance.checks.runner import BuildError
-from conformance.profiles import available_profiles, get_profile
+from conformance.profiles import available_profiles, get_profile, litellm_resilience
 from conformance.profiles.litellm_results import DeltaFold
 from conformance.resilience import CHECKS_BY_NAME, RESILIENCE_CHECKS, run_resilience_check
 from conformance.vocabulary.errors import UsageError
@@ -275,3 +275,19 @@ def test_known_bad_resilience_is_caught(
         failed = [v for v in outcome.verdicts if v.failed]
         assert failed, outcome.verdicts
         assert evidence in failed[0].message, failed[0].message
+
+
+def test_litellm_retry_modules_are_patched_only_for_litellm_itself() -> None:
+    """LiteLLM's retries live in litellm.main (acompletion_with_retries); a stand-in's check must
+    not import LiteLLM to patch it."""
+
+    def acompletion() -> None: ...
+
+    acompletion.__module__ = "litellm.chat_completions.dispatch"
+    assert litellm_resilience._time_modules(acompletion) == (
+        "litellm.chat_completions.dispatch",
+        "litellm.main",
+        "tenacity.asyncio",
+    )
+    acompletion.__module__ = "litellm_standin"
+    assert litellm_resilience._time_modules(acompletion) == ("litellm_standin", "tenacity.asyncio")
