@@ -37,6 +37,7 @@ MOVED: dict[str, str] = {
     "conformance.sse_standard": "conformance.strategies.sse_standard",
     "conformance.registries": "conformance.capabilities.registries",
     "conformance.runner": "conformance.checks.runner",
+    "conformance.report.harness_errors": "conformance.checks.harness_errors",
     "conformance.gating": "conformance.report.baseline",
     "conformance.pytest_plugin": "conformance.plugin.hooks",
     "conformance.suite": "conformance.plugin.suite",

@@ -16,24 +16,24 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
 from conformance import __version__
-from conformance.checks.runner import DEFAULT_CHECK_TIMEOUT, DEFAULT_PROVIDER_TIMEOUT
 from conformance.dialects import available_dialects, get_dialect
 from conformance.dialects.corpus import is_recording
+from conformance.plugin.inprocess import PytestUsageErrors, RunResult
 from conformance.plugin.option_checks import (
     argument_type,
     existing_folder,
     port_number,
-    positive_seconds,
-    worker_count,
     writable_report_dir,
 )
+from conformance.plugin.options import add_cli_options
+from conformance.plugin.options import pytest_arguments as forwarded_arguments
 from conformance.plugin.provider_files import reference_providers_file
 from conformance.profiles import available_profiles
 from conformance.recording import commands as recordings
@@ -80,107 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Select by clause: -k ST-3 (ids name the clauses each check judges) or "
         "-m ST_3 (a marker per clause). Rerun what failed last time: --lf.",
     )
-    _add_check_options(run)
-    run.add_argument(
-        "--scenario",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="run only this scenario (or property-*, resilience check); repeatable",
-    )
-    run.add_argument(
-        "-k",
-        dest="keyword",
-        metavar="EXPR",
-        help="run only the checks whose id matches EXPR, as pytest -k: a clause (ST-3), a "
-        "scenario (text_plain), a provider, a mode (stream), with and/or/not",
-    )
-    run.add_argument(
-        "-m",
-        dest="markexpr",
-        metavar="EXPR",
-        help="run only the checks marked EXPR: one marker per clause, ST_3 for ST-3",
-    )
-    run.add_argument(
-        "--log-level",
-        metavar="LEVEL",
-        help="capture log records from LEVEL up with each failure, every library's (default: "
-        "the provider's own at any level, httpx, openai and other libraries' from WARNING)",
-    )
-    run.add_argument(
-        "--lf",
-        "--last-failed",
-        dest="last_failed",
-        action="store_true",
-        help="rerun only the checks that failed in the last run with the same --report-dir "
-        "(the record is kept under DIR/.pytest-cache, not the working directory)",
-    )
-    run.add_argument(
-        "--report-dir",
-        default="reports",
-        metavar="DIR",
-        help="where reports go (default: ./reports)",
-    )
-    run.add_argument(
-        "--no-provider-coverage",
-        action="store_true",
-        help="do not measure which lines of the provider's own code the checks ran",
-    )
-    run.add_argument(
-        "-n",
-        "--workers",
-        metavar="N",
-        type=argument_type("-n", worker_count),
-        default=_default_workers(),
-        help="run checks in N worker processes (pytest-xdist), where a provider's crash, exit "
-        "or hang costs only its check; default: one per CPU, at most 4; 0 runs them in this "
-        "process, unprotected (for debugging)",
-    )
-    run.add_argument(
-        "--run-timeout",
-        type=float,
-        metavar="S",
-        help="end the whole run after S seconds and write the reports; unfinished checks are "
-        "listed as 'deadline', exit status 3 (default 1800)",
-    )
-    run.add_argument(
-        "--memory-limit",
-        type=int,
-        metavar="MB",
-        help="limit each worker process's address space to MB megabytes, so a provider hogging "
-        "memory costs only its check",
-    )
-    run.add_argument(
-        "--entry-points",
-        action="append",
-        default=[],
-        metavar="GROUP",
-        help="judge every provider published under this entry-point group; repeatable",
-    )
-    run.add_argument(
-        "--baseline",
-        metavar="FILE",
-        help="fail only on regressions against FILE (a previous compatibility.json or a "
-        "known-failures file, docs/ci.md)",
-    )
-    run.add_argument(
-        "--shard", metavar="INDEX/COUNT", help="run part INDEX of COUNT of the checks (CI matrix)"
-    )
-    run.add_argument(
-        "--progress",
-        choices=["auto", "live", "lines", "off"],
-        default="auto",
-        help="progress per provider (default auto: a live line on a terminal, lines in CI)",
-    )
-    run.add_argument(
-        "--property-profile",
-        choices=["dev", "ci", "thorough"],
-        help="how hard the properties search (default ci: a fixed seed, reproducible)",
-    )
-    run.add_argument(
-        "--property-seed", type=int, metavar="N", help="draw the properties' examples from seed N"
-    )
-    run.add_argument("--no-properties", action="store_true", help="run the example scenarios only")
+    add_cli_options(run, "run", workers=_default_workers())
 
     replay = commands.add_parser(
         "replay",
@@ -189,9 +89,8 @@ def _parser() -> argparse.ArgumentParser:
         "scenario file) against --provider (or every bundled reference provider), and print "
         "each check's verdicts. No reports unless --report-dir is given.",
     )
-    replay.add_argument("files", nargs="+", metavar="FILE")
-    _add_check_options(replay)
-    replay.add_argument("--report-dir", metavar="DIR", help="also write reports here")
+    replay.add_argument("files", nargs="+", metavar="FILE", help="scenario files to run")
+    add_cli_options(replay, "replay")
 
     serve = commands.add_parser(
         "serve",
@@ -235,93 +134,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_check_options(command: argparse.ArgumentParser) -> None:
-    """What decides how each check runs: shared by `run` and `replay`, so a replay command can
-    repeat every option the run that found the failure had."""
-    command.add_argument(
-        "--provider",
-        action="append",
-        default=[],
-        metavar="MODULE:CLASS",
-        help="the provider class (or a factory function) to judge; repeatable. It must be "
-        "importable: install it, or run with PYTHONPATH=<its folder>",
-    )
-    command.add_argument(
-        "--providers-file",
-        metavar="FILE",
-        help="a YAML file listing providers, each with target (or factory), dialect, profile, "
-        "id and options (schemas/providers.schema.json)",
-    )
-    command.add_argument(
-        "--dialect",
-        default="openai-chat",
-        help="the API the provider speaks, served by the fake server (default: openai-chat; "
-        "'provider-conformance list dialects'), or module:Class of your own",
-    )
-    command.add_argument(
-        "--profile",
-        default="native",
-        help="the interface the provider offers (default: native; 'provider-conformance list "
-        "profiles', docs/profiles.md), or module:Class of your own",
-    )
-    command.add_argument(
-        "--profile-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="an option of the profile (types_module=...), or an extra constructor argument "
-        "of the provider; VALUE env:NAME reads a secret from the environment; repeatable",
-    )
-    command.add_argument(
-        "--scenarios-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="also load the scenario files (*.yaml) of DIR; repeatable",
-    )
-    command.add_argument(
-        "--wire-corpus",
-        metavar="DIR",
-        help="also replay each dialect's recorded streams found under DIR",
-    )
-    command.add_argument(
-        "--check-timeout",
-        type=argument_type("--check-timeout", positive_seconds),
-        metavar="S",
-        help=f"stop a check after S seconds (default {DEFAULT_CHECK_TIMEOUT:g})",
-    )
-    command.add_argument(
-        "--provider-timeout",
-        type=argument_type("--provider-timeout", positive_seconds),
-        metavar="S",
-        help=f"the timeout the provider is built with (default {DEFAULT_PROVIDER_TIMEOUT:g}); "
-        "stall scenarios set their own",
-    )
-    command.add_argument(
-        "--capabilities",
-        metavar="FILE",
-        help="take declared capabilities from this model_capabilities.yaml-form file and judge "
-        "CF-2 (docs/capabilities.md)",
-    )
-    command.add_argument(
-        "--model", metavar="NAME", help="run the scenarios as this model (and read FILE for it)"
-    )
-    command.add_argument(
-        "--registry",
-        action="append",
-        default=[],
-        metavar="MODULE:OBJECT",
-        help="check CF-1 against this provider registry, or entry-points:GROUP; repeatable",
-    )
-    command.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="one line per check; -vv also prints failures' wire transcripts whole",
-    )
-
-
 def _scenarios(extra: Sequence[str], args: argparse.Namespace | None = None) -> dict[str, object]:
     found: dict[str, object] = dict(bundled_scenarios())
     if extra:
@@ -331,22 +143,6 @@ def _scenarios(extra: Sequence[str], args: argparse.Namespace | None = None) -> 
     return found
 
 
-class _PytestUsageErrors:
-    """Takes the usage errors raised while pytest configures the run (bad provider, scenario,
-    shard, baseline ...) so the CLI prints them as its own: one line, no `ERROR:` banner."""
-
-    def __init__(self) -> None:
-        self.message: str | None = None
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_cmdline_main(self) -> Generator[None, int | pytest.ExitCode, int | pytest.ExitCode]:
-        try:  # configure runs inside it, and collection (the plugin's pytest_generate_tests)
-            return (yield)
-        except pytest.UsageError as exc:
-            self.message = " ".join(str(arg) for arg in exc.args)
-            raise pytest.UsageError() from None  # no arguments: pytest prints nothing
-
-
 def _check_inputs(args: argparse.Namespace) -> None:
     """What the CLI can check before pytest starts, so its error is one line (no pytest banner)
     and no report folder is left half-written."""
@@ -354,11 +150,11 @@ def _check_inputs(args: argparse.Namespace) -> None:
         existing_folder("--wire-corpus", args.wire_corpus)
     if args.scenarios_dir:
         load_scenarios([existing_folder("--scenarios-dir", d) for d in args.scenarios_dir])
-    for path in getattr(args, "scenario_files", []):
+    for path in getattr(args, "scenario_file", []):
         if not is_recording(Path(path)):
             load_file(Path(path))
     recordings.check_recording_files(
-        getattr(args, "scenario_files", []), args.dialect, provider_given=bool(args.provider)
+        getattr(args, "scenario_file", []), args.dialect, provider_given=bool(args.provider)
     )
     if args.report_dir is not None:
         writable_report_dir("--report-dir", args.report_dir)
@@ -400,7 +196,7 @@ def _run_checked(args: argparse.Namespace) -> int:
         "--rootdir",
         os.getcwd(),
         *_cache_args(args.report_dir),
-        "-" + "v" * args.verbose if args.verbose else "-q",
+        *([] if args.verbose else ["-q"]),
         "-rfE",
         # The suite fails with its own messages, not asserts; and this module has imported
         # conformance already, which assertion rewriting would warn about.
@@ -408,82 +204,16 @@ def _run_checked(args: argparse.Namespace) -> int:
     ]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         pytest_args += ["-p", "conformance.plugin.hooks"]
-    if not args.provider and not args.providers_file and not args.entry_points:
-        pytest_args += ["--providers-file", str(reference_providers_file())]
-    for target in args.provider:
-        pytest_args += ["--provider", target]
-    if args.providers_file:
-        pytest_args += ["--providers-file", args.providers_file]
-    pytest_args += ["--dialect", args.dialect, "--profile", args.profile]
-    for pair in args.profile_option:
-        pytest_args += ["--profile-option", pair]
-    for name in args.scenario:
-        pytest_args += ["--scenario", name]
-    for directory in args.scenarios_dir:
-        pytest_args += ["--scenarios-dir", directory]
-    if args.wire_corpus:
-        pytest_args += ["--wire-corpus", args.wire_corpus]
-    if args.report_dir is not None:
-        pytest_args += ["--report-dir", args.report_dir]
-    for path in getattr(args, "scenario_files", []):
-        pytest_args += ["--scenario-file", path]
-    if getattr(args, "property_profile", None):
-        pytest_args += ["--property-profile", args.property_profile]
-    if getattr(args, "property_seed", None) is not None:
-        pytest_args += ["--property-seed", str(args.property_seed)]
-    if getattr(args, "no_properties", False):
-        pytest_args.append("--no-properties")
-    if args.check_timeout is not None:
-        pytest_args += ["--check-timeout", str(args.check_timeout)]
-    if args.provider_timeout is not None:
-        pytest_args += ["--provider-timeout", str(args.provider_timeout)]
-    if args.no_provider_coverage:
-        pytest_args.append("--no-provider-coverage")
-    if args.workers and args.workers != "0":
-        pytest_args += ["-n", args.workers]
-    if getattr(args, "run_timeout", None) is not None:
-        pytest_args += ["--run-timeout", str(args.run_timeout)]
-    if getattr(args, "memory_limit", None) is not None:
-        pytest_args += ["--memory-limit", str(args.memory_limit)]
-    for group in args.entry_points:
-        pytest_args += ["--entry-points", group]
-    if args.baseline:
-        pytest_args += ["--baseline", args.baseline]
-    if args.shard:
-        pytest_args += ["--shard", args.shard]
-    pytest_args += ["--conformance-progress", args.progress]
-    if args.capabilities:
-        pytest_args += ["--capabilities", args.capabilities]
-    if args.model:
-        pytest_args += ["--model", args.model]
-    for reference in args.registry:
-        pytest_args += ["--registry", reference]
-    if getattr(args, "keyword", None):
-        pytest_args += ["-k", args.keyword]
-    if getattr(args, "markexpr", None):
-        pytest_args += ["-m", args.markexpr]
-    if getattr(args, "log_level", None):
-        pytest_args += ["--log-level", args.log_level]
-    if getattr(args, "last_failed", False):
-        pytest_args.append("--lf")
+    if not args.provider and not args.providers_file and not getattr(args, "entry_points", []):
+        args.providers_file = str(reference_providers_file())
+    pytest_args += forwarded_arguments(args)
     pytest_args += getattr(args, "pytest_args", [])
-    usage_errors = _PytestUsageErrors()
-    result = _RunResult()
+    usage_errors = PytestUsageErrors()
+    result = RunResult()
     code = int(pytest.main(pytest_args, plugins=[usage_errors, result]))
     if usage_errors.message is not None:
         raise UsageError(usage_errors.message)
     return run_exit_code(code, result.report_code)
-
-
-class _RunResult:
-    """Catches the exit status the run's report implies, before pytest tears the session down."""
-
-    report_code: int | None = None
-
-    def pytest_unconfigure(self, config: object) -> None:
-        from conformance.plugin.hooks import run_exit_code as from_report
-
-        self.report_code = from_report(config)  # type: ignore[arg-type]
 
 
 def run_exit_code(pytest_code: int, report_code: int | None) -> int:
@@ -510,7 +240,7 @@ def _replay(args: argparse.Namespace) -> int:
     for path in args.files:
         if not Path(path).is_file():
             raise UsageError(f"replay {path}: no such file")
-    args.scenario_files = list(args.files)
+    args.scenario_file = list(args.files)
     args.workers = "1"
     args.no_provider_coverage = args.report_dir is None
     for name, default in (
@@ -518,7 +248,7 @@ def _replay(args: argparse.Namespace) -> int:
         ("entry_points", []),
         ("baseline", None),
         ("shard", None),
-        ("progress", "off"),
+        ("conformance_progress", "off"),
     ):
         setattr(args, name, default)
     return _run(args)

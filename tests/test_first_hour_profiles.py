@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.profiles import execute
+from conformance.profiles import Composite, Connection, ProviderSpec, ResilienceBuild, execute
 from conformance.profiles.execute import ExecuteProfile
 from conformance.vocabulary.errors import UsageError
 
@@ -20,22 +20,34 @@ def _standins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(ROOT / "tests" / "standins"))
 
 
+def _chain(profile: ExecuteProfile) -> Composite | None:
+    """The chain the profile's resilience offer composes (over no members: nothing is called)."""
+    from llm_providers.openai_provider import OpenAIProvider
+
+    spec = ProviderSpec("x:Y", "openai-chat", "execute")
+    build = ResilienceBuild(
+        OpenAIProvider, spec, Connection("http://127.0.0.1:9/v1", "k", 3.0), {}, 0
+    )
+    offer = profile.resilience(build)
+    assert offer.chain is not None
+    return offer.chain([])
+
+
 def test_without_a_chain_in_the_package_re3_has_nothing_to_judge(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(execute, "DEFAULT_FALLBACK_CHAIN", "no_such_package.chains:Chain")
     monkeypatch.setattr(execute, "DEFAULT_MANAGER", "no_such_package:Manager")
-    profile = ExecuteProfile({})
-    assert profile.fallback_chain([]) is None
-    assert profile.fallback_chain([], via="manager") is None
+    assert _chain(ExecuteProfile({})) is None
+    assert _chain(ExecuteProfile({"fallback": "manager"})) is None
 
 
 @pytest.mark.parametrize("option", ["fallback_chain_class", "manager_class"])
 def test_a_chain_option_that_does_not_import_names_the_option(option: str) -> None:
-    profile = ExecuteProfile({option: "no_such_package.chains:Chain"})
     via = "manager" if option == "manager_class" else "chain"
+    profile = ExecuteProfile({option: "no_such_package.chains:Chain", "fallback": via})
     with pytest.raises(UsageError) as raised:
-        profile.fallback_chain([], via=via)
+        _chain(profile)
     message = str(raised.value)
     assert f"--profile-option {option}=no_such_package.chains:Chain" in message
     assert "MODULE:CLASS" in message
@@ -46,7 +58,8 @@ def test_no_message_advises_an_option_or_method_that_does_not_exist() -> None:
     known = {
         "create_name", "max_retries", "types_module", "errors_module", "name", "construct",
         "fallback_chain_class", "manager_class", "router", "circuit_breaker", "token",
-        "via", "set.ATTR", "set.OAUTH_URL", "KEY", "{option}", "region", "organization",
+        "fallback", "clients", "set.ATTR", "set.OAUTH_URL", "KEY", "{option}", "region",
+        "organization", "prefix", "provider",
     }  # fmt: skip
     advised: dict[str, str] = {}
     for path in (ROOT / "conformance").rglob("*.py"):

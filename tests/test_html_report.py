@@ -357,8 +357,8 @@ def test_each_clause_title_links_to_how_it_is_judged_and_how_to_fix_it() -> None
     for anchor in links:
         assert f'id="{anchor}"' in page
     doc = page.split('id="doc-ST-3"', 1)[1].split("</details>", 1)[0]
-    assert "How it is judged (docs/contract.md)" in doc
-    assert "How to fix it (docs/guide-native.md#fix-st-3)" in doc
+    assert "How it is judged (<code>docs/contract.md</code>)" in doc
+    assert "How to fix it (<code>docs/guide-native.md#fix-st-3</code>)" in doc
     assert "accumulate fragments by <code>index</code>" in doc
     assert "<code>provider-conformance docs guide-native</code>" in doc
     failing = page.split('id="f-1-ST-3"', 1)[1].split("</summary>", 1)[0]

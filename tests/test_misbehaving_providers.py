@@ -22,7 +22,7 @@ import pytest
 from known_bad import misbehaving as bad
 
 from conformance import Case, FakeServer, ProviderSpec, ProviderUnderTest, bundled_scenarios
-from conformance.checks import runner, starvation, watchdog
+from conformance.checks import deadline, runner, starvation, watchdog
 from conformance.checks.runner import CaseOutcome, run_case
 from conformance.judge import judge_faults
 from conformance.server.session import Exchange
@@ -53,7 +53,7 @@ def released() -> Iterator[None]:
 
 @pytest.fixture
 def short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "_CANCEL_GRACE", 0.05)
+    monkeypatch.setattr(deadline, "_CANCEL_GRACE", 0.05)
 
 
 def _put(cls: type) -> ProviderUnderTest:
@@ -444,9 +444,15 @@ def test_the_run_deadline_ends_the_run_with_a_report_and_exit_3(tmp_path: Path) 
     )
     assert run.code == 3, run.output
     assert "deadline passed (--run-timeout 3.0 s)" in run.output
+    report = json.loads((tmp_path / "out" / "compatibility.json").read_text(encoding="utf-8"))
+    assert report["run"]["status"] == "deadline"
+    assert report["run"]["judged"] < report["run"]["planned"]
+    assert not report["providers"][0]["conforms"]
+    # The check in flight when the deadline passed is "deadline", never a pass or a failure. On a
+    # heavily loaded machine the deadline can pass while the worker is still starting: then no
+    # check was in flight, and every planned check is simply not judged.
     kinds = {o["incomplete"]["kind"] for o in run.outcomes if o["incomplete"]}
-    assert kinds == {"deadline"}
-    assert (tmp_path / "out" / "compatibility.json").is_file()
+    assert kinds <= {"deadline"}
     assert (tmp_path / "out" / "junit.xml").is_file()
 
 
@@ -464,7 +470,9 @@ def test_the_run_deadline_in_process_still_writes_the_report(tmp_path: Path) -> 
         "0.5",
         scenarios=("text_plain", "error_401"),
     )
-    assert run.code == 1, run.output
+    # The check in progress ends at its own timeout (ER-4, exit 1); on a heavily loaded machine
+    # the run's deadline can pass before the first check starts (nothing judged, exit 3).
+    assert run.code in (1, 3), run.output
     assert len(run.outcomes) < 5  # identity and four scenario checks were planned
     report = json.loads((tmp_path / "out" / "compatibility.json").read_text(encoding="utf-8"))
     assert report["run"]["status"] == "deadline"

@@ -18,8 +18,9 @@ from test_html_report import _chromium, _console, _screenshot, needs_chromium
 
 from conformance import bundled_scenarios
 from conformance.capabilities import CapabilityChecks, CapabilityFile
-from conformance.capabilities.run import ConfigurationChecks, run_arguments
+from conformance.capabilities.run import ConfigurationChecks
 from conformance.judge.verdict import Verdict, failed, passed
+from conformance.plugin.options import reproduce_arguments
 from conformance.profiles import get_profile
 from conformance.report import build_report, providers_from_outcomes, render_markdown
 from conformance.report import validate_report as validate
@@ -68,7 +69,7 @@ def _run(tmp_path: Path) -> tuple[ConfigurationChecks, Path]:
         registry=[],
         entry_points=[],
     )
-    return ConfigurationChecks.from_options(option), path
+    return ConfigurationChecks.from_options(option, reproduce_arguments(option)), path
 
 
 def _outcome(
@@ -305,7 +306,7 @@ def test_the_reproduce_command_carries_the_options_of_the_run(tmp_path: Path) ->
     assert 'data-copy="provider-conformance run --provider acme.llm:Acme' in render_html(report)
 
 
-def test_run_arguments_repeat_what_shapes_a_check() -> None:
+def test_reproduce_arguments_repeat_what_shapes_a_check() -> None:
     option = SimpleNamespace(
         capabilities="caps dir/model_capabilities.yaml",
         capabilities_model="gpt-4o",
@@ -317,7 +318,7 @@ def test_run_arguments_repeat_what_shapes_a_check() -> None:
         scenario=["text_plain"],  # the reproducing command names its own
         report_dir="out",
     )
-    assert run_arguments(option) == [
+    assert reproduce_arguments(option) == [
         "--capabilities",
         "caps dir/model_capabilities.yaml",
         "--model",
@@ -331,7 +332,7 @@ def test_run_arguments_repeat_what_shapes_a_check() -> None:
         "--provider-timeout",
         "7.5",
     ]
-    assert run_arguments(SimpleNamespace()) == []
+    assert reproduce_arguments(SimpleNamespace()) == []
 
 
 def test_an_identity_failure_reproduces_beside_the_cheapest_scenario() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,44 +15,18 @@ from known_bad.harness import run_check
 
 from conformance import FakeServer, get_dialect
 from conformance.dialects.sse_reader import sse_blocks
-from conformance.scenarios import Scenario, bundled_scenarios, load_file
+from conformance.scenarios import Scenario, bundled_scenarios
 from conformance.vocabulary.wire import RecordedRequest
 from reference_providers.contract import Usage
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 
 SCENARIOS = bundled_scenarios()
 
-#: Not bundled yet: the reference providers do not read `x_groq.usage` (the refprov branch's
-#: work); once they do, the strict xfail below fails and this moves to vendor_variants.yaml.
-X_GROQ = """
-name: variant_usage_x_groq
-title: Usage only in Groq's x_groq.usage
-description: Groq sends the usage unasked, in x_groq of the last chunk, and no usage chunk.
-focus: [ST-5]
-modes: [stream]
-requires: [usage]
-wire: {usage_in: x_groq}
-request:
-  messages:
-    - {role: user, content: "What is the weather in Paris?"}
-turns:
-  - reply:
-      text: ["Sunny", " in Paris."]
-      stop_reason: stop
-      usage: {prompt_tokens: 18, completion_tokens: 4, total_tokens: 22}
-"""
-
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeServer]:
     with FakeServer() as running:
         yield running
-
-
-def _x_groq(folder: Path) -> Scenario:
-    path = folder / "variant_usage_x_groq.yaml"
-    path.write_text(X_GROQ, encoding="utf-8")
-    return load_file(path)[0]
 
 
 def _stream_events(
@@ -67,9 +40,9 @@ def _stream_events(
     return [json.loads(data) for _, data in sse_blocks(response.body) if data != "[DONE]"]
 
 
-def test_each_variant_is_on_the_wire(tmp_path: Path) -> None:
+def test_each_variant_is_on_the_wire() -> None:
     asked = {"model": "m", "stream_options": {"include_usage": True}}
-    groq = _stream_events("openai-chat", _x_groq(tmp_path), {"model": "m"})
+    groq = _stream_events("openai-chat", SCENARIOS["variant_usage_x_groq"], {"model": "m"})
     assert groq[-1]["x_groq"]["usage"]["total_tokens"] == 22
     assert not any(event.get("usage") for event in groq)
     every = _stream_events("openai-chat", SCENARIOS["variant_usage_every_chunk"], asked)
@@ -146,17 +119,18 @@ def test_a_provider_misreading_the_variant_fails_st5(
     assert "ST-5" in {verdict.clause for verdict in caught.outcome.failures}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the reference providers do not read x_groq.usage yet (refprov, #15)"
-)
-def test_the_reference_reads_usage_in_x_groq(server: FakeServer, tmp_path: Path) -> None:
-    scenario = _x_groq(tmp_path)
-    run = run_check(
-        server,
-        OpenAICompatibleProvider,
-        "openai-chat",
-        scenario.name,
-        "stream",
-        scenarios={scenario.name: scenario},
-    )
-    assert run.outcome.ok, run.outcome.failure_text()
+class ReadsUsageFieldOnly(OpenAICompatibleProvider):
+    """ST-5: knows only the `usage` field (Groq's `x_groq.usage` is never looked at)."""
+
+    def _absorb_chunk(self, chunk: Mapping[str, Any], state: Any) -> str:
+        return super()._absorb_chunk({k: v for k, v in chunk.items() if k != "x_groq"}, state)  # type: ignore[misc,no-any-return]
+
+
+def test_usage_in_x_groq_is_read_by_the_reference_and_missed_by_a_usage_only_reader(
+    server: FakeServer,
+) -> None:
+    name = "variant_usage_x_groq"
+    reference = run_check(server, OpenAICompatibleProvider, "openai-chat", name, "stream")
+    assert reference.outcome.ok, reference.outcome.failure_text()
+    caught = run_check(server, ReadsUsageFieldOnly, "openai-chat", name, "stream")
+    assert "ST-5" in {verdict.clause for verdict in caught.outcome.failures}

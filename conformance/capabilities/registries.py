@@ -18,7 +18,6 @@ run from `--entry-points GROUP` get a CF-1 pass saying where they were found.
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Any
 from conformance.judge.verdict import Verdict, check, not_applicable, passed
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.spec import ProviderSpec
+from conformance.vocabulary.targets import resolve_reference
 
 ENTRY_POINTS_PREFIX = "entry-points:"
 
@@ -132,26 +132,12 @@ def load_registry(reference: str) -> Registry:
         if not group:
             raise UsageError(f"--registry {reference}: expected entry-points:GROUP")
         return EntryPointRegistry(group)
-    module_name, sep, attribute = reference.partition(":")
-    if not sep or not module_name or not attribute:
-        raise UsageError(
-            f"--registry {reference}: expected module:attribute (e.g. "
-            "victor.providers.registry:ProviderRegistry) or entry-points:GROUP"
-        )
-    try:
-        target: Any = importlib.import_module(module_name)
-    except Exception as exc:
-        raise UsageError(
-            f"--registry {reference}: module {module_name!r} does not import "
-            f"({type(exc).__name__}: {exc})"
-        ) from None
-    for part in attribute.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            raise UsageError(
-                f"--registry {reference}: module {module_name!r} has no attribute {attribute!r}"
-            ) from None
+    target = resolve_reference(
+        reference,
+        f"--registry {reference}",
+        form="module:attribute or entry-points:GROUP",
+        example="victor.providers.registry:ProviderRegistry",
+    )
     if isinstance(target, Mapping):
         return MappingRegistry(target, reference)
     if callable(getattr(target, "get", None)):

@@ -32,7 +32,6 @@ from conformance.capabilities.registries import (
 )
 from conformance.checks.runner import (
     DEFAULT_CHECK_TIMEOUT,
-    DEFAULT_PROVIDER_TIMEOUT,
     Case,
     CaseOutcome,
     ProviderUnderTest,
@@ -46,58 +45,6 @@ from conformance.scenarios.model import Scenario
 from conformance.secrets.options import shown_value
 from conformance.server import FakeServer, redact
 from conformance.vocabulary.spec import Connection, ProviderSpec
-
-
-def add_configuration_options(group: Any) -> None:
-    """The plugin's options for the CF clauses (the CLI passes them through)."""
-    group.addoption(
-        "--capabilities",
-        metavar="FILE",
-        help="take the declared capabilities from this model_capabilities.yaml-form file and "
-        "judge CF-2 (docs/capabilities.md)",
-    )
-    group.addoption(
-        "--model",
-        dest="capabilities_model",
-        metavar="NAME",
-        help="run the scenarios as model NAME (the requests' model and the capability file's "
-        "lookup); default: each scenario's own",
-    )
-    group.addoption(
-        "--registry",
-        action="append",
-        default=[],
-        metavar="MODULE:OBJECT",
-        help="check CF-1 against this provider registry (or entry-points:GROUP); repeatable",
-    )
-
-
-def run_arguments(option: Any) -> list[str]:
-    """The run's options that decide what a check does, as a reproducing command repeats them.
-
-    Not the ones that only choose which checks run or where reports go (`--scenario`, `--shard`,
-    `--report-dir`, `--baseline`): the reproducing command names its one scenario itself.
-    """
-    arguments: list[str] = []
-    if getattr(option, "capabilities", None):
-        arguments += ["--capabilities", str(option.capabilities)]
-    if getattr(option, "capabilities_model", None):
-        arguments += ["--model", str(option.capabilities_model)]
-    for reference in getattr(option, "registry", None) or ():
-        arguments += ["--registry", str(reference)]
-    # A folder's scenario replaces the bundled one of the same name: without it, another check.
-    for folder in getattr(option, "scenarios_dir", None) or ():
-        arguments += ["--scenarios-dir", str(folder)]
-    if getattr(option, "wire_corpus", None):
-        arguments += ["--wire-corpus", str(option.wire_corpus)]
-    for name, default in (
-        ("check_timeout", DEFAULT_CHECK_TIMEOUT),
-        ("provider_timeout", DEFAULT_PROVIDER_TIMEOUT),
-    ):
-        value = getattr(option, name, None)
-        if value is not None and value != default:
-            arguments += [f"--{name.replace('_', '-')}", f"{value:g}"]
-    return arguments
 
 
 def provider_arguments(spec: ProviderSpec) -> list[str]:
@@ -119,18 +66,22 @@ class ConfigurationChecks:
     capabilities: CapabilityChecks | None = None
     registries: list[Registry] = field(default_factory=list)
     entry_point_groups: list[str] = field(default_factory=list)
-    #: `run_arguments` of the run: every outcome's `facts["reproduce"]` ends with them.
+    #: The run's options that shape a check (`reproduce_arguments`, conformance/plugin/options.py):
+    #: every outcome's `facts["reproduce"]` ends with them.
     arguments: list[str] = field(default_factory=list)
     #: --providers-file of the run, and the ids of the providers it listed.
     providers_file: str | None = None
     listed: frozenset[str] = frozenset()
 
     @classmethod
-    def from_options(cls, option: Any, listed: Sequence[str] = ()) -> ConfigurationChecks:
+    def from_options(
+        cls, option: Any, arguments: Sequence[str] = (), listed: Sequence[str] = ()
+    ) -> ConfigurationChecks:
         """From pytest's option namespace; missing options (older plugins) count as unset.
 
-        `listed`: the ids of the providers --providers-file gave, which a reproduce command
-        rebuilds from that file (a factory, options of any type) rather than from --provider.
+        `arguments` are handed in by the plugin, which owns the option table. `listed`: the ids
+        of the providers --providers-file gave, which a reproduce command rebuilds from that
+        file (a factory, options of any type) rather than from --provider.
         """
         path = getattr(option, "capabilities", None)
         model = getattr(option, "capabilities_model", None)
@@ -142,7 +93,7 @@ class ConfigurationChecks:
             capabilities,
             registries,
             groups,
-            run_arguments(option),
+            list(arguments),
             str(listing) if listing else None,
             frozenset(listed),
         )

@@ -1,7 +1,9 @@
 """The life of one check: build the provider, play a scenario on the fake server, judge, record.
 
-Every kind of check (scenarios, properties, resilience, capability checks) runs through
-`runner`; the kinds themselves live in their own packages above this one.
+`deadline` is a check's clock, `provider` builds the provider under test once, `outcome` is what
+a check ends with, `runner` plays and judges a scenario case and the identity check, and
+`lifecycle` gives every planned check of any kind an outcome. The kinds themselves (properties,
+resilience, capability checks) live in their own packages above this one.
 """
 
 from conformance.checks.runner import (

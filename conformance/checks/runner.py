@@ -6,20 +6,26 @@ checks. A check never waits longer than its timeout: a provider that hangs is a 
 
 from __future__ import annotations
 
-import asyncio
 import gc
-import secrets
 import socket
-import threading
 import time
 import warnings
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
-from conformance.checks import starvation, watchdog
-from conformance.dialects import Dialect, get_dialect
+from conformance.checks import starvation
+from conformance.checks.deadline import (
+    DEFAULT_CHECK_TIMEOUT,
+    DEFAULT_PROVIDER_TIMEOUT,
+    PROCESS_EXCEPTIONS,
+    CleanupHung,
+    LoopStopped,
+    ProviderEscape,
+    run_with_deadline,
+)
+from conformance.checks.outcome import INCOMPLETE_KINDS, Case, CaseOutcome, Incomplete
+from conformance.checks.provider import WARM_TIMEOUT, BuildError, ProviderUnderTest, new_api_key
 from conformance.judge import (
     CaseRecord,
     Verdict,
@@ -31,315 +37,11 @@ from conformance.judge import (
 )
 from conformance.judge.framing import blame_framing
 from conformance.judge.secrets import judge_secrets
-from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
+from conformance.profiles import Connection
 from conformance.profiles.provider_traceback import provider_traceback
-from conformance.scenarios import bundled_scenarios
-from conformance.scenarios.model import Scenario
 from conformance.secrets.log_collection import collect_logs as _collect_logs
-from conformance.secrets.log_collection import install as _redact_logs
-from conformance.secrets.redaction import register_secret
 from conformance.server import FakeServer, redact
-from conformance.vocabulary.canonical import Mode
-from conformance.vocabulary.clause_hints import fix_hint
-from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.observation import Observation, TurnObservation
-from conformance.vocabulary.targets import check_target_syntax, resolve_target
-from conformance.vocabulary.transcript_excerpt import excerpt
-
-DEFAULT_CHECK_TIMEOUT = 10.0
-DEFAULT_PROVIDER_TIMEOUT = 3.0
-
-
-#: How long past its deadline a check's thread may take to notice the cancellation.
-_CANCEL_GRACE = 1.0
-
-#: Exceptions Python reserves for ending a thread or the program. Raised by provider code inside a
-#: check, they end that check (an exception that is not the profile's own escaped: ER-8), never
-#: the run: only a real Ctrl-C, which reaches the main thread, interrupts it.
-PROCESS_EXCEPTIONS: tuple[type[BaseException], ...] = (SystemExit, KeyboardInterrupt, GeneratorExit)
-
-
-class ProviderEscape(Exception):
-    """Provider code raised one of PROCESS_EXCEPTIONS inside a check (outside any turn)."""
-
-    def __init__(self, original: BaseException) -> None:
-        self.original = original
-        detail = f"({original})" if str(original) else ""
-        super().__init__(f"{type(original).__name__}{detail}")
-
-
-class LoopStopped(Exception):
-    """Provider code stopped the event loop it was running on (`loop.stop()`)."""
-
-
-class CleanupHung(TimeoutError):
-    """The check's coroutine finished, but its event loop could not close: the provider left
-    tasks behind that ignore cancellation, so `asyncio.run` never returns to its caller."""
-
-
-def run_with_deadline(coroutine: Callable[[], Coroutine[Any, Any, None]], timeout: float) -> None:
-    """Run `coroutine()` in its own event loop on a worker thread, for at most `timeout` seconds.
-
-    `asyncio.wait_for` alone cannot stop a provider that blocks its loop (a `time.sleep` or a
-    synchronous HTTP call inside `async def`); the thread can be abandoned, so the run goes on.
-    An abandoned thread poisons its process (it may spin, hold locks, or wake up later), so it is
-    reported to the watchdog, which recycles a worker process after such a check.
-    Raises TimeoutError past the deadline (CleanupHung when only the loop's closing hung),
-    ProviderEscape for SystemExit, KeyboardInterrupt or GeneratorExit from the coroutine,
-    LoopStopped when the provider stopped the loop, or whatever else the coroutine raised.
-    """
-    result: list[BaseException | None] = []
-    finished = threading.Event()  # the coroutine itself returned
-    settled = threading.Event()  # the coroutine returned, or the thread ended
-
-    async def tracked() -> None:
-        try:
-            await coroutine()
-        except PROCESS_EXCEPTIONS as exc:  # as an ordinary exception: asyncio would re-raise it
-            raise ProviderEscape(exc) from exc  # out of its loop and leave its task unretrieved
-        finished.set()
-        settled.set()
-
-    def target() -> None:
-        try:
-            asyncio.run(asyncio.wait_for(tracked(), timeout=timeout))
-            result.append(None)
-        except PROCESS_EXCEPTIONS as exc:
-            result.append(ProviderEscape(exc))
-        except RuntimeError as exc:
-            stopped = not finished.is_set() and str(exc).startswith("Event loop stopped")
-            result.append(LoopStopped(str(exc)) if stopped else exc)
-        except BaseException as exc:  # handed to the calling thread
-            result.append(exc)
-        finally:
-            settled.set()
-
-    worker = threading.Thread(target=target, name="conformance-check", daemon=True)
-    worker.start()
-    settled.wait(timeout + _CANCEL_GRACE)
-    if result or finished.is_set():  # ending, or closing its loop: give it the grace
-        worker.join(_CANCEL_GRACE)
-    if worker.is_alive():
-        watchdog.abandoned(worker)
-    if not result:
-        if finished.is_set():
-            raise CleanupHung(
-                "the provider answered, but left tasks that ignore cancellation: the event "
-                f"loop could not close within {_CANCEL_GRACE:g} s (asyncio.run never returns to "
-                "its caller)"
-            )
-        raise TimeoutError(f"the check did not finish within {timeout:g} s")
-    if result[0] is not None:
-        raise result[0]
-
-
-def new_api_key() -> str:
-    """An obviously fake key, unique per check, so a leak is traced to the check that leaked it.
-
-    Registered, so that every output of the process is scrubbed of it
-    (conformance/secrets/redaction.py),
-    log records of every logger included, from the first key on (the identity check's too).
-    """
-    _redact_logs()
-    return register_secret(f"sk-conformance-fake-{secrets.token_hex(12)}")
-
-
-#: How long building a provider once, before any check, may take: a package that imports lazily
-#: on a loaded machine can take many seconds, which no check's clock should pay for.
-WARM_TIMEOUT = 60.0
-
-
-class BuildError(UsageError):
-    """The provider's target does not import, or cannot be built: no check of it can run.
-
-    With one provider that is a usage error; in a run of many, only that provider's report entry
-    says so (`build_error`) and the others are judged.
-    """
-
-
-_BUILD_HINT = (
-    "give a factory that builds it (--provider module:function, or `factory:` in a providers "
-    "file), or pass what its constructor needs with --profile-option KEY=VALUE"
-)
-
-
-@dataclass
-class ProviderUnderTest:
-    """A provider spec resolved once: its class or factory, profile and dialect."""
-
-    spec: ProviderSpec
-    target: Callable[..., Any]
-    profile: Profile
-    dialect: Dialect
-
-    @classmethod
-    def load(cls, spec: ProviderSpec) -> ProviderUnderTest:
-        """Raises UsageError for a bad dialect or profile, BuildError for a bad target."""
-        dialect = get_dialect(spec.dialect)
-        profile = get_profile(spec.profile, spec.options)
-        check_target_syntax(spec)
-        try:
-            target = resolve_target(spec)
-            profile.check_target(target, spec)
-        except UsageError as exc:
-            raise BuildError(str(exc)) from None
-        return cls(spec, target, profile, dialect)
-
-    def warm(self, base_url: str, timeout: float = WARM_TIMEOUT) -> None:
-        """Build the provider once and close it, before any check and off every check's clock.
-
-        The first build imports what the target imports lazily (a registry's create function),
-        so the first check of each process is not the one to pay for it; and a target that cannot
-        be built is found here, once, instead of as a clause failure in every check.
-        """
-        api_key = new_api_key()
-        connection = Connection(base_url, api_key, DEFAULT_PROVIDER_TIMEOUT)
-
-        built = False
-
-        async def probe() -> None:
-            nonlocal built
-            provider = self.profile.build(self.target, self.spec, connection)
-            built = True
-            await self.profile.close(provider)
-
-        try:
-            run_with_deadline(probe, timeout)
-        except TimeoutError:
-            raise BuildError(
-                f"--provider {self.spec.target}: building it did not finish within "
-                f"{timeout:g} s; {_BUILD_HINT}"
-            ) from None
-        except Exception as exc:
-            error = redact(" ".join(f"{type(exc).__name__}: {exc}".split()), (api_key,))
-            if built:  # the constructor worked: the factory hint would send the user astray
-                raise BuildError(
-                    f"--provider {self.spec.target}: built, but closing it failed ({error})"
-                ) from None
-            raise BuildError(
-                f"--provider {self.spec.target}: cannot be built ({error}); {_BUILD_HINT}"
-            ) from None
-
-    def facts(self) -> dict[str, Any]:
-        return {
-            "target": self.spec.target,
-            "dialect": self.dialect.name,
-            "profile": self.profile.name,
-        }
-
-
-@dataclass(frozen=True)
-class Case:
-    scenario: Scenario
-    mode: Mode
-
-    @property
-    def id(self) -> str:
-        return f"{self.scenario.name}-{self.mode}"
-
-
-#: Why a planned check has no verdicts of its own. None of these is a provider failure and none is
-#: a pass: a provider conforms only when every planned check ran and was judged.
-INCOMPLETE_KINDS = (
-    "harness-error",  # the harness itself raised while running or judging the check
-    "crashed",  # the process running the check died (segfault, os._exit, out of memory)
-    "interrupted",  # the run was interrupted (Ctrl-C, SIGTERM) before the check finished
-    "deadline",  # the run's overall deadline (--run-timeout) ended it before the check finished
-    "not-run",  # planned, but no result arrived, for no reason the harness could name
-)
-
-
-@dataclass(frozen=True)
-class Incomplete:
-    """A check the harness could not complete: its kind (INCOMPLETE_KINDS) and why."""
-
-    kind: str
-    reason: str
-
-    def __post_init__(self) -> None:
-        if self.kind not in INCOMPLETE_KINDS:
-            raise ValueError(f"unknown incomplete kind {self.kind!r}")
-
-    def as_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "reason": self.reason}
-
-
-@dataclass
-class CaseOutcome:
-    provider: str
-    scenario: str
-    mode: str
-    verdicts: list[Verdict] = field(default_factory=list)
-    transcript: str = ""
-    not_applicable: str | None = None
-    error: str | None = None
-    duration: float = 0.0
-    #: What the report needs to know of the provider (target, dialect, profile, name ...).
-    facts: dict[str, Any] = field(default_factory=dict)
-    #: Lines a failure message shows before the transcript (a property's seed and replay).
-    notes: list[str] = field(default_factory=list)
-    #: Set when the harness could not complete the check; its verdicts then count for nothing.
-    incomplete: Incomplete | None = None
-    #: The provider's own tracebacks (harness frames hidden) of the exceptions it raised.
-    tracebacks: list[str] = field(default_factory=list)
-
-    @property
-    def failures(self) -> list[Verdict]:
-        return [v for v in self.verdicts if v.failed]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures and self.error is None and self.incomplete is None
-
-    @property
-    def inconclusive(self) -> list[Verdict]:
-        return [v for v in self.verdicts if v.outcome == "inconclusive"]
-
-    def failure_text(self, full_transcript_at: str | None = None) -> str:
-        """The failure as pytest shows it; given where the whole transcript is, an excerpt of it."""
-        lines = [f"{self.provider}: scenario {self.scenario} [{self.mode}]"]
-        if self.error:
-            lines.append(f"  error: {self.error}")
-        lines += [f"  {v.headline()}" for v in self.failures]
-        for clause in dict.fromkeys(v.clause for v in self.failures):
-            lines.append(f"  fix {clause}: {fix_hint(clause, self.facts.get('profile'))}")
-        if self.notes:
-            lines += ["", *self.notes]
-        for text in self.tracebacks:
-            lines += ["", "The provider raised (harness frames hidden):", text]
-        transcript = self.transcript
-        if full_transcript_at is not None:
-            failing = self.failures
-            transcript = excerpt(
-                transcript,
-                [v.message for v in failing],
-                full_at=full_transcript_at,
-                clauses=[v.clause for v in failing],
-            )
-        lines += ["", "Wire transcript:", transcript]
-        if self.scenario in bundled_scenarios():
-            lines += [
-                "",
-                f"Expected result: provider-conformance show scenario {self.scenario} --json",
-            ]
-        return "\n".join(lines)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "scenario": self.scenario,
-            "mode": self.mode,
-            "verdicts": [
-                {"clause": v.clause, "outcome": v.outcome, "message": v.message}
-                for v in self.verdicts
-            ],
-            "transcript": self.transcript if self.failures or self.error else "",
-            "not_applicable": self.not_applicable,
-            "error": self.error,
-            "duration": round(self.duration, 4),
-            "facts": self.facts,
-            "incomplete": self.incomplete.as_json() if self.incomplete else None,
-        }
 
 
 def _closed_port_url(base_url: str) -> str:
@@ -651,3 +353,26 @@ def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
         outcome.error = redact(f"cannot build the provider: {type(exc).__name__}: {exc}", [api_key])
         outcome.tracebacks.append(provider_traceback(exc, (api_key,)))
     return outcome
+
+
+__all__ = [
+    "DEFAULT_CHECK_TIMEOUT",
+    "DEFAULT_PROVIDER_TIMEOUT",
+    "INCOMPLETE_KINDS",
+    "PROCESS_EXCEPTIONS",
+    "TIMEOUT_CLAUSE",
+    "WARM_TIMEOUT",
+    "BuildError",
+    "Case",
+    "CaseOutcome",
+    "CleanupHung",
+    "Incomplete",
+    "LoopStopped",
+    "ProviderEscape",
+    "ProviderUnderTest",
+    "escaped_verdict",
+    "new_api_key",
+    "run_case",
+    "run_identity",
+    "run_with_deadline",
+]

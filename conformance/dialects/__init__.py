@@ -6,11 +6,11 @@ by entry point (group `provider_conformance.dialects`) or by `--dialect module:C
 
 from __future__ import annotations
 
-import importlib
 from importlib.metadata import entry_points
 
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
 from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.targets import resolve_subclass
 
 BUILTIN: dict[str, str] = {
     "openai-chat": "conformance.dialects.openai_chat:OpenAIChatDialect",
@@ -38,14 +38,7 @@ def available_dialects() -> dict[str, str]:
 
 
 def _load(reference: str, shown_as: str) -> type[Dialect]:
-    module_name, _, attr = reference.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise UsageError(f"--dialect {shown_as}: cannot import {reference} ({exc})") from None
-    if not (isinstance(cls, type) and issubclass(cls, Dialect)):
-        raise UsageError(f"--dialect {shown_as}: {reference} is not a conformance.Dialect subclass")
-    return cls
+    return resolve_subclass(reference, f"--dialect {shown_as}", Dialect, "conformance.Dialect")
 
 
 def get_dialect(name: str) -> Dialect:

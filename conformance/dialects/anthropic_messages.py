@@ -1,3 +1,4 @@
+# Whole on purpose (over 400 lines): one API's wire, requests to streams to errors, in one file.
 """Anthropic Messages (`POST /v1/messages`), JSON for chat and SSE with `event:` lines for streams.
 
 The rendering follows recorded api.anthropic.com traffic: `message_start` carrying the input token

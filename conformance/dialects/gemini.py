@@ -1,3 +1,4 @@
+# Whole on purpose (over 400 lines): one API's wire, requests to streams to errors, in one file.
 """Google Gemini API: generateContent, and streamGenerateContent with `alt=sse`.
 
 The model and the stream flag travel in the path (`/v1beta/models/{model}:streamGenerateContent`),

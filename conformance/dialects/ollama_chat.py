@@ -1,3 +1,4 @@
+# Whole on purpose (over 400 lines): one API's wire, requests to streams to errors, in one file.
 """Ollama's native chat API: `POST /api/chat`, answered in newline-delimited JSON.
 
 The rendering follows recorded Ollama traffic and the server's own encoder (Go's encoding/json):

@@ -1,3 +1,4 @@
+# Whole on purpose (over 400 lines): one API's wire, requests to streams to errors, in one file.
 """OpenAI Chat Completions, the dialect most provider classes speak (and every OpenAI-compatible
 server: vLLM, LM Studio, OpenRouter, Groq, DeepSeek ...).
 

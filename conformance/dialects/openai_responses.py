@@ -1,3 +1,4 @@
+# Whole on purpose (over 400 lines): one API's wire, requests to streams to errors, in one file.
 """OpenAI Responses API (`POST /v1/responses`), the successor of Chat Completions.
 
 Where it parts from openai-chat, and so where providers ported from Chat Completions go wrong:

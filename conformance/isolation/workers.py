@@ -52,26 +52,6 @@ _PLUGIN = "provider-conformance-isolation"
 _FOLDER_KEY = "conformance_isolation_dir"
 
 
-def add_options(group: Any) -> None:
-    group.addoption(
-        "--run-timeout",
-        type=float,
-        default=None,
-        metavar="S",
-        help=f"end the whole run after S seconds with a report; checks that did not finish are "
-        f"listed as 'deadline' and the exit status is 3 (default {DEFAULT_RUN_TIMEOUT:g} when "
-        "providers are given on the command line, none for a suite in your own tests)",
-    )
-    group.addoption(
-        "--memory-limit",
-        type=int,
-        default=None,
-        metavar="MB",
-        help="limit each worker process's address space to MB megabytes (RLIMIT_AS), so a "
-        "provider hogging memory costs only its check (not with -n 0)",
-    )
-
-
 def register(config: pytest.Config, state: Any) -> None:
     """Install the worker or controller side of the isolation for this session."""
     timeout = config.option.run_timeout

@@ -156,6 +156,20 @@ def _optional_parameters(case: CaseRecord, request: CanonicalRequest, label: str
     return problems
 
 
+def _schema_form(schema: Any) -> Any:
+    """A JSON Schema with `"properties": {}` dropped from object schemas: with or without it the
+    schema accepts the same values, and SDKs add or strip it (an API may require either form)."""
+    if isinstance(schema, dict):
+        return {
+            key: _schema_form(value)
+            for key, value in schema.items()
+            if not (key == "properties" and value == {} and schema.get("type") == "object")
+        }
+    if isinstance(schema, list):
+        return [_schema_form(value) for value in schema]
+    return schema
+
+
 def _rq4(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> Verdict:
     problems: list[str] = []
     expected = {tool.name: tool for tool in case.scenario.request.tools}
@@ -171,7 +185,7 @@ def _rq4(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> V
                     f"turn {exchange.turn}: tool {name!r} description "
                     f"{got.description!r}, expected {tool.description!r}"
                 )
-            if dict(got.parameters) != dict(tool.parameters):
+            if _schema_form(got.parameters) != _schema_form(tool.parameters):
                 problems.append(
                     f"turn {exchange.turn}: tool {name!r} parameters "
                     f"{json.dumps(got.parameters, ensure_ascii=False)}, expected "

@@ -7,26 +7,18 @@ hooks do not import each other.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from conformance.checks.runner import (
-    BuildError,
-    Case,
-    CaseOutcome,
-    Incomplete,
-)
+from conformance.checks.lifecycle import PlannedCheck, run_planned
+from conformance.checks.runner import Case, CaseOutcome
+from conformance.plugin.kinds import KINDS
 from conformance.plugin.state import OUTCOME_KEY, ConformanceState
-from conformance.properties import Property, run_property
+from conformance.properties import Property
 from conformance.report.failure_summary import transcript_link
-from conformance.report.harness_errors import (
-    IDENTITY_CLAUSES,
-    harness_error_text,
-    spec_facts,
-)
-from conformance.resilience import ResilienceCheck, run_resilience_check
+from conformance.resilience import ResilienceCheck
 from conformance.vocabulary.canonical import Mode
 from conformance.vocabulary.spec import ProviderSpec
 
@@ -73,98 +65,21 @@ class ConformanceChecks:
                 pytrace=False,
             )
 
-    def _guarded(
-        self,
-        spec: ProviderSpec,
-        scenario: str,
-        mode: str,
-        clauses: Sequence[str],
-        run: Callable[[], CaseOutcome],
-    ) -> None:
-        try:
-            outcome = run()
-        except BuildError as exc:  # a suite class's provider that cannot be built: not a verdict
-            outcome = CaseOutcome(spec.id, scenario, mode, facts=spec_facts(spec), error=str(exc))
-        except Exception as exc:  # the harness's own fault: the check still gets an outcome
-            outcome = CaseOutcome(
-                spec.id,
-                scenario,
-                mode,
-                facts=self._facts(spec),
-                incomplete=Incomplete("harness-error", harness_error_text(exc, spec)),
-            )
-        self._finish(outcome, clauses)
+    def run(self, check: PlannedCheck) -> None:
+        """Run one planned check of any kind (conformance/plugin/kinds.py) and record it."""
+        self._finish(run_planned(check, self._facts), check.clauses)
 
     def _facts(self, spec: ProviderSpec) -> dict[str, Any]:
-        try:
-            return self._state.provider(spec).facts()
-        except Exception:  # the provider itself is what broke: what the run was told of it
-            return spec_facts(spec)
+        return self._state.provider(spec).facts()
 
     def check_identity(self, spec: ProviderSpec) -> None:
-        state = self._state
-        self._guarded(
-            spec,
-            "identity",
-            "none",
-            IDENTITY_CLAUSES,
-            lambda: state.configuration.identity(state.provider(spec), state.server),
-        )
+        self.run(KINDS["conformance_spec"].plan(self._state, spec))
 
     def check_case(self, spec: ProviderSpec, case: Case) -> None:
-        state = self._state
-        option = state.config.option
-        self._guarded(
-            spec,
-            case.scenario.name,
-            case.mode,
-            case.scenario.focus,
-            lambda: state.configuration.case(
-                state.server,
-                state.provider(spec),
-                case,
-                check_timeout=option.check_timeout,
-                provider_timeout=option.provider_timeout,
-            ),
-        )
+        self.run(KINDS["conformance_check"].plan(self._state, (spec, case)))
 
     def check_property(self, spec: ProviderSpec, prop: Property, mode: Mode) -> None:
-        state = self._state
-        option = state.config.option
-        save = state.report_dir / "regressions" if state.report_dir is not None else None
-        self._guarded(
-            spec,
-            prop.id,
-            mode,
-            prop.clauses[mode],
-            lambda: run_property(
-                state.server,
-                state.provider(spec),
-                prop,
-                mode,
-                profile=state.property_profile,
-                seed=option.property_seed,
-                save_dir=save,
-                replay_arguments=state.configuration.reproduce(spec),
-                check_timeout=option.check_timeout,
-                provider_timeout=option.provider_timeout,
-            ),
-        )
+        self.run(KINDS["conformance_property"].plan(self._state, (spec, prop, mode)))
 
     def check_resilience(self, spec: ProviderSpec, check: ResilienceCheck, mode: str) -> None:
-        state = self._state
-        option = state.config.option
-        self._guarded(
-            spec,
-            check.name,
-            mode,
-            (check.clause,),
-            lambda: run_resilience_check(
-                state.server,
-                state.provider(spec),
-                check,
-                mode,  # type: ignore[arg-type]
-                check_timeout=option.check_timeout,
-                provider_timeout=option.provider_timeout,
-            ),
-        )
+        self.run(KINDS["conformance_resilience"].plan(self._state, (spec, check, mode)))

@@ -1,8 +1,9 @@
 """The pytest plugin (entry point `pytest11`): options, fixtures, parametrization and reports.
 
-Thin by design: it parametrizes the suite's tests over providers and scenarios, hands each check to
-the runner, and gathers the outcomes (also from pytest-xdist workers, through the test reports)
-into the compatibility report at the end of the session.
+Thin by design: it declares the option table's options (conformance/plugin/options.py),
+parametrizes the suite's tests over the planned checks of each kind (conformance/plugin/kinds.py),
+and gathers the outcomes (also from pytest-xdist workers, through the test reports) into the
+compatibility report at the end of the session.
 """
 
 from __future__ import annotations
@@ -16,30 +17,23 @@ from typing import Any
 
 import pytest
 
-from conformance.capabilities.run import add_configuration_options
-from conformance.checks.runner import (
-    DEFAULT_CHECK_TIMEOUT,
-    DEFAULT_PROVIDER_TIMEOUT,
-    BuildError,
-)
+from conformance.checks.runner import BuildError
 from conformance.isolation import workers as isolation
 from conformance.plugin import matrix
 from conformance.plugin.checks import ConformanceChecks
+from conformance.plugin.kinds import parametrize
 from conformance.plugin.option_checks import check_pytest_options
+from conformance.plugin.options import SECRET_FLAGS, declare_pytest_options
 from conformance.plugin.scrubbing import RedactionPlugin
-from conformance.plugin.selection import clause_param, register_clause_markers, selected_suite_args
+from conformance.plugin.selection import register_clause_markers, selected_suite_args
 from conformance.plugin.state import (
     OUTCOME_KEY,
     PLUGIN_NAME,
     ConformanceState,
     state_of,
 )
-from conformance.properties.settings import DEFAULT_PROFILE, PROFILES
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.exit_codes import report_exit_code
-from conformance.report.harness_errors import (
-    IDENTITY_CLAUSES,
-)
 from conformance.report.junit import add_junit_entries
 from conformance.report.writers import spec_info, verdict_lines, write_reports
 from conformance.secrets.options import redact_arguments
@@ -48,103 +42,7 @@ from conformance.vocabulary.state_dirs import use_private_storage
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("provider-conformance", "LLM provider conformance")
-    group.addoption(
-        "--provider",
-        action="append",
-        default=[],
-        metavar="MODULE:CLASS",
-        help="provider class (or factory) to judge; repeatable",
-    )
-    group.addoption(
-        "--providers-file",
-        metavar="FILE",
-        help="YAML file listing providers (schemas/providers.schema.json)",
-    )
-    group.addoption(
-        "--dialect",
-        default="openai-chat",
-        metavar="NAME",
-        help="wire dialect of --provider (default: openai-chat), or module:Class",
-    )
-    group.addoption(
-        "--profile",
-        default="native",
-        metavar="NAME",
-        help="interface profile of --provider (default: native), or module:Class",
-    )
-    group.addoption(
-        "--profile-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="option for the profile or extra constructor argument; repeatable",
-    )
-    group.addoption(
-        "--scenario",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="run only this scenario; repeatable",
-    )
-    group.addoption(
-        "--scenarios-dir",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="also load scenarios from this folder; repeatable",
-    )
-    group.addoption(
-        "--wire-corpus",
-        metavar="DIR",
-        help="also replay each dialect's recorded streams found under DIR",
-    )
-    group.addoption(
-        "--report-dir",
-        metavar="DIR",
-        help="write the compatibility report and provider coverage here",
-    )
-    group.addoption(
-        "--check-timeout",
-        type=float,
-        default=DEFAULT_CHECK_TIMEOUT,
-        metavar="S",
-        help=f"stop a check after S seconds (default {DEFAULT_CHECK_TIMEOUT:g})",
-    )
-    group.addoption(
-        "--provider-timeout",
-        type=float,
-        default=DEFAULT_PROVIDER_TIMEOUT,
-        metavar="S",
-        help=f"timeout the provider is built with (default {DEFAULT_PROVIDER_TIMEOUT:g})",
-    )
-    group.addoption(
-        "--no-provider-coverage", action="store_true", help="do not measure the provider's own code"
-    )
-    group.addoption(
-        "--scenario-file",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="run only the scenarios of this file (a saved regression, say); repeatable",
-    )
-    group.addoption(
-        "--property-profile",
-        default=DEFAULT_PROFILE,
-        choices=sorted(PROFILES),
-        help="how hard the properties search: dev (quick), ci (default: a fixed seed, "
-        "reproducible), thorough (long)",
-    )
-    group.addoption(
-        "--property-seed",
-        type=int,
-        metavar="N",
-        help="draw the properties' examples from this seed (shown with every property failure)",
-    )
-    group.addoption("--no-properties", action="store_true", help="run the example scenarios only")
-    matrix.add_options(group)
-    isolation.add_options(group)
-    add_configuration_options(group)
+    declare_pytest_options(parser.getgroup("provider-conformance", "LLM provider conformance"))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -225,47 +123,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     from conformance.plugin.suite import ProviderConformanceSuite
 
     cls = metafunc.cls
-    if cls is None or not issubclass(cls, ProviderConformanceSuite):
-        return
-    state = state_of(metafunc.config)
-    specs = cls.conformance_specs(metafunc.config)
-    if "conformance_spec" in metafunc.fixturenames:
-        metafunc.parametrize(
-            "conformance_spec", [clause_param(s, s.id, IDENTITY_CLAUSES) for s in specs]
-        )
-    if "conformance_check" in metafunc.fixturenames:
-        names = cls.conformance_scenarios(metafunc.config)
-        names = list(names) if names is not None else None
-        try:
-            pairs = state.case_checks(specs, names)
-        except UsageError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        metafunc.parametrize(
-            "conformance_check",
-            [
-                clause_param((spec, case), f"{spec.id}:{case.id}", case.scenario.focus)
-                for spec, case in pairs
-            ],
-        )
-    if "conformance_property" in metafunc.fixturenames:
-        chosen = cls.conformance_properties(metafunc.config)
-        properties = state.property_checks(specs, chosen)
-        metafunc.parametrize(
-            "conformance_property",
-            [
-                clause_param((spec, prop, mode), f"{spec.id}:{prop.id}-{mode}", prop.clauses[mode])
-                for spec, prop, mode in properties
-            ],
-        )
-    if "conformance_resilience" in metafunc.fixturenames:
-        triples = state.resilience_checks(specs)
-        metafunc.parametrize(
-            "conformance_resilience",
-            [
-                clause_param((spec, check, mode), f"{spec.id}:{check.name}-{mode}", (check.clause,))
-                for spec, check, mode in triples
-            ],
-        )
+    if cls is not None and issubclass(cls, ProviderConformanceSuite):
+        parametrize(metafunc, cls)
 
 
 @pytest.fixture
@@ -306,7 +165,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     cli = Path(sys.argv[0]).stem in ("provider-conformance", "cli")
     program = "provider-conformance" if cli else "pytest"
-    command = " ".join([program, *redact_arguments(sys.argv[1:])])
+    command = " ".join([program, *redact_arguments(sys.argv[1:], SECRET_FLAGS)])
     report, written = write_reports(
         state.report_dir,
         state.outcomes,

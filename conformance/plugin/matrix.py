@@ -3,8 +3,8 @@
 `--entry-points GROUP` adds providers (conformance/plugin/provider_files.py), `--baseline FILE`
 gates the
 run (conformance/report/baseline.py), `--shard I/N` runs one part (conformance/plugin/shards.py) and
-`--conformance-progress` reports as checks finish (conformance/plugin/progress.py). The conformance
-plugin calls `add_options` and `register`; everything else lives in those modules.
+`--conformance-progress` reports as checks finish (conformance/plugin/progress.py). The options
+themselves are rows of conformance/plugin/options.py; the conformance plugin calls `register`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conformance.plugin.gate import GatePlugin
-from conformance.plugin.progress import MODES, ProgressPlugin
+from conformance.plugin.progress import ProgressPlugin
 from conformance.plugin.shards import ShardPlugin, parse_shard
 from conformance.report.baseline import Baseline, load_baseline
 
@@ -31,33 +31,6 @@ class RunSettings:
 
 
 _SETTINGS = pytest.StashKey[RunSettings]()
-
-
-def add_options(group: pytest.OptionGroup) -> None:
-    group.addoption(
-        "--entry-points",
-        action="append",
-        default=[],
-        metavar="GROUP",
-        help="also judge every provider published under this entry-point group; repeatable",
-    )
-    group.addoption(
-        "--baseline",
-        metavar="FILE",
-        help="gate on FILE (a previous compatibility.json or a known-failures file): "
-        "fail only on regressions",
-    )
-    group.addoption(
-        "--shard",
-        metavar="INDEX/COUNT",
-        help="run only part INDEX of COUNT of the tests (deterministic split)",
-    )
-    group.addoption(
-        "--conformance-progress",
-        choices=MODES,
-        default="auto",
-        help="progress per provider: live line on a terminal, lines in CI (default: auto)",
-    )
 
 
 def settings(config: pytest.Config) -> RunSettings:
@@ -79,4 +52,4 @@ def register(config: pytest.Config, state: ConformanceState) -> None:
         config.pluginmanager.register(progress, "provider-conformance-progress")
 
 
-__all__ = ["RunSettings", "add_options", "register", "settings"]
+__all__ = ["RunSettings", "register", "settings"]

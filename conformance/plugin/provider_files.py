@@ -13,7 +13,6 @@ followed by `@dialect` or `@dialect/profile`. Where the name does not say, the c
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
@@ -27,6 +26,7 @@ from conformance.secrets.options import resolve_options
 from conformance.vocabulary.data_files import fixtures_dir, schema_path
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.spec import ProviderSpec
+from conformance.vocabulary.targets import resolve_callable
 
 
 def reference_providers_file() -> Path:
@@ -35,25 +35,7 @@ def reference_providers_file() -> Path:
 
 def resolve_factory(reference: str, where: str) -> Callable[..., Any]:
     """`module:callable` (dots allowed after the colon) to the callable, or a one-line error."""
-    module_name, _, attribute = reference.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-    except Exception as exc:  # any import-time failure is the user's to see, in one line
-        raise UsageError(
-            f"{where}: factory {reference}: module {module_name!r} does not import "
-            f"({type(exc).__name__}: {exc}); is it installed in this environment?"
-        ) from None
-    for part in attribute.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            raise UsageError(
-                f"{where}: factory {reference}: module {module_name!r} has no attribute "
-                f"{attribute!r}"
-            ) from None
-    if not callable(target):
-        raise UsageError(f"{where}: factory {reference}: {attribute!r} is not callable")
-    return target  # type: ignore[no-any-return]
+    return resolve_callable(reference, f"{where}: factory {reference}", what="callable")  # type: ignore[no-any-return]
 
 
 def load_providers_file(path: Path) -> list[ProviderSpec]:

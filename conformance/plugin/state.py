@@ -14,6 +14,10 @@ import pytest
 from _pytest.compat import ascii_escaped
 
 from conformance.capabilities.run import ConfigurationChecks
+from conformance.checks.harness_errors import (
+    IDENTITY_CLAUSES,
+    redact_run_secrets,
+)
 from conformance.checks.runner import (
     BuildError,
     Case,
@@ -25,6 +29,7 @@ from conformance.dialects.corpus import (
     is_dialects_file,
     is_recording,
 )
+from conformance.plugin.options import reproduce_arguments
 from conformance.plugin.provider_files import (
     ensure_unique_ids,
     load_entry_point_providers,
@@ -35,10 +40,6 @@ from conformance.properties import PROPERTIES, Property
 from conformance.properties.settings import property_profile
 from conformance.report.coverage_run import ProviderCoverage
 from conformance.report.failure_summary import failure_lines, order_failed_reports
-from conformance.report.harness_errors import (
-    IDENTITY_CLAUSES,
-    redact_run_secrets,
-)
 from conformance.report.junit import tidy_classnames
 from conformance.report.plan import (
     Plan,
@@ -85,7 +86,9 @@ class ConformanceState:
         for name, scenario in load_scenarios(extra).items() if extra else ():
             self.scenarios[name] = scenario
         #: CF-1 and CF-2: --capabilities, --model, --registry (conformance/capabilities/run.py).
-        self.configuration = ConfigurationChecks.from_options(option, [s.id for s in listed])
+        self.configuration = ConfigurationChecks.from_options(
+            option, reproduce_arguments(option), [s.id for s in listed]
+        )
         self.scenarios = self.configuration.scenarios(self.scenarios, option.capabilities_model)
         self.corpus = Path(option.wire_corpus) if option.wire_corpus else None
         self.scenario_files: list[str] = []

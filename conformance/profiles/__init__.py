@@ -5,7 +5,6 @@ Users add one by entry point (group `provider_conformance.profiles`) or `--profi
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
@@ -13,8 +12,10 @@ from typing import Any
 from conformance.profiles.base import Profile, accepts, check_buildable
 from conformance.profiles.execute import ExecuteProfile
 from conformance.profiles.langchain import LangChainProfile
+from conformance.profiles.litellm import LiteLLMProfile
 from conformance.profiles.native import NativeProfile
 from conformance.profiles.orchestrator import OrchestratorProfile
+from conformance.profiles.pydantic_ai import PydanticAIProfile
 from conformance.profiles.resilience import (
     BreakerOffer,
     Composite,
@@ -25,6 +26,7 @@ from conformance.profiles.resilience import (
 from conformance.profiles.victor import VictorProfile
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.spec import Connection, ProviderSpec
+from conformance.vocabulary.targets import resolve_subclass
 
 BUILTIN: dict[str, type[Profile]] = {
     NativeProfile.name: NativeProfile,
@@ -32,6 +34,8 @@ BUILTIN: dict[str, type[Profile]] = {
     OrchestratorProfile.name: OrchestratorProfile,
     ExecuteProfile.name: ExecuteProfile,
     LangChainProfile.name: LangChainProfile,
+    LiteLLMProfile.name: LiteLLMProfile,
+    PydanticAIProfile.name: PydanticAIProfile,
 }
 
 ENTRY_POINT_GROUP = "provider_conformance.profiles"
@@ -45,14 +49,9 @@ def available_profiles() -> dict[str, type[Profile]]:
 
 
 def get_profile(name: str, options: Mapping[str, Any] | None = None) -> Profile:
+    cls: type[Profile]
     if ":" in name:
-        module_name, _, attr = name.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
-            raise UsageError(f"--profile {name}: cannot import it ({exc})") from None
-        if not (isinstance(cls, type) and issubclass(cls, Profile)):
-            raise UsageError(f"--profile {name}: not a subclass of conformance.profiles.Profile")
+        cls = resolve_subclass(name, f"--profile {name}", Profile, "conformance.profiles.Profile")
     else:
         profiles = available_profiles()
         if name not in profiles:
@@ -69,10 +68,12 @@ __all__ = [
     "Connection",
     "ExecuteProfile",
     "LangChainProfile",
+    "LiteLLMProfile",
     "NativeProfile",
     "OrchestratorProfile",
     "Profile",
     "ProviderSpec",
+    "PydanticAIProfile",
     "ResilienceBuild",
     "ResilienceOffer",
     "RetryOffer",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import importlib
 import inspect
 import json
 import re
@@ -26,6 +25,7 @@ from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.vocabulary.spec import Connection, ProviderSpec
 from conformance.vocabulary.status_table import category_for_status
+from conformance.vocabulary.targets import import_named
 
 T = TypeVar("T")
 
@@ -46,13 +46,13 @@ SET_PREFIX = "set."
 
 def import_option(profile: str, option: str, name: str) -> ModuleType:
     """Import the module a profile option names, failing with one line that says what to do."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise UsageError(
-            f"profile {profile}: cannot import {option} {name!r} ({exc}); install the package "
-            f"that holds it, or set the profile option {option} (--profile-option {option}=MODULE)"
-        ) from None
+    return import_named(
+        name,
+        f"profile {profile}",
+        what=option,
+        hint=f"install the package that holds it, or set the profile option {option} "
+        f"(--profile-option {option}=MODULE)",
+    )
 
 
 def lookup(module: ModuleType, names: tuple[str, ...], *, profile: str, option: str) -> list[Any]:

@@ -9,36 +9,23 @@ of the contract is judged the same way. Its resilience is found by attribute nam
 from __future__ import annotations
 
 import enum
-import importlib
 import time
 from collections.abc import Callable, Mapping
-from types import ModuleType
 from typing import Any, ClassVar
 
-from conformance.profiles._common import await_close, caller_is_done
+from conformance.profiles._common import await_close, caller_is_done, import_option
 from conformance.profiles.base import Profile, accepts, check_buildable
 from conformance.profiles.native_resilience import native_offer
 from conformance.profiles.provider_traceback import provider_traceback
 from conformance.profiles.resilience import ResilienceBuild, ResilienceOffer
 from conformance.scenarios.model import Scenario
 from conformance.vocabulary.canonical import CAPABILITIES, ChatMessage, Mode, ToolCall, Usage
-from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.vocabulary.spec import Connection, ProviderSpec
 
 DEFAULT_TYPES_MODULE = "reference_providers.contract"
 DEFAULT_ERRORS_MODULE = "reference_providers.errors"
 _PROFILE_OPTIONS = ("types_module", "errors_module")
-
-
-def _import(name: str, option: str) -> ModuleType:
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise UsageError(
-            f"profile native: cannot import {option} {name!r} ({exc}); install the package that "
-            f"holds the native contract or set the profile option {option}"
-        ) from None
 
 
 class NativeProfile(Profile):
@@ -50,10 +37,12 @@ class NativeProfile(Profile):
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
         options = self.options
-        self._types = _import(
-            str(options.get("types_module", DEFAULT_TYPES_MODULE)), "types_module"
+        self._types = import_option(
+            "native", "types_module", str(options.get("types_module", DEFAULT_TYPES_MODULE))
         )
-        errors = _import(str(options.get("errors_module", DEFAULT_ERRORS_MODULE)), "errors_module")
+        errors = import_option(
+            "native", "errors_module", str(options.get("errors_module", DEFAULT_ERRORS_MODULE))
+        )
         self._error_base: type[BaseException] = errors.ProviderError
 
     # -- building -------------------------------------------------------------------------

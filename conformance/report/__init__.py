@@ -1,10 +1,11 @@
 """Report building and writing: compatibility.json / .md / .html, merging, provider coverage."""
 
+from conformance.report.assemble import ProviderInfo, build_report
 from conformance.report.exit_codes import report_exit_code
 from conformance.report.html import render_html
 from conformance.report.markdown import render_markdown
 from conformance.report.merge import merge_reports
-from conformance.report.model import ProviderInfo, ProviderReport, build_report
+from conformance.report.model import ProviderReport
 from conformance.report.plan import Plan, PlannedCheck
 from conformance.report.writers import (
     providers_from_outcomes,

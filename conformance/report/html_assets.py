@@ -139,6 +139,7 @@ white-space:nowrap}
 .grid td.dim{opacity:.35}
 .grid [hidden],.provider-failures[hidden],details[hidden]{display:none}
 .clause-doc p{margin:4px 0;max-width:900px}
+.label code{text-transform:none;letter-spacing:0}
 .clause-doc .where{color:var(--muted);font-size:12.5px}
 @media print{.table-wrap{max-height:none;overflow:visible}details{break-inside:avoid}}
 """

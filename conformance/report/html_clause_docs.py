@@ -46,7 +46,7 @@ def clause_docs_section(
         if row is not None:
             judged, how = row
             parts.append(
-                '<p class="label">How it is judged (docs/contract.md)</p>'
+                '<p class="label">How it is judged (<code>docs/contract.md</code>)</p>'
                 f"<p>{inline_markdown(judged)}: {inline_markdown(how)}</p>"
             )
         guides: dict[ClauseGuide, list[str]] = {}
@@ -58,7 +58,7 @@ def clause_docs_section(
             who = f" — profile {', '.join(users)}" if len(profiles) > 1 else ""
             guide_name = guide.file.removeprefix("docs/").removesuffix(".md")
             parts.append(
-                f'<p class="label">How to fix it ({text(guide.link)}){text(who)}</p>'
+                f'<p class="label">How to fix it (<code>{text(guide.link)}</code>){text(who)}</p>'
                 + "".join(f"<p>{inline_markdown(p)}</p>" for p in guide.paragraphs)
                 + '<p class="where">The whole guide: '
                 f"<code>provider-conformance docs {text(guide_name)}</code></p>"

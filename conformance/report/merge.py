@@ -20,7 +20,8 @@ from typing import Any
 import coverage
 import jsonschema
 
-from conformance.report.model import RUN_STATUSES, ProviderReport, assemble_report
+from conformance.report.assemble import RUN_STATUSES, assemble_report
+from conformance.report.model import ProviderReport
 from conformance.report.writers import validate_report
 from conformance.vocabulary.errors import UsageError
 

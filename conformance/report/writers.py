@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from conformance.report.assemble import ProviderInfo, build_report
 from conformance.report.failure_summary import DECLARED_BUT_BROKEN
 from conformance.report.html import render_html
 from conformance.report.markdown import render_markdown
-from conformance.report.model import ProviderInfo, build_report
 from conformance.report.plan import Plan
 from conformance.vocabulary.data_files import schema_path
 from conformance.vocabulary.spec import ProviderSpec

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from conformance.secrets.redaction import REDACTED_SECRET, redact_known, register_secret
@@ -156,18 +156,24 @@ def shown_value(key: str, value: object) -> str:
     return redact_known(text)
 
 
-def redact_arguments(arguments: Sequence[str]) -> list[str]:
-    """Command-line arguments with each `--profile-option KEY=VALUE` shown by `shown_value`."""
+def redact_arguments(
+    arguments: Sequence[str], secret_flags: Collection[str] = ("--profile-option",)
+) -> list[str]:
+    """Command-line arguments with each `FLAG KEY=VALUE` of `secret_flags` shown by `shown_value`.
+
+    The plugin passes the flags its option table marks secret (conformance/plugin/options.py).
+    """
     shown: list[str] = []
     after_option = False
     for argument in arguments:
+        flag, equals, pair = argument.partition("=")
         if after_option:
             shown.append(_shown_pair(argument))
-        elif argument.startswith("--profile-option="):
-            shown.append("--profile-option=" + _shown_pair(argument.partition("=")[2]))
+        elif equals and flag in secret_flags:
+            shown.append(f"{flag}={_shown_pair(pair)}")
         else:
             shown.append(redact_known(argument))
-        after_option = argument == "--profile-option"
+        after_option = argument in secret_flags
     return shown
 
 

@@ -83,6 +83,23 @@ _CLAUSES: tuple[Clause, ...] = (
 CLAUSES: dict[str, Clause] = {clause.id: clause for clause in _CLAUSES}
 
 
+def register_clause(new: Clause, group_title: str | None = None) -> Clause:
+    """Add a clause of your own (a plugin's, a team's house rule) before the run configures.
+
+    Reports, markers (`-m XT_1`) and `clause()` then know it like the contract's own; its check is
+    a test method on a ProviderConformanceSuite subclass (docs/architecture.md, "Where to add
+    what"). An id already taken is refused: a clause means one thing in every report.
+    """
+    if new.id in CLAUSES and CLAUSES[new.id] != new:
+        raise ValueError(f"clause {new.id} exists already ({CLAUSES[new.id]}); choose another id")
+    if new.group not in GROUPS:
+        if group_title is None:
+            raise ValueError(f"clause {new.id}: group {new.group!r} is new; give its group_title")
+        GROUPS[new.group] = group_title
+    CLAUSES[new.id] = new
+    return new
+
+
 def clause(clause_id: str) -> Clause:
     """Look a clause up, failing loudly: a typo in a clause id is a bug in a check."""
     try:

@@ -35,6 +35,10 @@ REFERENCE = ProviderSpec(
 
 #: Scenario -> (what the SDK reads differently, why). Each is in docs/sdk-quirks.md.
 SDK_QUIRKS: dict[str, tuple[str, str]] = {
+    "variant_usage_x_groq": (
+        "usage",
+        "the accumulator reads only `usage`; Groq's `x_groq.usage` stays an unread extra",
+    ),
     "variant_chunk_after_usage": (
         "usage",
         "the accumulator keeps the last chunk's `usage`, and the chunk after the usage chunk "
@@ -69,7 +73,11 @@ def _scenarios(corpus: Path) -> dict[str, Scenario]:
         else {}
     )
     bundled = bundled_scenarios()
-    for name in ("variant_usage_every_chunk", "variant_finish_reason_twice"):
+    for name in (
+        "variant_usage_every_chunk",
+        "variant_finish_reason_twice",
+        "variant_usage_x_groq",
+    ):
         found[name] = bundled[name]
     for name in SDK_QUIRKS:
         if name in bundled:

@@ -187,7 +187,7 @@ def test_a_module_without_victors_types_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match=r"types_module 'json'.*no 'Message'"):
         get_profile("victor", {"types_module": "json"})
     with pytest.raises(
-        UsageError, match=r"cannot import types_module 'no_such_victor\.providers\.base'"
+        UsageError, match=r"types_module 'no_such_victor\.providers\.base' does not import"
     ):
         get_profile("victor", {"types_module": "no_such_victor.providers.base"})
 

@@ -1,0 +1,1 @@
+"""pydantic-ai's providers: what a model talks through."""
