@@ -114,17 +114,17 @@ class MinimalVictorProvider(BaseProvider):
             data = response.json()
             choice = data["choices"][0]
             message = choice["message"]
+            calls = [  # CH-2: every call, in order, arguments parsed
+                {
+                    "id": call["id"],
+                    "name": call["function"]["name"],
+                    "arguments": self._arguments(call["function"].get("arguments")),
+                }
+                for call in message.get("tool_calls") or []
+            ]
             return CompletionResponse(
                 content=text_of(message.get("content")),  # CH-1: as sent, never stripped
-                tool_calls=[  # CH-2: every call, in order, arguments parsed
-                    {
-                        "id": call["id"],
-                        "name": call["function"]["name"],
-                        "arguments": self._arguments(call["function"].get("arguments")),
-                    }
-                    for call in message.get("tool_calls") or []
-                ]
-                or None,
+                tool_calls=calls or None,
                 stop_reason=choice.get("finish_reason"),  # CH-3: the dialect's words are fine
                 usage=usage_of(data.get("usage")),  # CH-4
                 model=data.get("model") or model,
