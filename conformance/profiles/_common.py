@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
+from conformance.profiles.base import accepts as accepts_keyword
 from conformance.profiles.error_reading import (
     cause_of,
     enum_value,
@@ -184,17 +185,6 @@ def check_signature(
             f"({shown or 'one config argument'}): {exc}; give a factory that takes them "
             "(a providers file's `factory:`), or see docs/profiles.md"
         ) from None
-
-
-def accepts_keyword(target: Callable[..., Any], name: str) -> bool:
-    """Whether `target` takes keyword `name`, by name or through **kwargs."""
-    try:
-        parameters = inspect.signature(target).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
-    )
 
 
 # -- results -----------------------------------------------------------------------------------
