@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from conformance.checks import deadline, watchdog
-from conformance.checks.guarded import Ended, run_guarded, with_provider
+from conformance.checks.guarded import Ended, as_profile_allows, run_guarded, with_provider
 from conformance.checks.runner import CaseOutcome, _run_case_once, run_identity
+from conformance.judge import failed
 from conformance.properties.run import declared_capabilities
 from conformance.resilience.driver import run_resilience_check
 
@@ -113,3 +114,18 @@ def test_the_runners_share_the_guard_instead_of_their_own(runner: Callable[..., 
     assert "run_guarded(" in source
     assert "run_with_deadline(" not in source
     assert "except TimeoutError" not in source and "except ProviderEscape" not in source
+
+
+def test_a_verdict_is_shown_as_the_profile_allows_it() -> None:
+    allowed = {"ER-3": "the interface's errors have no provider name"}
+    shown = as_profile_allows(allowed, failed("ER-3", "no name"), ())
+    assert (shown.outcome, shown.message) == ("not-applicable", allowed["ER-3"])
+    scrubbed = as_profile_allows(
+        allowed, failed("SE-1", "leaked sk-guarded-0042"), ("sk-guarded-0042",)
+    )
+    assert scrubbed.failed and "sk-guarded-0042" not in scrubbed.message
+
+
+@pytest.mark.parametrize("runner", [_run_case_once, run_resilience_check])
+def test_the_judged_runners_show_verdicts_through_one_filter(runner: Callable[..., Any]) -> None:
+    assert "as_profile_allows(" in inspect.getsource(runner)

@@ -9,13 +9,14 @@ way, or one report would call the same fault by two names. What each kind then m
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from conformance.checks.deadline import CleanupHung, LoopStopped, ProviderEscape, run_with_deadline
 from conformance.checks.outcome import CaseOutcome
 from conformance.checks.provider import ProviderUnderTest
+from conformance.judge.verdict import Verdict
 from conformance.profiles.provider_traceback import provider_traceback
 from conformance.server import redact
 from conformance.vocabulary.spec import Connection
@@ -83,4 +84,14 @@ async def with_provider(
             await after_close(provider)
 
 
-__all__ = ["Ended", "Ending", "run_guarded", "with_provider"]
+def as_profile_allows(
+    not_applicable: Mapping[str, str], verdict: Verdict, secrets: tuple[str, ...]
+) -> Verdict:
+    """The verdict as a report may show it: its message scrubbed of the check's secrets, and not
+    applicable where the profile says its interface cannot express the clause."""
+    if verdict.clause in not_applicable:
+        return replace(verdict, outcome="not-applicable", message=not_applicable[verdict.clause])
+    return replace(verdict, message=redact(verdict.message, secrets))
+
+
+__all__ = ["Ended", "Ending", "as_profile_allows", "run_guarded", "with_provider"]

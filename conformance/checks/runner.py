@@ -10,8 +10,7 @@ import gc
 import socket
 import time
 import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from conformance.checks import starvation
@@ -24,7 +23,7 @@ from conformance.checks.deadline import (
     ProviderEscape,
     run_with_deadline,
 )
-from conformance.checks.guarded import run_guarded, with_provider
+from conformance.checks.guarded import as_profile_allows, run_guarded, with_provider
 from conformance.checks.outcome import INCOMPLETE_KINDS, Case, CaseOutcome, Incomplete
 from conformance.checks.provider import WARM_TIMEOUT, BuildError, ProviderUnderTest, new_api_key
 from conformance.judge import (
@@ -274,7 +273,7 @@ def _run_case_once(
                 CaseRecord(scenario, mode, observation, (), put.dialect, api_key, declared)
             )
     outcome.verdicts = [
-        _as_profile_allows(put.profile.not_applicable, v, session.secrets) for v in outcome.verdicts
+        as_profile_allows(put.profile.not_applicable, v, session.secrets) for v in outcome.verdicts
     ]
     if outcome.failures:  # the exceptions a clause may have failed on, where they were raised
         raised = [t.error.traceback for t in observation.turns if t.error and t.error.traceback]
@@ -297,15 +296,6 @@ def _twin_verdicts(
         server, put, case, check_timeout=check_timeout, provider_timeout=provider_timeout
     )
     return None if twin.error is not None else twin.verdicts
-
-
-def _as_profile_allows(
-    not_applicable: Mapping[str, str], verdict: Verdict, secrets: tuple[str, ...]
-) -> Verdict:
-    """Redact the verdict's message; a clause the interface cannot express is not applicable."""
-    if verdict.clause in not_applicable:
-        return replace(verdict, outcome="not-applicable", message=not_applicable[verdict.clause])
-    return replace(verdict, message=redact(verdict.message, secrets))
 
 
 def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from conformance.checks.guarded import run_guarded
+from conformance.checks.guarded import as_profile_allows, run_guarded
 from conformance.checks.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
@@ -238,14 +238,8 @@ def run_resilience_check(
         ended.record_error(outcome, (api_key,))
     outcome.duration = time.perf_counter() - started
     outcome.transcript = redact(ctx.transcript(), (api_key,))
-    outcome.verdicts = [_allowed(put, verdict, api_key) for verdict in verdicts]
+    allowed = put.profile.not_applicable
+    outcome.verdicts = [as_profile_allows(allowed, v, (api_key,)) for v in verdicts]
     if outcome.verdicts and all(v.outcome == "not-applicable" for v in outcome.verdicts):
         outcome.not_applicable = outcome.verdicts[0].message
     return outcome
-
-
-def _allowed(put: ProviderUnderTest, verdict: Verdict, api_key: str) -> Verdict:
-    reason = put.profile.not_applicable.get(verdict.clause)
-    if reason is not None:
-        return replace(verdict, outcome="not-applicable", message=reason)
-    return replace(verdict, message=redact(verdict.message, (api_key,)))
