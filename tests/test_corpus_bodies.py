@@ -17,6 +17,7 @@ import pytest
 from conformance import Case, FakeServer, ProviderUnderTest, get_dialect, run_case
 from conformance.cli import main
 from conformance.dialects.corpus import catalogue, corpus_scenarios, file_scenario
+from conformance.dialects.corpus_unjudged import not_judged
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.spec import ProviderSpec
 
@@ -154,9 +155,16 @@ def test_the_reference_passes_a_body_and_a_known_bad_provider_is_caught(
     assert clause in {v.clause for v in caught.failures}
 
 
-def test_a_json_array_stream_is_not_judged_and_replaying_it_says_why(corpus: Path) -> None:
+def test_a_json_array_stream_is_listed_as_not_judged_with_its_reason(
+    corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     array = corpus / "gemini" / "mine__array_stream.json"
+    assert "without alt=sse" in not_judged(corpus)[array]
     assert "wire-mine__array_stream" not in catalogue(corpus)
+    assert main(["list", "scenarios", "--wire-corpus", str(corpus)]) == 0
+    listed = capsys.readouterr()
+    assert {"wire-mine__tool_answer", "wire-mine__function_call"} <= set(listed.out.split())
+    assert f"not judged: {array}: a Gemini stream recorded without alt=sse" in listed.err
     with pytest.raises(UsageError, match=r"mine__array_stream\.json: not judged"):
         file_scenario(get_dialect("gemini"), array)
 
@@ -169,6 +177,16 @@ def test_show_gives_the_expected_reading_of_a_body(
     data = json.loads(capsys.readouterr().out)
     assert data["expected"]["stop_reason"] == "tool_calls"
     assert data["expected"]["tool_calls"][0]["arguments"] == {"city": "Oslo"}
+
+
+def test_a_file_in_a_folder_no_dialect_reads_is_listed_with_why(corpus: Path) -> None:
+    stray = corpus / "ollama" / "ollama__generate_stream.ndjson"
+    stray.parent.mkdir()
+    stray.write_text('{"response": "hi", "done": true}\n')
+    assert (
+        "ollama-chat reads the files of ollama/ named ollama__chat_stream_*"
+        in (not_judged(corpus)[stray])
+    )
 
 
 @pytest.mark.parametrize(
