@@ -25,6 +25,7 @@ import pytest
 from conformance import __version__
 from conformance.dialects import available_dialects, get_dialect
 from conformance.dialects.corpus import is_recording
+from conformance.dialects.corpus_unjudged import not_judged
 from conformance.plugin.inprocess import PytestUsageErrors, RunResult
 from conformance.plugin.option_checks import (
     argument_type,
@@ -290,6 +291,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     if args.what == "scenarios":
         names: list[str] = sorted(_scenarios(args.scenarios_dir, args))
+        if args.wire_corpus:  # the files no scenario judges, and why (never dropped silently)
+            for path, why in not_judged(Path(args.wire_corpus), args.dialect).items():
+                print(f"not judged: {path}: {why}", file=sys.stderr)
     elif args.what == "clauses":
         names = list(CLAUSES)
     elif args.what == "dialects":
