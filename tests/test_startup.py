@@ -7,10 +7,26 @@ tests hold the line without timing anything: they check what gets imported and l
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+REFERENCE = "reference_providers.openai_compatible:OpenAICompatibleProvider"
+
+#: A conftest in the run's folder (its rootdir): writes down the plugins of each process.
+PLUGIN_LIST = """
+import os
+
+
+def pytest_configure(config):
+    names = sorted(name for name, _ in config.pluginmanager.list_name_plugin() if name)
+    who = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+    with open(f"plugins-{who}.txt", "w", encoding="utf-8") as out:
+        out.write("\\n".join(names))
+"""
 
 
 @pytest.mark.parametrize("module", ["conformance.plugin.hooks", "conformance.cli"])
@@ -23,3 +39,44 @@ def test_importing_the_plugin_does_not_import_hypothesis(module: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False", f"importing {module} imported hypothesis"
+
+
+def _run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "conftest.py").write_text(PLUGIN_LIST, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    command = ["run", "--provider", REFERENCE, "--scenario", "text_plain", *args]
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *command],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _plugins(tmp_path: Path, who: str) -> set[str]:
+    return set((tmp_path / f"plugins-{who}.txt").read_text(encoding="utf-8").split())
+
+
+@pytest.mark.skipif(pytest.version_tuple < (8, 4), reason="pytest 8.4 loads -p by entry point")
+def test_a_cli_run_loads_only_the_plugins_the_suite_needs(tmp_path: Path) -> None:
+    """respx and anyio are installed here (dev extras) and autoload under plain pytest; the CLI's
+    run neither imports them in the controller nor in its worker."""
+    pytest.importorskip("respx")
+    result = _run_cli(tmp_path, "-n", "1", "--no-provider-coverage")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for who in ("controller", "gw0"):
+        plugins = _plugins(tmp_path, who)
+        assert "xdist" in plugins and "conformance.plugin.hooks" in plugins, (who, plugins)
+        assert not plugins & {"respx", "anyio", "hypothesispytest"}, (who, plugins)
+
+
+@pytest.mark.skipif(pytest.version_tuple < (8, 4), reason="pytest 8.4 loads -p by entry point")
+def test_a_plugin_the_user_names_with_p_is_loaded(tmp_path: Path) -> None:
+    pytest.importorskip("anyio")
+    result = _run_cli(tmp_path, "-n", "0", "--no-provider-coverage", "-p", "anyio")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "anyio" in _plugins(tmp_path, "controller")
