@@ -177,12 +177,13 @@ def _plugin_args() -> list[str]:
     another plugin names it: `provider-conformance run ... -p NAME`. `pytest --provider ...`
     keeps loading whatever the user's environment installs.
     """
-    ours = ["-p", "conformance.plugin.hooks"]
+    # inprocess orders the checks for the workers (long ones first): conformance/plugin/inprocess.py
+    ours = ["-p", "conformance.plugin.hooks", "-p", "conformance.plugin.inprocess"]
     if pytest.version_tuple >= (8, 4):  # `-p` takes entry-point names (`-p no:xdist` still works)
         return ["--disable-plugin-autoload", "-p", "xdist", *ours]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         return ours
-    return []  # the hooks come from their entry point
+    return ours[2:]  # the hooks come from their entry point
 
 
 def _run(args: argparse.Namespace) -> int:

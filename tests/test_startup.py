@@ -11,8 +11,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+
+from conformance.plugin.inprocess import long_checks_first
 
 REFERENCE = "reference_providers.openai_compatible:OpenAICompatibleProvider"
 
@@ -26,6 +30,11 @@ def pytest_configure(config):
     who = os.environ.get("PYTEST_XDIST_WORKER", "controller")
     with open(f"plugins-{who}.txt", "w", encoding="utf-8") as out:
         out.write("\\n".join(names))
+
+
+def pytest_collection_finish(session):
+    with open("items.txt", "w", encoding="utf-8") as out:
+        out.write("\\n".join(item.name for item in session.items))
 """
 
 
@@ -41,11 +50,19 @@ def test_importing_the_plugin_does_not_import_hypothesis(module: str) -> None:
     assert result.stdout.strip() == "False", f"importing {module} imported hypothesis"
 
 
-def _run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run_cli(
+    tmp_path: Path, *args: str, scenario: str = "text_plain"
+) -> subprocess.CompletedProcess[str]:
     (tmp_path / "conftest.py").write_text(PLUGIN_LIST, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
     env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-    command = ["run", "--provider", REFERENCE, "--scenario", "text_plain", *args]
+    command = [
+        "run",
+        "--provider",
+        REFERENCE,
+        *(["--scenario", scenario] if scenario else []),
+        *args,
+    ]
     return subprocess.run(
         [sys.executable, "-m", "conformance.cli", *command],
         cwd=tmp_path,
@@ -80,3 +97,33 @@ def test_a_plugin_the_user_names_with_p_is_loaded(tmp_path: Path) -> None:
     result = _run_cli(tmp_path, "-n", "0", "--no-provider-coverage", "-p", "anyio")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "anyio" in _plugins(tmp_path, "controller")
+
+
+def _item(name: str, fixture: str | None) -> Any:
+    params = {fixture: object()} if fixture else {}
+    return SimpleNamespace(name=name, callspec=SimpleNamespace(params=params))
+
+
+def test_long_checks_are_dealt_out_first_the_rest_keep_their_order() -> None:
+    """pytest-xdist hands checks out in collection order: properties collected last used to sit
+    queued behind each other on one worker while the other had finished."""
+    items = [
+        _item("identity", "conformance_spec"),
+        _item("a", "conformance_check"),
+        _item("p1", "conformance_property"),
+        _item("b", "conformance_check"),
+        _item("plain", None),
+        _item("p2", "conformance_property"),
+        SimpleNamespace(name="no-callspec"),
+    ]
+    ordered = long_checks_first(cast(Any, items))
+    assert [i.name for i in ordered] == ["p1", "p2", "identity", "a", "b", "plain", "no-callspec"]
+
+
+def test_a_cli_run_collects_the_properties_first(tmp_path: Path) -> None:
+    """What the workers collect is the order pytest-xdist deals the checks out in."""
+    _run_cli(tmp_path, "-n", "0", "--no-provider-coverage", "--collect-only", scenario="")
+    names = (tmp_path / "items.txt").read_text(encoding="utf-8").split()
+    properties = [i for i, name in enumerate(names) if name.startswith("test_property[")]
+    assert len(properties) == 4 and len(names) > 4, names
+    assert properties == [0, 1, 2, 3], names
