@@ -1,11 +1,12 @@
 """One check's life, whatever its kind: run it, and give it an outcome even when nothing judged it.
 
 Scenario cases, identity, properties, resilience and capability checks differ only in what they
-play and judge (`PlannedCheck.run`: build and warm the provider, the deadline and watchdog, the
-judge are the runners' own, conformance/checks/runner.py). What every kind shares is decided here
-once: a provider that cannot be built is an error of that provider, not a verdict, and a fault of
-the harness leaves the check incomplete ("harness-error"), never a pass and never the provider's
-failure.
+play and judge (`PlannedCheck.run`). What every kind shares is decided once: the provider is
+loaded and warmed once per process (`ConformanceState.provider`, conformance/checks/provider.py);
+inside a check it is built, used and closed under the check's deadline, and its ending (a hang,
+an escape, a failed build) read alike, by conformance/checks/guarded.py; and here a provider that
+cannot be built is an error of that provider, not a verdict, and a fault of the harness leaves
+the check incomplete ("harness-error"), never a pass and never the provider's failure.
 """
 
 from __future__ import annotations
