@@ -40,11 +40,14 @@ from conformance.profiles import available_profiles
 from conformance.recording import commands as recordings
 from conformance.report.commands import HANDLERS as REPORT_COMMANDS
 from conformance.report.commands import add_commands as add_report_commands
+from conformance.report.exit_codes import (
+    EXIT_OK,
+    EXIT_USAGE,
+    run_exit_code,
+)
 from conformance.scenarios import bundled_scenarios, load_file, load_scenarios
 from conformance.vocabulary.clauses import CLAUSES
 from conformance.vocabulary.errors import UsageError
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 def _default_workers() -> str:
@@ -233,25 +236,6 @@ def _run_checked(args: argparse.Namespace) -> int:
     if usage_errors.message is not None:
         raise UsageError(usage_errors.message)
     return run_exit_code(code, result.report_code)
-
-
-def run_exit_code(pytest_code: int, report_code: int | None) -> int:
-    """0 conforms, 1 a clause failed, 2 usage error, 3 the run is incomplete (no clause failed).
-
-    A run that produced a report is judged by it: an interrupt or a crash after some checks is an
-    incomplete run (3) unless a clause already failed (1). Without a report the run never began.
-    """
-    import pytest
-
-    if pytest_code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
-        return EXIT_USAGE
-    if report_code is not None:
-        return report_code
-    if pytest_code == pytest.ExitCode.OK:
-        return EXIT_OK
-    if pytest_code == pytest.ExitCode.TESTS_FAILED:
-        return EXIT_FAIL
-    return EXIT_INCOMPLETE
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -54,8 +54,9 @@ def _run_cli(
     tmp_path: Path, *args: str, scenario: str = "text_plain"
 ) -> subprocess.CompletedProcess[str]:
     (tmp_path / "conftest.py").write_text(PLUGIN_LIST, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
-    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    # Nothing of an outer pytest run (PYTEST_ADDOPTS, PYTEST_XDIST_WORKER under `-n 2`...) may
+    # reach the run under test: it would take the controller for a worker.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     command = [
         "run",
         "--provider",

@@ -46,3 +46,22 @@ def report_exit_code(report: Mapping[str, Any]) -> int:
         if open_clauses or (not gated and not provider["conforms"]):
             return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def run_exit_code(pytest_code: int, report_code: int | None) -> int:
+    """0 conforms, 1 a clause failed, 2 usage error, 3 the run is incomplete (no clause failed).
+
+    A run that produced a report is judged by it: an interrupt or a crash after some checks is an
+    incomplete run (3) unless a clause already failed (1). Without a report the run never began.
+    """
+    import pytest  # only when a run ends: the report package does not need it otherwise
+
+    if pytest_code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return EXIT_USAGE
+    if report_code is not None:
+        return report_code
+    if pytest_code == pytest.ExitCode.OK:
+        return EXIT_OK
+    if pytest_code == pytest.ExitCode.TESTS_FAILED:
+        return EXIT_FAIL
+    return EXIT_INCOMPLETE
