@@ -1,7 +1,8 @@
 """Vendor variants of real streams, expressible in scenarios and caught in the providers that
 misread them: usage in Groq's `x_groq`, usage on every chunk (Perplexity), `finish_reason`
 twice (OpenRouter), a chunk after the usage chunk, Responses arguments only in `.done`, and a
-Responses id that changes before `response.completed`.
+Responses id that changes before `response.completed`. Groq's own field is opt-in
+(fixtures/vendor_scenarios): a provider for OpenAI's API is not wrong for ignoring it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from known_bad.harness import run_check
 
 from conformance import FakeServer, get_dialect
 from conformance.dialects.sse_reader import sse_blocks
-from conformance.scenarios import Scenario, bundled_scenarios
+from conformance.scenarios import Scenario, bundled_scenarios, load_scenarios
+from conformance.vocabulary.data_files import vendor_scenarios_dir
 from conformance.vocabulary.wire import RecordedRequest
 from reference_providers.contract import Usage
 from reference_providers.openai_compatible import OpenAICompatibleProvider
 
-SCENARIOS = bundled_scenarios()
+SCENARIOS = {**bundled_scenarios(), **load_scenarios([vendor_scenarios_dir()])}
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +132,17 @@ def test_usage_in_x_groq_is_read_by_the_reference_and_missed_by_a_usage_only_rea
     server: FakeServer,
 ) -> None:
     name = "variant_usage_x_groq"
-    reference = run_check(server, OpenAICompatibleProvider, "openai-chat", name, "stream")
+    reference = run_check(
+        server, OpenAICompatibleProvider, "openai-chat", name, "stream", scenarios=SCENARIOS
+    )
     assert reference.outcome.ok, reference.outcome.failure_text()
-    caught = run_check(server, ReadsUsageFieldOnly, "openai-chat", name, "stream")
+    caught = run_check(
+        server, ReadsUsageFieldOnly, "openai-chat", name, "stream", scenarios=SCENARIOS
+    )
     assert "ST-5" in {verdict.clause for verdict in caught.outcome.failures}
+
+
+def test_vendor_fields_are_opt_in_not_bundled() -> None:
+    """A provider for OpenAI's API is not judged on Groq's own field unless asked to be."""
+    assert "variant_usage_x_groq" not in bundled_scenarios()
+    assert "variant_usage_x_groq" in load_scenarios([vendor_scenarios_dir()])

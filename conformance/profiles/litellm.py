@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from conformance.profiles import _common as common
+from conformance.profiles import litellm_resilience
 from conformance.profiles.base import Profile
 from conformance.profiles.litellm_results import (
     DeltaFold,
@@ -34,6 +35,7 @@ from conformance.profiles.litellm_results import (
     message_tool_calls,
     usage_of,
 )
+from conformance.profiles.resilience import ResilienceBuild, ResilienceOffer
 from conformance.scenarios.model import Scenario
 from conformance.vocabulary.canonical import CAPABILITIES, ChatMessage, Mode
 from conformance.vocabulary.errors import UsageError
@@ -126,6 +128,21 @@ class LiteLLMProfile(Profile):
         self._catch_all: type | None = None
         self._error_base: tuple[type, ...] = ()
 
+    def num_retries(self) -> int | None:
+        """The user's `num_retries` option (LiteLLM's own retries), None when not given."""
+        raw = self._own.get("num_retries")
+        if raw is None:
+            return None
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            value = -1
+        if value < 0:
+            raise UsageError(
+                f"--profile-option num_retries={raw}: expected a whole number (0 or more)"
+            )
+        return value
+
     @property
     def request_parameters(self) -> frozenset[str]:
         return frozenset({"top_p", "stop"})
@@ -207,7 +224,21 @@ class LiteLLMProfile(Profile):
             if inspect.isawaitable(result):
                 await result
 
+    def resilience(self, build: ResilienceBuild) -> ResilienceOffer:
+        """LiteLLM's own retries (`num_retries`, when the user sets it), its `fallbacks=` chain
+        and `ahealth_check` (conformance/profiles/litellm_resilience.py says where each lives)."""
+        self._load_errors(build.target)
+        return litellm_resilience.offer(self, build)
+
     # -- driving --------------------------------------------------------------------------
+
+    @staticmethod
+    def endpoint(call: LiteLLMCall) -> dict[str, Any]:
+        """Where one call goes: `api_base` and `api_key`, as a fallback entry names them too."""
+        return {
+            "api_base": call.connection.base_url + API_BASE_SUFFIX.get(call.prefix, ""),
+            "api_key": call.connection.api_key,
+        }
 
     def arguments(
         self, call: LiteLLMCall, scenario: Scenario, turn: int, mode: Mode
@@ -217,13 +248,12 @@ class LiteLLMProfile(Profile):
         arguments: dict[str, Any] = {
             "model": f"{call.prefix}/{request.model}",
             "messages": [_message(m) for m in scenario.messages_for_turn(turn)],
-            "api_base": call.connection.base_url + API_BASE_SUFFIX.get(call.prefix, ""),
-            "api_key": call.connection.api_key,
+            **self.endpoint(call),
             "timeout": call.connection.timeout,
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
             # One request is one answer: retries are LiteLLM's, judged under RE where configured.
-            "num_retries": common.max_retries({"max_retries": self._own.get("num_retries", 0)}),
+            "num_retries": self.num_retries() or 0,
             "max_retries": 0,
         }
         if request.tools:
@@ -251,9 +281,20 @@ class LiteLLMProfile(Profile):
     async def run_turn(
         self, provider: Any, scenario: Scenario, turn: int, mode: Mode
     ) -> TurnObservation:
+        return await self.observe(provider, scenario, turn, mode)
+
+    async def observe(
+        self,
+        provider: Any,
+        scenario: Scenario,
+        turn: int,
+        mode: Mode,
+        extra: Mapping[str, Any] | None = None,
+    ) -> TurnObservation:
+        """One call observed; `extra` keywords join it (a fallback chain's `fallbacks=`)."""
         observed = TurnObservation(mode=mode)
         try:
-            arguments = self.arguments(provider, scenario, turn, mode)
+            arguments = {**self.arguments(provider, scenario, turn, mode), **(extra or {})}
             result = provider.function(**arguments)
             if inspect.isawaitable(result):
                 result = await result

@@ -32,16 +32,15 @@ from typing import Any, ClassVar
 
 from conformance.profiles import _common as common
 from conformance.profiles.base import Profile
+from conformance.profiles.orchestrator_retry import retry_offer
 from conformance.profiles.resilience import (
     Composite,
     Members,
     ResilienceBuild,
     ResilienceOffer,
-    RetryOffer,
     built_with_options,
     health_word,
     missing_by_profile,
-    retries_of,
 )
 from conformance.scenarios.model import DEFAULT_MODEL, Scenario
 from conformance.vocabulary.canonical import Mode
@@ -302,31 +301,11 @@ class OrchestratorProfile(Profile):
         return ResilienceOffer(
             provider,
             patch_time=(),
-            retry=self._retry_offer(provider),
+            retry=retry_offer(self, provider),
             chain=self._router_chain,
             health_check=health if callable(health) else None,
             missing=missing_by_profile(self.name),
         )
-
-    def _retry_offer(self, provider: Any) -> RetryOffer | None:
-        retry = getattr(provider, "_retry_with_backoff", None)
-        retries = retries_of(getattr(getattr(provider, "config", None), "max_retries", None))
-        if not callable(retry) or retries is None:
-            return None
-
-        async def call(scenario: Scenario, mode: Mode) -> TurnObservation:
-            observed = TurnObservation(mode=mode)
-
-            async def attempt() -> None:
-                await self.invoke(provider, scenario, 0, mode, observed)
-
-            try:
-                await retry(attempt)
-            except Exception as exc:  # the wrapper's answer, judged by RE-1
-                observed.error = self.read_error(exc, scenario, 0, self.provider_name(provider))
-            return observed
-
-        return RetryOffer(retries, call=call)
 
     def _router_chain(self, members: Members) -> Composite | None:
         """The package's Router over `members` (option `router`, default orchestrator:Router).

@@ -30,6 +30,11 @@ def scenarios_dir() -> Path:
     return fixtures_dir() / "scenarios"
 
 
+def vendor_scenarios_dir() -> Path:
+    """One vendor's own fields (Groq's `x_groq`...): opt-in with `--scenarios-dir`, not bundled."""
+    return fixtures_dir() / "vendor_scenarios"
+
+
 def regressions_dir() -> Path:
     """Minimal examples the properties once found: replayed as scenarios on every run."""
     return fixtures_dir() / "regressions"

@@ -348,8 +348,9 @@ class MinimalProvider:
                         raise self._invalid("stream event is not an object")
                     if event == "error" or chunk.get("error"):
                         raise self._in_stream_error(chunk)  # ER-6
-                    if chunk.get("usage"):
-                        usage = self._usage(chunk["usage"])
+                    groq = chunk.get("x_groq") or {}  # ST-5: Groq's usage, unasked, its own field
+                    if chunk.get("usage") or groq.get("usage"):
+                        usage = self._usage(chunk.get("usage") or groq["usage"])
                     for choice in chunk.get("choices") or ():
                         delta = choice.get("delta") or {}
                         for fragment in delta.get("tool_calls") or ():

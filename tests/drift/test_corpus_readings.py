@@ -23,7 +23,8 @@ import pytest
 
 from conformance import Case, FakeServer, ProviderUnderTest, get_dialect, run_case
 from conformance.dialects.corpus import corpus_scenarios
-from conformance.scenarios import Scenario, bundled_scenarios
+from conformance.scenarios import Scenario, bundled_scenarios, load_scenarios
+from conformance.vocabulary.data_files import vendor_scenarios_dir
 from conformance.vocabulary.spec import ProviderSpec
 
 openai = pytest.importorskip("openai")
@@ -72,7 +73,7 @@ def _scenarios(corpus: Path) -> dict[str, Scenario]:
         if corpus.is_dir()
         else {}
     )
-    bundled = bundled_scenarios()
+    bundled = {**bundled_scenarios(), **load_scenarios([vendor_scenarios_dir()])}
     for name in (
         "variant_usage_every_chunk",
         "variant_finish_reason_twice",
@@ -184,7 +185,7 @@ def _responses_scenarios(corpus: Path) -> dict[str, Scenario]:
         if corpus.is_dir()
         else {}
     )
-    bundled = bundled_scenarios()
+    bundled = {**bundled_scenarios(), **load_scenarios([vendor_scenarios_dir()])}
     for name in ("variant_arguments_only_in_done", "variant_response_id_changes"):
         found[name] = bundled[name]
     return found

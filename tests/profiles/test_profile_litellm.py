@@ -26,8 +26,9 @@ from conformance import (
     run_case,
 )
 from conformance.checks.runner import BuildError
-from conformance.profiles import available_profiles, get_profile
+from conformance.profiles import available_profiles, get_profile, litellm_resilience
 from conformance.profiles.litellm_results import DeltaFold
+from conformance.resilience import CHECKS_BY_NAME, RESILIENCE_CHECKS, run_resilience_check
 from conformance.vocabulary.errors import UsageError
 
 SCENARIOS = bundled_scenarios()
@@ -195,3 +196,98 @@ def test_the_profile_loads_without_litellm() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+# -- resilience: num_retries (RE-1), fallbacks= (RE-3), ahealth_check (RE-4) ---------------------
+
+RETRIES = {**STANDIN_ERRORS, "num_retries": "3"}
+RE_CASES = [
+    (c.name, m)
+    for c in RESILIENCE_CHECKS
+    if c.clause in ("RE-1", "RE-3", "RE-4") and c.name not in ("re3_health_moves",)
+    for m in c.modes
+]
+
+
+def run_re(
+    server: FakeServer, target: str, check: str, mode: str, options: dict[str, Any]
+) -> CaseOutcome:
+    spec = ProviderSpec(target=target, dialect="openai-chat", profile="litellm", options=options)
+    put = ProviderUnderTest.load(spec)
+    return run_resilience_check(server, put, CHECKS_BY_NAME[check], mode)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("check", "mode"), RE_CASES, ids=[f"{c}-{m}" for c, m in RE_CASES])
+def test_the_retrying_stand_in_passes_what_litellm_offers(
+    server: FakeServer, check: str, mode: str
+) -> None:
+    """Before: every RE check was not applicable ("profile litellm offers no resilience"). The
+    stand-in retries with asyncio.sleep, which the check replaces: no real waiting."""
+    outcome = run_re(server, STANDIN, check, mode, RETRIES)
+    assert outcome.error is None, outcome.error
+    outcomes = {v.outcome for v in outcome.verdicts}
+    if check in ("re3_round_robin", "re3_first_available"):
+        assert outcomes == {"not-applicable"}, outcome.verdicts
+        assert "round-robin" in outcome.verdicts[0].message
+    else:
+        assert outcomes == {"pass"}, outcome.verdicts
+
+
+def test_a_fallback_chain_without_health_fails_the_health_check(server: FakeServer) -> None:
+    """acompletion's fallbacks keep no health per entry; RE-3 asks for it (the contract)."""
+    outcome = run_re(server, STANDIN, "re3_health_moves", "chat", RETRIES)
+    assert [v.outcome for v in outcome.verdicts] == ["fail"], outcome.verdicts
+    assert "reports no health" in outcome.verdicts[0].message
+
+
+def test_retries_are_judged_only_when_configured(server: FakeServer) -> None:
+    outcome = run_re(server, STANDIN, "re1_retry_until_success", "chat", STANDIN_ERRORS)
+    assert [v.outcome for v in outcome.verdicts] == ["not-applicable"], outcome.verdicts
+    assert "--profile-option num_retries=N" in outcome.verdicts[0].message
+
+
+def test_litellm_has_no_breaker(server: FakeServer) -> None:
+    outcome = run_re(server, STANDIN, "re2_opens_and_recovers", "chat", RETRIES)
+    assert [v.outcome for v in outcome.verdicts] == ["not-applicable"], outcome.verdicts
+    assert "no circuit breaker" in outcome.verdicts[0].message
+
+
+def test_a_bad_num_retries_names_the_option() -> None:
+    profile = get_profile("litellm", {"num_retries": "lots"})
+    with pytest.raises(UsageError, match="--profile-option num_retries=lots"):
+        profile.num_retries()  # type: ignore[attr-defined]
+
+
+KNOWN_BAD_RESILIENCE = (
+    ("ignores_num_retries", "re1_retry_until_success", "gave up after 503 with 0 of"),
+    ("retries_bad_requests", "re1_no_retry_on_invalid_request", "retried after 400"),
+    ("names_last_failure", "re3_all_failures_named", "does not name 'alpha'"),
+)
+
+
+@pytest.mark.parametrize(("function", "check", "evidence"), KNOWN_BAD_RESILIENCE)
+def test_known_bad_resilience_is_caught(
+    server: FakeServer, function: str, check: str, evidence: str
+) -> None:
+    for mode in ("chat", "stream"):
+        outcome = run_re(server, f"known_bad.litellm_resilience:{function}", check, mode, RETRIES)
+        assert outcome.error is None, outcome.error
+        failed = [v for v in outcome.verdicts if v.failed]
+        assert failed, outcome.verdicts
+        assert evidence in failed[0].message, failed[0].message
+
+
+def test_litellm_retry_modules_are_patched_only_for_litellm_itself() -> None:
+    """LiteLLM's retries live in litellm.main (acompletion_with_retries); a stand-in's check must
+    not import LiteLLM to patch it."""
+
+    def acompletion() -> None: ...
+
+    acompletion.__module__ = "litellm.chat_completions.dispatch"
+    assert litellm_resilience._time_modules(acompletion) == (
+        "litellm.chat_completions.dispatch",
+        "litellm.main",
+        "tenacity.asyncio",
+    )
+    acompletion.__module__ = "litellm_standin"
+    assert litellm_resilience._time_modules(acompletion) == ("litellm_standin", "tenacity.asyncio")

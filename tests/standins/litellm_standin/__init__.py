@@ -9,6 +9,7 @@ one mapping at a time.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -73,7 +74,81 @@ def map_error(exc: Exception, provider: str, model: str) -> Exception:
     return exc
 
 
+#: The classes a correct retry retries: the server's trouble, a rate limit, the network.
+RETRYABLE = (
+    exceptions.RateLimitError,
+    exceptions.InternalServerError,
+    exceptions.BadGatewayError,
+    exceptions.ServiceUnavailableError,
+    exceptions.Timeout,
+    exceptions.APIConnectionError,
+)
+BASE_DELAY = 0.5
+
+
+def retry_after(exc: BaseException) -> float:
+    """The Retry-After of the answer behind a mapped error, in seconds (0 when none)."""
+    response = getattr(exc.__cause__, "response", None)
+    raw = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(float(raw), 0.0) if raw is not None else 0.0
+    except ValueError:
+        return 0.0
+
+
 async def acompletion(
+    model: str,
+    messages: list[dict[str, Any]],
+    *,
+    num_retries: int = 0,
+    fallbacks: list[dict[str, Any]] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """One call, retried `num_retries` times on retryable errors (backoff that doubles, never
+    sooner than Retry-After), then each of `fallbacks` in turn; when all fail, the error names
+    every failure."""
+    failures: list[exceptions.APIError] = []
+    for entry in [{"model": model}, *(fallbacks or ())]:
+        settings = {**kwargs, **entry}
+        try:
+            return await _with_retries(settings.pop("model"), messages, num_retries, settings)
+        except exceptions.APIError as exc:
+            failures.append(exc)
+    if len(failures) == 1:
+        raise failures[0]
+    last = failures[-1]
+    named = "; ".join(f"{f.model}: {f.status_code} {f.message}" for f in failures)
+    raise exceptions.APIError(
+        last.status_code, f"every fallback failed: {named}", last.llm_provider, model
+    ) from last
+
+
+async def _with_retries(
+    model: str, messages: list[dict[str, Any]], num_retries: int, settings: dict[str, Any]
+) -> Any:
+    for attempt in range(num_retries + 1):
+        try:
+            return await _once(model, messages, **settings)
+        except RETRYABLE as exc:
+            if attempt == num_retries:
+                raise
+            await asyncio.sleep(max(BASE_DELAY * 2**attempt, retry_after(exc)))
+    raise AssertionError("unreachable")
+
+
+async def ahealth_check(model_params: dict[str, Any]) -> dict[str, Any]:
+    """LiteLLM's shape: a one-token completion; `{"error": ...}` when it fails, never a raise."""
+    params = {k: v for k, v in model_params.items() if k not in ("model", "num_retries")}
+    params["max_tokens"] = 1
+    messages = [{"role": "user", "content": "ping"}]
+    try:
+        await _once(model_params["model"], messages, **params)
+    except Exception as exc:
+        return {"error": str(exc)}
+    return {}
+
+
+async def _once(
     model: str,
     messages: list[dict[str, Any]],
     *,
@@ -81,7 +156,6 @@ async def acompletion(
     api_key: str,
     timeout: float,
     stream: bool = False,
-    num_retries: int = 0,
     max_retries: int = 0,
     **params: Any,
 ) -> Any:
