@@ -20,7 +20,6 @@ from conformance.scenarios import (
     bundled_scenarios,
     load_scenarios,
 )
-from conformance.secrets.redaction import redact, register_secret
 from conformance.server import FakeServer, RecordedRequest, Session, WireResponse
 from conformance.vocabulary.canonical import ChatMessage, ExpectedError, ToolCall, ToolSpec, Usage
 from conformance.vocabulary.clauses import CLAUSES, Clause, clause
@@ -31,6 +30,7 @@ from conformance.vocabulary.observation import (
     ObservedError,
     TurnObservation,
 )
+from conformance.vocabulary.redaction import redact, register_secret
 from conformance.vocabulary.wire import json_response
 
 _moved.install()

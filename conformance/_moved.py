@@ -31,7 +31,7 @@ MOVED: dict[str, str] = {
     "conformance.provider_traceback": "conformance.profiles.provider_traceback",
     "conformance.state_dirs": "conformance.vocabulary.state_dirs",
     "conformance.targets": "conformance.vocabulary.targets",
-    "conformance.redaction": "conformance.secrets.redaction",
+    "conformance.redaction": "conformance.vocabulary.redaction",
     "conformance.secret_options": "conformance.secrets.options",
     "conformance.log_collection": "conformance.secrets.log_collection",
     "conformance.sse_standard": "conformance.strategies.sse_standard",
@@ -53,6 +53,7 @@ MOVED: dict[str, str] = {
     "conformance.isolation.starvation": "conformance.checks.starvation",
     "conformance.isolation.watchdog": "conformance.checks.watchdog",
     "conformance.scenarios.recordings": "conformance.dialects.corpus",
+    "conformance.secrets.redaction": "conformance.vocabulary.redaction",
 }
 
 

@@ -59,7 +59,7 @@ def test_no_message_advises_an_option_or_method_that_does_not_exist() -> None:
         "create_name", "max_retries", "types_module", "errors_module", "name", "construct",
         "fallback_chain_class", "manager_class", "router", "circuit_breaker", "token",
         "fallback", "clients", "set.ATTR", "set.OAUTH_URL", "KEY", "{option}", "region",
-        "organization", "prefix", "provider",
+        "organization", "prefix", "provider", "num_retries",
     }  # fmt: skip
     advised: dict[str, str] = {}
     for path in (ROOT / "conformance").rglob("*.py"):

@@ -11,7 +11,7 @@ import pytest
 
 from conformance.checks.runner import new_api_key
 from conformance.secrets.log_collection import collect_logs
-from conformance.secrets.redaction import REDACTED
+from conformance.vocabulary.redaction import REDACTED
 
 
 @pytest.fixture

@@ -446,8 +446,10 @@ def test_the_run_deadline_ends_the_run_with_a_report_and_exit_3(tmp_path: Path) 
     assert "deadline passed (--run-timeout 3.0 s)" in run.output
     report = json.loads((tmp_path / "out" / "compatibility.json").read_text(encoding="utf-8"))
     assert report["run"]["status"] == "deadline"
-    assert report["run"]["judged"] < report["run"]["planned"]
-    assert not report["providers"][0]["conforms"]
+    # On a machine so loaded that the deadline passed before the plan was made, nothing was
+    # planned; otherwise fewer checks were judged than planned. Either way nothing conforms.
+    assert report["run"]["planned"] == 0 or report["run"]["judged"] < report["run"]["planned"]
+    assert not any(provider["conforms"] for provider in report["providers"])
     # The check in flight when the deadline passed is "deadline", never a pass or a failure. On a
     # heavily loaded machine the deadline can pass while the worker is still starting: then no
     # check was in flight, and every planned check is simply not judged.

@@ -27,7 +27,7 @@ import warnings
 
 import pytest
 
-from conformance.secrets.redaction import register_secret
+from conformance.vocabulary.redaction import register_secret
 
 KEY = {KEY!r}
 SECRET = register_secret({SECRET!r})

@@ -10,7 +10,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from conformance.checks.runner import new_api_key
-from conformance.secrets.redaction import (
+from conformance.vocabulary.redaction import (
     REDACTED,
     REDACTED_SECRET,
     Redactor,

@@ -15,8 +15,8 @@ from conformance.secrets.options import (
     secret_value,
     shown_value,
 )
-from conformance.secrets.redaction import REDACTED_SECRET, redact_known
 from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.redaction import REDACTED_SECRET, redact_known
 from conformance.vocabulary.spec import ProviderSpec
 
 TARGET = "reference_providers.openai_compatible:OpenAICompatibleProvider"

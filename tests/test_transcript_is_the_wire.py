@@ -12,7 +12,7 @@ import pytest
 
 from conformance import FakeServer, bundled_scenarios, get_dialect
 from conformance.scenarios.model import Fault, Scenario
-from conformance.server.http_server import _STALL_LIMIT
+from conformance.server.response_writer import STALL_LIMIT as _STALL_LIMIT
 from conformance.server.session import Session
 
 KEY = "sk-conformance-transcript-key"

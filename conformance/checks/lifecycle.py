@@ -1,13 +1,14 @@
 """One check's life, whatever its kind: run it, and give it an outcome even when nothing judged it.
 
 Scenario cases, identity, properties, resilience and capability checks differ only in what they
-play and judge (`PlannedCheck.run`: build and warm the provider, the deadline and watchdog, the
-judge are the runners' own, conformance/checks/runner.py). What every kind shares is decided here
-once: a provider that cannot be built is an error of that provider, not a verdict, and a fault of
-the harness leaves the check incomplete ("harness-error"), never a pass and never the provider's
-failure.
+play and judge (`PlannedCheck.run`). What every kind shares is decided once: the provider is
+loaded and warmed once per process (`ConformanceState.provider`, conformance/checks/provider.py);
+inside a check it is built, used and closed under the check's deadline, and its ending (a hang,
+an escape, a failed build) read alike, by conformance/checks/guarded.py; and here a provider that
+cannot be built is an error of that provider, not a verdict, and a fault of the harness leaves
+the check incomplete ("harness-error"), never a pass and never the provider's failure.
 And whatever a kind judged, a clause the profile declares not applicable for its interface
-(`Profile.not_applicable`) is reported not applicable: no kind can pass or fail it.
+(`Profile.not_applicable`) is reported not applicable here: no kind can pass or fail it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from conformance.checks.guarded import as_profile_allows
 from conformance.checks.harness_errors import harness_error_text, spec_facts
 from conformance.checks.runner import BuildError, CaseOutcome, Incomplete
-from conformance.judge.verdict import not_applicable
 from conformance.vocabulary.spec import ProviderSpec
 
 
@@ -51,7 +52,7 @@ def run_planned(
             reasons = inexpressible(spec)
         except BuildError:  # the check's own outcome already says so
             return outcome
-        return as_profile_allows(outcome, reasons)
+        return outcome_as_profile_allows(outcome, reasons)
     except BuildError as exc:  # a suite class's provider that cannot be built: not a verdict
         return CaseOutcome(spec.id, check.name, check.mode, facts=spec_facts(spec), error=str(exc))
     except Exception as exc:  # the harness's own fault: the check still gets an outcome
@@ -68,7 +69,7 @@ def run_planned(
         )
 
 
-def as_profile_allows(outcome: CaseOutcome, reasons: Mapping[str, str]) -> CaseOutcome:
+def outcome_as_profile_allows(outcome: CaseOutcome, reasons: Mapping[str, str]) -> CaseOutcome:
     """The outcome with every verdict on a clause in `reasons` made not applicable.
 
     Each kind's runner used to apply the profile's map itself, and one that forgot (the
@@ -78,16 +79,12 @@ def as_profile_allows(outcome: CaseOutcome, reasons: Mapping[str, str]) -> CaseO
     """
     if not reasons or not any(v.clause in reasons for v in outcome.verdicts):
         return outcome
-    verdicts = [
-        not_applicable(v.clause, reasons[v.clause])
-        if v.clause in reasons and v.outcome != "not-applicable"
-        else v
-        for v in outcome.verdicts
-    ]
+    # The runners' own per-verdict filter (secrets: theirs already scrubbed the messages).
+    verdicts = [as_profile_allows(reasons, v, ()) for v in outcome.verdicts]
     whole = outcome.not_applicable
     if whole is None and all(v.outcome == "not-applicable" for v in verdicts):
         whole = "; ".join(dict.fromkeys(v.message for v in verdicts))
     return replace(outcome, verdicts=verdicts, not_applicable=whole)
 
 
-__all__ = ["PlannedCheck", "as_profile_allows", "run_planned"]
+__all__ = ["PlannedCheck", "outcome_as_profile_allows", "run_planned"]

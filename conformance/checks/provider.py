@@ -15,9 +15,9 @@ from conformance.checks.deadline import DEFAULT_PROVIDER_TIMEOUT, run_with_deadl
 from conformance.dialects import Dialect, get_dialect
 from conformance.profiles import Connection, Profile, ProviderSpec, get_profile
 from conformance.secrets.log_collection import install as _redact_logs
-from conformance.secrets.redaction import register_secret
 from conformance.server import redact
 from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.redaction import register_secret
 from conformance.vocabulary.targets import check_target_syntax, resolve_target
 
 
@@ -25,7 +25,7 @@ def new_api_key() -> str:
     """An obviously fake key, unique per check, so a leak is traced to the check that leaked it.
 
     Registered, so that every output of the process is scrubbed of it
-    (conformance/secrets/redaction.py),
+    (conformance/vocabulary/redaction.py),
     log records of every logger included, from the first key on (the identity check's too).
     """
     _redact_logs()

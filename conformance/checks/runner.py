@@ -10,8 +10,7 @@ import gc
 import socket
 import time
 import warnings
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from conformance.checks import starvation
@@ -24,6 +23,7 @@ from conformance.checks.deadline import (
     ProviderEscape,
     run_with_deadline,
 )
+from conformance.checks.guarded import as_profile_allows, run_guarded, with_provider
 from conformance.checks.outcome import INCOMPLETE_KINDS, Case, CaseOutcome, Incomplete
 from conformance.checks.provider import WARM_TIMEOUT, BuildError, ProviderUnderTest, new_api_key
 from conformance.judge import (
@@ -38,7 +38,6 @@ from conformance.judge import (
 from conformance.judge.framing import blame_framing
 from conformance.judge.secrets import judge_secrets
 from conformance.profiles import Connection
-from conformance.profiles.provider_traceback import provider_traceback
 from conformance.secrets.log_collection import collect_logs as _collect_logs
 from conformance.server import FakeServer, redact
 from conformance.vocabulary.observation import Observation, TurnObservation
@@ -171,55 +170,52 @@ def _run_case_once(
             base_url = _closed_port_url(base_url)
         connection = Connection(base_url, api_key, scenario.timeout or provider_timeout)
 
-        async def drive() -> None:
-            nonlocal declared
-            provider = put.profile.build(put.target, put.spec, connection)
-            try:
-                observation.provider_name = put.profile.provider_name(provider)
-                observation.provider_repr = repr(provider)
-                declared = put.profile.declared_capabilities(provider)
-                # Every check carries them, so a shard without the identity check reports alike.
-                outcome.facts.setdefault("declared", sorted(declared))
-                name = observation.provider_name
-                outcome.facts.setdefault("name", name if isinstance(name, str) else repr(name))
-                missing = sorted(scenario.requirements(mode) - declared)
-                if missing:
-                    outcome.not_applicable = f"the provider does not declare {', '.join(missing)}"
-                    return
-                inexpressible = put.dialect.cannot_express(scenario, mode)
-                if inexpressible is not None:
-                    outcome.not_applicable = inexpressible
-                    return
-                for turn in range(len(scenario.turns)):
-                    began = time.perf_counter()
-                    try:
-                        observed = await put.profile.run_turn(provider, scenario, turn, mode)
-                    except PROCESS_EXCEPTIONS as exc:  # the turn's error: judged (ER-8 ...)
-                        observed = TurnObservation(mode=mode, error=put.profile.classify(exc))
-                    observed.started, observed.ended = began, time.perf_counter()
-                    observation.turns.append(observed)
-                    if observed.error is not None:
-                        break
-            finally:
+        async def close_again(provider: object) -> None:
+            try:  # RS-1: closing twice must be safe
                 await put.profile.close(provider)
-                try:  # RS-1: closing twice must be safe
-                    await put.profile.close(provider)
-                except Exception as exc:
-                    observation.close_errors.append(f"{type(exc).__name__}: {exc}")
+            except Exception as exc:
+                observation.close_errors.append(f"{type(exc).__name__}: {exc}")
 
-        try:
-            run_with_deadline(drive, check_timeout)
-        except CleanupHung as exc:  # the answer is complete; the leftover tasks are RS-1's
-            leftover = str(exc)
-        except TimeoutError:
+        async def play(provider: object) -> None:
+            nonlocal declared
+            observation.provider_name = put.profile.provider_name(provider)
+            observation.provider_repr = repr(provider)
+            declared = put.profile.declared_capabilities(provider)
+            # Every check carries them, so a shard without the identity check reports alike.
+            outcome.facts.setdefault("declared", sorted(declared))
+            name = observation.provider_name
+            outcome.facts.setdefault("name", name if isinstance(name, str) else repr(name))
+            missing = sorted(scenario.requirements(mode) - declared)
+            if missing:
+                outcome.not_applicable = f"the provider does not declare {', '.join(missing)}"
+                return
+            inexpressible = put.dialect.cannot_express(scenario, mode)
+            if inexpressible is not None:
+                outcome.not_applicable = inexpressible
+                return
+            for turn in range(len(scenario.turns)):
+                began = time.perf_counter()
+                try:
+                    observed = await put.profile.run_turn(provider, scenario, turn, mode)
+                except PROCESS_EXCEPTIONS as exc:  # the turn's error: judged (ER-8 ...)
+                    observed = TurnObservation(mode=mode, error=put.profile.classify(exc))
+                observed.started, observed.ended = began, time.perf_counter()
+                observation.turns.append(observed)
+                if observed.error is not None:
+                    break
+
+        async def drive() -> None:
+            await with_provider(put, connection, play, after_close=close_again)
+
+        ended = run_guarded(drive, check_timeout)
+        if ended.how == "cleanup-hung":  # the answer is complete; the leftover tasks are RS-1's
+            leftover = str(ended.exc)
+        elif ended.how == "timed-out":
             observation.timed_out = True
-        except ProviderEscape as exc:  # SystemExit ... while building or closing the provider
-            escape = exc
-        except LoopStopped as exc:
-            escape = exc
-        except Exception as exc:  # building or closing the provider failed: not a clause verdict
-            outcome.error = redact(f"{type(exc).__name__}: {exc}", session.secrets)
-            outcome.tracebacks.append(provider_traceback(exc, session.secrets))
+        elif isinstance(ended.exc, ProviderEscape | LoopStopped):  # building or closing it
+            escape = ended.exc
+        elif ended.how == "raised":  # building or closing the provider failed: not a verdict
+            ended.record_error(outcome, session.secrets)
         observation.harness_lag = window.worst()
         # The server finishes its side (a hold, a stall the client left) before anything is judged.
         _wait_until(lambda: all(e.done for e in session.snapshot()), _CLOSE_GRACE)
@@ -278,7 +274,7 @@ def _run_case_once(
                 CaseRecord(scenario, mode, observation, (), put.dialect, api_key, declared)
             )
     outcome.verdicts = [
-        _as_profile_allows(put.profile.not_applicable, v, session.secrets) for v in outcome.verdicts
+        as_profile_allows(put.profile.not_applicable, v, session.secrets) for v in outcome.verdicts
     ]
     if outcome.failures:  # the exceptions a clause may have failed on, where they were raised
         raised = [t.error.traceback for t in observation.turns if t.error and t.error.traceback]
@@ -303,15 +299,6 @@ def _twin_verdicts(
     return None if twin.error is not None else twin.verdicts
 
 
-def _as_profile_allows(
-    not_applicable: Mapping[str, str], verdict: Verdict, secrets: tuple[str, ...]
-) -> Verdict:
-    """Redact the verdict's message; a clause the interface cannot express is not applicable."""
-    if verdict.clause in not_applicable:
-        return replace(verdict, outcome="not-applicable", message=not_applicable[verdict.clause])
-    return replace(verdict, message=redact(verdict.message, secrets))
-
-
 def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
     """ID-1 and the provider's repr (SE-1), without any request."""
     outcome = CaseOutcome(
@@ -324,25 +311,21 @@ def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
     api_key = new_api_key()
     connection = Connection(f"{server.root_url}/c/identity{put.dialect.base_path}", api_key, 1.0)
 
-    async def inspect() -> None:
-        provider = put.profile.build(put.target, put.spec, connection)
-        try:
-            name = put.profile.provider_name(provider)
-            outcome.verdicts += judge_identity(name)
-            outcome.facts["name"] = name if isinstance(name, str) else repr(name)
-            outcome.facts["declared"] = sorted(put.profile.declared_capabilities(provider))
-            if api_key in repr(provider):
-                outcome.verdicts.append(
-                    failed("SE-1", "the provider's repr() contains the API key")
-                )
-        finally:
-            await put.profile.close(provider)
+    async def inspect(provider: object) -> None:
+        name = put.profile.provider_name(provider)
+        outcome.verdicts += judge_identity(name)
+        outcome.facts["name"] = name if isinstance(name, str) else repr(name)
+        outcome.facts["declared"] = sorted(put.profile.declared_capabilities(provider))
+        if api_key in repr(provider):
+            outcome.verdicts.append(failed("SE-1", "the provider's repr() contains the API key"))
 
-    try:
-        run_with_deadline(inspect, DEFAULT_CHECK_TIMEOUT)
-    except ProviderEscape as exc:
-        outcome.verdicts.append(escaped_verdict(exc))
-    except TimeoutError:
+    async def drive() -> None:
+        await with_provider(put, connection, inspect)
+
+    ended = run_guarded(drive, DEFAULT_CHECK_TIMEOUT)
+    if isinstance(ended.exc, ProviderEscape):
+        outcome.verdicts.append(escaped_verdict(ended.exc))
+    elif ended.timed_out:
         outcome.verdicts.append(
             failed(
                 TIMEOUT_CLAUSE,
@@ -350,9 +333,8 @@ def run_identity(put: ProviderUnderTest, server: FakeServer) -> CaseOutcome:
                 f"{DEFAULT_CHECK_TIMEOUT:g} s (stopped by the per-check timeout)",
             )
         )
-    except Exception as exc:
-        outcome.error = redact(f"cannot build the provider: {type(exc).__name__}: {exc}", [api_key])
-        outcome.tracebacks.append(provider_traceback(exc, (api_key,)))
+    elif ended.how != "finished":  # a stopped loop too: the provider could not be inspected
+        ended.record_error(outcome, (api_key,), prefix="cannot build the provider: ")
     return outcome
 
 

@@ -18,22 +18,30 @@ A file belongs to the dialect its provenance or sidecar names; else to each dial
 folder holds it (and whose pattern it matches); else, in `errors/`, to the dialects of its vendor
 prefix (`openai__`, `groq__` ...). The expected result is the dialect's plain reading of the bytes
 (`Dialect.recording_reply`, `recording_body_reply`), never a provider's.
+
+Reading one file is `corpus_file.py`, a recorded HTTP error as a reply `recorded_errors.py`; their
+public names are importable from here as before.
 """
 
 from __future__ import annotations
 
-import email.utils
 import fnmatch
-import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
-
-import yaml
+from typing import Any
 
 from conformance.dialects.base import Dialect
+from conformance.dialects.corpus_file import (
+    ERRORS_FOLDER,
+    RECORDING_SUFFIXES,
+    SIDECAR_SUFFIX,
+    Kind,
+    Recording,
+    is_recording,
+    read_recording,
+)
+from conformance.dialects.recorded_errors import api_message, http_error, is_json, states_retry
 from conformance.scenarios.model import (
     DEFAULT_MODEL,
     ErrorReply,
@@ -46,9 +54,29 @@ from conformance.vocabulary.canonical import ChatMessage, ToolSpec
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.wire import WireResponse
 
-RECORDING_SUFFIXES = (".sse", ".ndjson", ".json", ".http")
-SIDECAR_SUFFIX = ".request.yaml"
-ERRORS_FOLDER = "errors"
+__all__ = [
+    "ERRORS_FOLDER",
+    "ERROR_VENDORS",
+    "PRIMARY_DIALECTS",
+    "RECORDING_SUFFIXES",
+    "SIDECAR_SUFFIX",
+    "TAG",
+    "Kind",
+    "Recording",
+    "api_message",
+    "catalogue",
+    "corpus_files",
+    "corpus_scenarios",
+    "file_scenario",
+    "is_dialects_file",
+    "is_recording",
+    "read_recording",
+    "reads",
+    "recorded_scenarios",
+    "recording_scenario",
+    "serve_recording",
+]
+
 TAG = "wire-corpus"
 
 #: The dialects that read a corpus file when none is named: one per API (the others, Azure's or
@@ -72,136 +100,6 @@ ERROR_VENDORS: Mapping[str, tuple[str, ...]] = {
     "gemini": ("gemini",),
     "ollama-chat": ("ollama",),
 }
-
-#: Headers that describe the recorded connection, not the answer: the server writes its own.
-_HOP_HEADERS = frozenset(
-    {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
-)
-_STREAM_TYPES = ("text/event-stream", "application/x-ndjson", "application/ndjson")
-_STATUS_LINE = re.compile(r"HTTP/[0-9.]+ (\d{3})(?: .*)?$")
-_BODY_REFERENCE = re.compile(r"\[body: see ([^\]]+)\]\s*$")
-_STATUS_IN_NAME = re.compile(r"__(\d{3})(?:_|$)")
-
-Kind = Literal["stream", "body", "error"]
-
-
-@dataclass(frozen=True)
-class Recording:
-    """One corpus file, read: what was answered, and what is known about the request."""
-
-    path: Path
-    kind: Kind
-    body: bytes
-    status: int = 200
-    headers: tuple[tuple[str, str], ...] = ()
-    #: `# key: value` lines of a `.http` file (date, dialect, model, path, stream).
-    provenance: Mapping[str, str] = field(default_factory=dict)
-    #: The sidecar's content (model, tools, dialect), empty without one.
-    sidecar: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def dialect(self) -> str | None:
-        """The dialect the file says it speaks, if it says."""
-        named = self.sidecar.get("dialect") or self.provenance.get("dialect")
-        return str(named) if named else None
-
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
-
-
-def is_recording(path: Path) -> bool:
-    """Whether `path` is a corpus file (by suffix), not a scenario file or a sidecar."""
-    return path.suffix in RECORDING_SUFFIXES
-
-
-def read_recording(path: Path, corpus: Path | None = None) -> Recording:
-    """Read one corpus file; a file that cannot be read is a UsageError naming it."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read recording ({exc.strerror})") from None
-    sidecar = _sidecar(path)
-    if path.suffix == ".http":
-        return _read_http(path, raw, corpus, sidecar)
-    if path.suffix == ".json":
-        status = _status_in_name(path) if path.parent.name == ERRORS_FOLDER else None
-        if status is not None and status >= 400:
-            return Recording(
-                path, "error", raw, status, (("Content-Type", "application/json"),), {}, sidecar
-            )
-        if path.parent.name == ERRORS_FOLDER:
-            raise UsageError(
-                f"{path}: an error body needs its HTTP status in its name "
-                "(`<vendor>__<status>_<what>.json`), or record it as a .http file"
-            )
-        return Recording(path, "body", raw, sidecar=sidecar)
-    return Recording(path, "stream", raw, sidecar=sidecar)
-
-
-def _status_in_name(path: Path) -> int | None:
-    found = _STATUS_IN_NAME.search(path.stem)
-    return int(found.group(1)) if found else None
-
-
-def _sidecar(path: Path) -> dict[str, Any]:
-    sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
-    if not sidecar.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{sidecar}: cannot read the request sidecar ({exc})") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{sidecar}: a request sidecar is a mapping (model, tools, dialect)")
-    unknown = sorted(set(data) - {"model", "tools", "dialect"})
-    if unknown:
-        raise UsageError(
-            f"{sidecar}: unknown key {unknown[0]!r}; a request sidecar has model, tools, dialect"
-        )
-    return data
-
-
-def _read_http(path: Path, raw: bytes, corpus: Path | None, sidecar: dict[str, Any]) -> Recording:
-    head, separator, body = raw.partition(b"\n\n")
-    if not separator:
-        head, separator, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n")
-    provenance: dict[str, str] = {}
-    while lines and lines[0].startswith("#"):
-        key, _, value = lines.pop(0).lstrip("#").partition(":")
-        provenance[key.strip().lower()] = value.strip()
-    matched = _STATUS_LINE.match(lines[0].strip()) if lines else None
-    if matched is None:
-        raise UsageError(
-            f"{path}: a .http recording starts with a status line ('HTTP/1.1 429 Too Many "
-            "Requests'), after optional '# key: value' lines"
-        )
-    headers = tuple(
-        (name.strip(), value.strip())
-        for name, _, value in (line.partition(":") for line in lines[1:] if line.strip())
-    )
-    reference = _BODY_REFERENCE.match(body.decode("utf-8", errors="replace").strip())
-    if reference is not None:
-        body = _referenced_body(path, reference.group(1).strip(), corpus)
-    status = int(matched.group(1))
-    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-    if status >= 400:
-        kind: Kind = "error"
-    elif content_type.lower().startswith(_STREAM_TYPES):
-        kind = "stream"
-    else:
-        kind = "body"
-    return Recording(path, kind, body, status, headers, provenance, sidecar)
-
-
-def _referenced_body(path: Path, reference: str, corpus: Path | None) -> bytes:
-    candidates = [path.parent / reference, path.parent.parent / reference]
-    if corpus is not None:
-        candidates.insert(0, corpus / reference)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate.read_bytes()
-    raise UsageError(f"{path}: its body refers to {reference}, which is not in the corpus")
 
 
 # -- which dialect reads which file ---------------------------------------------------------------
@@ -336,9 +234,9 @@ def recording_scenario(dialect: Dialect, recording: Recording) -> Scenario | Non
     if recording.kind == "error":
         assert error is not None
         focus = ["ER-1", "ER-3"]
-        if error.retry_after is not None or _states_retry(error.headers):
+        if error.retry_after is not None or states_retry(error.headers):
             focus.append("ER-2")
-        if not _is_json(recording.body):
+        if not is_json(recording.body):
             focus.append("ER-5")
         modes: tuple[Any, ...] = ("chat", "stream")
     elif error is not None:
@@ -364,7 +262,7 @@ def recording_scenario(dialect: Dialect, recording: Recording) -> Scenario | Non
 
 def _reply(dialect: Dialect, recording: Recording) -> Reply:
     if recording.kind == "error":
-        return Reply(error=_http_error(recording))
+        return Reply(error=http_error(recording))
     if recording.kind == "stream":
         return replace(dialect.recording_reply(recording.body), recorded=recording.body)
     reading = dialect.recording_body_reply(recording.body)
@@ -372,101 +270,6 @@ def _reply(dialect: Dialect, recording: Recording) -> Reply:
         # An error object in a 200 body: the API's error, in the place of the answer.
         reading = replace(reading, error=replace(reading.error, in_stream=True))
     return replace(reading, recorded=recording.body, recorded_stream=False)
-
-
-def _http_error(recording: Recording) -> ErrorReply:
-    """A recorded HTTP error, served as recorded: its body, its headers, a fresh Retry-After."""
-    headers: dict[str, str] = {}
-    content_type = "application/json"
-    retry_after: float | None = None
-    for name, value in recording.headers:
-        lowered = name.lower()
-        if lowered in _HOP_HEADERS:
-            continue
-        if lowered == "content-type":
-            content_type = value
-        elif lowered == "retry-after" and not _is_number(value):
-            # An HTTP-date is a moment: stated again, as far ahead as when it was recorded.
-            retry_after = _date_delay(value, recording.header("date"))
-        else:
-            headers[name] = value
-    return ErrorReply(
-        status=recording.status,
-        message=api_message(recording.body),
-        headers=headers,
-        body=recording.body.decode("utf-8", errors="replace"),
-        content_type=content_type,
-        retry_after=retry_after,
-        retry_after_form="http-date",
-        category="auth" if _bad_key_reason(recording.body) else None,
-    )
-
-
-#: google.rpc.ErrorInfo reasons that mean a bad credential whatever the status: Gemini answers an
-#: invalid key with 400 INVALID_ARGUMENT, and a caller must still be told to fix its key.
-_BAD_KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"})
-
-
-def _bad_key_reason(body: bytes) -> bool:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return False
-    error = payload.get("error") if isinstance(payload, dict) else None
-    details = error.get("details") if isinstance(error, dict) else None
-    return any(
-        isinstance(detail, dict) and detail.get("reason") in _BAD_KEY_REASONS
-        for detail in details or ()
-    )
-
-
-def api_message(body: bytes) -> str | None:
-    """The API's own message in an error body (`error.message`, Ollama's `error`), if any."""
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if isinstance(payload, list) and payload and isinstance(payload[0], dict):
-        payload = payload[0]  # Google's error array
-    if not isinstance(payload, dict):
-        return None
-    error = payload.get("error", payload)
-    if isinstance(error, str):
-        return error
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return str(error["message"])
-    return None
-
-
-def _is_json(body: bytes) -> bool:
-    try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return True
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _states_retry(headers: Mapping[str, str]) -> bool:
-    return any(name.lower() in ("retry-after", "retry-after-ms") for name in headers)
-
-
-def _date_delay(value: str, recorded_at: str | None) -> float | None:
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-        now = email.utils.parsedate_to_datetime(recorded_at) if recorded_at else None
-    except (TypeError, ValueError):
-        return None
-    if now is None:
-        return None
-    return max((when - now).total_seconds(), 0.0)
 
 
 def _request(recording: Recording) -> RequestSpec:

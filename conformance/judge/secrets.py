@@ -1,6 +1,6 @@
 """SE-1: the API key must not leak into anything a person or a log collector reads.
 
-Any readable form counts (conformance.secrets.redaction.mentions): a key logged upper-cased or
+Any readable form counts (conformance.vocabulary.redaction.mentions): a key logged upper-cased or
 inside a
 base64 Basic header is as leaked as a plain one.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from conformance.judge.case import CaseRecord
 from conformance.judge.verdict import Verdict, check
-from conformance.secrets.redaction import mentions
+from conformance.vocabulary.redaction import mentions
 
 
 def judge_secrets(case: CaseRecord) -> list[Verdict]:

@@ -5,7 +5,7 @@ stdout and stderr, the log lines of each phase, the failure text and the warning
 in the terminal summary and the JUnit file. This plugin (registered by conformance.plugin.hooks)
 redacts each test report as it is made, before any reporter, JUnit or pytest-xdist sees it, and
 each warning as it is recorded (and, under `pytest -s`, stdout and stderr themselves), with
-`conformance.secrets.redaction.redact_known`: every harness key by its shape and every secret
+`conformance.vocabulary.redaction.redact_known`: every harness key by its shape and every secret
 registered
 in this process, in any encoded form.
 """
@@ -22,7 +22,7 @@ from typing import Any, TextIO
 import pytest
 
 from conformance.secrets.log_collection import install as install_log_redaction
-from conformance.secrets.redaction import redact_data, redact_known
+from conformance.vocabulary.redaction import redact_data, redact_known
 
 
 def _leaks(text: str) -> bool:

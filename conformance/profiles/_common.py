@@ -1,6 +1,7 @@
 """What the profiles for interfaces we do not own share: importing a user's modules by name,
 separating profile options from constructor arguments, building through a registry's create
-function, reading exceptions, and driving streams (async or synchronous) into observations.
+function and reading results; reading exceptions (`error_reading`) and driving streams
+(`stream_driving`) live in their own modules and are re-exported here.
 
 None of it knows a particular interface; `victor`, `orchestrator` and `execute` (and profiles users
 write, see docs/profiles.md) compose these pieces.
@@ -8,26 +9,35 @@ write, see docs/profiles.md) compose these pieces.
 
 from __future__ import annotations
 
-import asyncio
-import enum
 import inspect
 import json
 import re
-import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
-from conformance.profiles.provider_traceback import provider_traceback
+from conformance.profiles.base import accepts as accepts_keyword
+from conformance.profiles.error_reading import (
+    cause_of,
+    enum_value,
+    expected_category,
+    number_or_none,
+    observed_error,
+    qualified_name,
+    status_category,
+    status_from_cause,
+)
+from conformance.profiles.stream_driving import (
+    await_close,
+    caller_is_done,
+    iterate_in_thread,
+    observe_stream,
+)
 from conformance.scenarios.model import Scenario
 from conformance.vocabulary.canonical import ToolCall, Usage
 from conformance.vocabulary.errors import UsageError
-from conformance.vocabulary.observation import ObservedChunk, ObservedError, TurnObservation
 from conformance.vocabulary.spec import Connection, ProviderSpec
-from conformance.vocabulary.status_table import category_for_status
 from conformance.vocabulary.targets import import_named
-
-T = TypeVar("T")
 
 #: Options every profile of this family understands; never passed to the provider's constructor.
 #: `create_name`: call the target as `target(create_name, **kwargs)` (a registry's create function).
@@ -177,115 +187,6 @@ def check_signature(
         ) from None
 
 
-def accepts_keyword(target: Callable[..., Any], name: str) -> bool:
-    """Whether `target` takes keyword `name`, by name or through **kwargs."""
-    try:
-        parameters = inspect.signature(target).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
-    )
-
-
-# -- exceptions --------------------------------------------------------------------------------
-
-
-def qualified_name(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def cause_of(exc: BaseException) -> BaseException | None:
-    return exc.__cause__ or exc.__context__
-
-
-def status_from_cause(exc: BaseException) -> int | None:
-    """The HTTP status an exception's cause chain carries (httpx and requests errors do).
-
-    For interfaces whose errors have no status attribute of their own: the status is still within
-    reach of the caller, as `err.__cause__.response.status_code`.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = cause_of(exc)
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        response = getattr(current, "response", None)
-        status = getattr(response, "status_code", None)
-        if isinstance(status, int) and not isinstance(status, bool):
-            return status
-        current = cause_of(current)
-    return None
-
-
-def enum_value(raw: Any) -> Any:
-    return raw.value if isinstance(raw, enum.Enum) else raw
-
-
-def number_or_none(raw: Any) -> float | None:
-    if isinstance(raw, bool) or raw is None:
-        return None
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        return None
-
-
-def observed_error(
-    exc: BaseException,
-    *,
-    category: str | None,
-    status_code: int | None = None,
-    retryable: bool | None = None,
-    retry_after: float | None = None,
-    provider: str | None = None,
-    names_provider: bool = True,
-    states_status: bool = True,
-) -> ObservedError:
-    """An exception in canonical terms; category None means "not one of the profile's types".
-
-    `names_provider=False` / `states_status=False` say the interface's errors have no place for
-    the provider's name / the HTTP status (ER-3 then does not judge a missing one).
-    """
-    cause = cause_of(exc)
-    return ObservedError(
-        type_name=qualified_name(type(exc)),
-        category=category,
-        status_code=status_code,
-        retryable=retryable,
-        retry_after=retry_after,
-        provider=provider,
-        message=str(exc),
-        cause_type=qualified_name(type(cause)) if cause is not None else None,
-        representation=repr(exc),
-        names_provider=names_provider,
-        states_status=states_status,
-        traceback=provider_traceback(exc),
-    )
-
-
-def status_category(status: Any) -> str | None:
-    """The ER-1 category for a status code an exception carries, or None without one."""
-    if isinstance(status, int) and not isinstance(status, bool):
-        return category_for_status(status)[0]
-    return None
-
-
-def expected_category(scenario: Scenario, turn: int) -> str | None:
-    """The category the scenario's turn asks of a conforming provider's error, if any."""
-    if turn >= len(scenario.turns):
-        return None
-    reply = scenario.turns[turn].reply
-    if reply.error is not None:
-        expected = scenario.expected_error(turn)
-        return expected.category if expected is not None else None
-    fault = getattr(reply, "fault", None)
-    wanted = getattr(fault, "expected_error", None) if fault is not None else None
-    if wanted is not None:
-        category: str | None = wanted[1]
-        return category
-    return None
-
-
 # -- results -----------------------------------------------------------------------------------
 
 
@@ -338,82 +239,36 @@ def system_prompt(scenario: Scenario, turn: int) -> str | None:
     return systems[0] if systems else None
 
 
-# -- streams -----------------------------------------------------------------------------------
-
-
-async def observe_stream(
-    stream: AsyncIterator[Any],
-    scenario: Scenario,
-    observed: TurnObservation,
-    chunk: Callable[[Any], ObservedChunk],
-) -> None:
-    """Append each item as a chunk, stamped with the time it arrived (ST-4).
-
-    When the scenario says so, leave after a number of chunks and close the iterator, as a caller
-    that got what it needed does (ST-7).
-    """
-    async for item in stream:
-        observed.chunks.append(_stamped(chunk(item)))
-        if caller_is_done(scenario, observed.chunks):
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
-            break
-
-
-def caller_is_done(scenario: Scenario, chunks: list[ObservedChunk]) -> bool:
-    """Whether the scripted early-exit caller (`stop_after_chunks`) has what it came for.
-
-    It counts chunks that carry text: a caller waiting for the answer does not leave on an empty
-    first chunk (Azure sends one, with its content-filter results), and ST-4 then judges text
-    that really arrived.
-    """
-    stop_after = getattr(scenario, "stop_after_chunks", None)
-    if not stop_after:
-        return False
-    return sum(1 for c in chunks if c.text) >= int(stop_after)
-
-
-def _stamped(chunk: ObservedChunk) -> ObservedChunk:
-    if "at" not in getattr(ObservedChunk, "__dataclass_fields__", {}):
-        return chunk  # an observation model without chunk times
-    from dataclasses import replace
-
-    return replace(chunk, at=time.perf_counter())
-
-
-_END = object()
-
-
-async def iterate_in_thread(iterator: Iterator[T]) -> AsyncIterator[T]:
-    """A synchronous generator advanced on worker threads, so the event loop (and with it the
-    check's deadline) keeps running while the provider blocks in `requests`.
-
-    Closing this async generator closes the synchronous one too, on a thread, so that leaving the
-    iteration early runs the provider's own cleanup (its `with` blocks close the response).
-    """
-    try:
-        while True:
-            item = await asyncio.to_thread(next, iterator, _END)
-            if item is _END:
-                return
-            yield item  # type: ignore[misc]
-    finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            await asyncio.to_thread(close)
-
-
-async def await_close(provider: Any, profile: str) -> None:
-    """Await the provider's `close()`, saying what to change when it is not a coroutine.
-
-    A synchronous `close()` returns None, and awaiting None fails with "object NoneType can't be
-    used in 'await' expression": true, but it names neither the method nor the fix.
-    """
-    result = provider.close()
-    if not inspect.isawaitable(result):
-        raise TypeError(
-            f"close() is not a coroutine: the {profile} profile awaits close(); make it async "
-            "(`async def close(self) -> None`), or return an awaitable from it"
-        )
-    await result
+__all__ = [
+    "BASE_URL_PLACEHOLDER",
+    "COMMON_OPTIONS",
+    "SET_PREFIX",
+    "accepts_keyword",
+    "await_close",
+    "call_target",
+    "caller_is_done",
+    "cause_of",
+    "check_signature",
+    "duplicate_keyword",
+    "enum_value",
+    "expected_category",
+    "import_option",
+    "iterate_in_thread",
+    "last_user_prompt",
+    "lookup",
+    "max_retries",
+    "number_or_none",
+    "observe_stream",
+    "observed_error",
+    "qualified_name",
+    "set_attributes",
+    "split_options",
+    "status_category",
+    "status_from_cause",
+    "stop_from",
+    "system_prompt",
+    "timeout_value",
+    "tool_calls_from_dicts",
+    "usage_from",
+    "with_connection",
+]

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
-from conformance.secrets.redaction import redact
+from conformance.vocabulary.redaction import redact
 
 _HIDDEN_DIRS = (Path(asyncio.__file__).parent, Path(concurrent.futures.__file__).parent)
 _HIDDEN = tuple(

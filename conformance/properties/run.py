@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky
 
+from conformance.checks.guarded import run_guarded, with_provider
 from conformance.checks.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
@@ -31,7 +32,6 @@ from conformance.checks.runner import (
     escaped_verdict,
     new_api_key,
     run_case,
-    run_with_deadline,
 )
 from conformance.judge import Verdict, failed, not_applicable, passed
 from conformance.profiles import Connection
@@ -77,14 +77,15 @@ def declared_capabilities(put: ProviderUnderTest, server: FakeServer) -> frozens
         f"{server.root_url}/c/capabilities{put.dialect.base_path}", new_api_key(), 1.0
     )
 
-    async def read() -> None:
-        provider = put.profile.build(put.target, put.spec, connection)
-        try:
-            found.append(frozenset(put.profile.declared_capabilities(provider)))
-        finally:
-            await put.profile.close(provider)
+    async def read(provider: object) -> None:
+        found.append(frozenset(put.profile.declared_capabilities(provider)))
 
-    run_with_deadline(read, DEFAULT_CHECK_TIMEOUT)
+    async def drive() -> None:
+        await with_provider(put, connection, read)
+
+    ended = run_guarded(drive, DEFAULT_CHECK_TIMEOUT)
+    if ended.exc is not None:  # run_property turns an escape into ER-8; the rest is not a verdict
+        raise ended.exc
     return found[0]
 
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from conformance.secrets.redaction import REDACTED_SECRET, redact
+from conformance.vocabulary.redaction import REDACTED_SECRET, redact
 
 #: Headers whose whole value is a credential (or a cookie jar).
 CREDENTIAL_HEADERS = frozenset(

@@ -9,8 +9,8 @@ from conformance.report.html_text import MARKS, attr, mark, text
 from conformance.report.markdown import INCOMPLETE_WORDS
 from conformance.report.model import FAILING
 from conformance.secrets.options import HOW_TO_SUPPLY
-from conformance.secrets.redaction import REDACTED_SECRET
 from conformance.vocabulary.clauses import clause_sort_key
+from conformance.vocabulary.redaction import REDACTED_SECRET
 from conformance.vocabulary.transcript_excerpt import transcript_anchor
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from conformance.report.capabilities import declared_text, observed_text
 from conformance.secrets.options import HOW_TO_SUPPLY
-from conformance.secrets.redaction import REDACTED_SECRET
 from conformance.vocabulary.clauses import clause_sort_key
+from conformance.vocabulary.redaction import REDACTED_SECRET
 
 #: Symbol and word for each verdict: never colour alone.
 MARKS = {

@@ -14,9 +14,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from conformance.checks.guarded import as_profile_allows, run_guarded
 from conformance.checks.runner import (
     DEFAULT_CHECK_TIMEOUT,
     DEFAULT_PROVIDER_TIMEOUT,
@@ -25,10 +26,8 @@ from conformance.checks.runner import (
     ProviderUnderTest,
     escaped_verdict,
     new_api_key,
-    run_with_deadline,
 )
 from conformance.judge.verdict import Verdict, failed, not_applicable
-from conformance.profiles.provider_traceback import provider_traceback
 from conformance.profiles.resilience import Composite, ResilienceBuild, ResilienceOffer, RetryOffer
 from conformance.resilience import scripts
 from conformance.resilience.clock import FakeClock, SleepBudgetExceeded, Timing
@@ -226,28 +225,21 @@ def run_resilience_check(
             await ctx.close()
 
     try:
-        run_with_deadline(drive, check_timeout)
-    except TimeoutError:
+        ended = run_guarded(drive, check_timeout)
+    finally:
+        ctx.end_sessions()
+    if ended.timed_out:
         verdicts.append(
             failed(clause, f"the check did not finish within {check_timeout:g} s (stopped)")
         )
-    except ProviderEscape as exc:  # SystemExit ... from provider code: its failure, not ours
-        verdicts.append(escaped_verdict(exc))
-    except Exception as exc:  # building the provider failed: not a clause verdict
-        outcome.error = redact(f"{type(exc).__name__}: {exc}", (api_key,))
-        outcome.tracebacks.append(provider_traceback(exc, (api_key,)))
-    finally:
-        ctx.end_sessions()
+    elif isinstance(ended.exc, ProviderEscape):  # SystemExit ... from provider code: its failure
+        verdicts.append(escaped_verdict(ended.exc))
+    elif ended.how != "finished":  # building the provider failed: not a clause verdict
+        ended.record_error(outcome, (api_key,))
     outcome.duration = time.perf_counter() - started
     outcome.transcript = redact(ctx.transcript(), (api_key,))
-    outcome.verdicts = [_allowed(put, verdict, api_key) for verdict in verdicts]
+    allowed = put.profile.not_applicable
+    outcome.verdicts = [as_profile_allows(allowed, v, (api_key,)) for v in verdicts]
     if outcome.verdicts and all(v.outcome == "not-applicable" for v in outcome.verdicts):
         outcome.not_applicable = outcome.verdicts[0].message
     return outcome
-
-
-def _allowed(put: ProviderUnderTest, verdict: Verdict, api_key: str) -> Verdict:
-    reason = put.profile.not_applicable.get(verdict.clause)
-    if reason is not None:
-        return replace(verdict, outcome="not-applicable", message=reason)
-    return replace(verdict, message=redact(verdict.message, (api_key,)))

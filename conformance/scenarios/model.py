@@ -3,6 +3,9 @@
 A scenario never mentions a wire format. Dialects render its replies to bytes; the judge compares
 a provider's observation with `expected_*`, which come from the scenario alone, never from the
 provider under test.
+
+The server's faults (`faults.py`) and the wire layout options (`wire_options.py`) live in their own
+modules; their names are importable from here as before.
 """
 
 from __future__ import annotations
@@ -12,6 +15,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from conformance.scenarios.faults import Fault
+from conformance.scenarios.wire_options import (
+    RESPONSES_VARIANTS,
+    WIRE_FEATURES,
+    ContinuationIds,
+    LineEnding,
+    ToolCallIndex,
+    UsageIn,
+    WireOptions,
+)
 from conformance.vocabulary.canonical import (
     ChatMessage,
     ExpectedError,
@@ -22,6 +35,29 @@ from conformance.vocabulary.canonical import (
 )
 from conformance.vocabulary.errors import ScenarioRenderError
 from conformance.vocabulary.status_table import expected_error
+
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "DEFAULT_MODEL",
+    "DEFAULT_TEMPERATURE",
+    "RESPONSES_VARIANTS",
+    "WIRE_FEATURES",
+    "ContinuationIds",
+    "ErrorReply",
+    "Fault",
+    "LineEnding",
+    "Reply",
+    "RequestSpec",
+    "RetryAfterForm",
+    "Scenario",
+    "ToolCallIndex",
+    "ToolResult",
+    "Turn",
+    "UsageIn",
+    "WireOptions",
+    "check_fault_reachable",
+    "turn_mapping",
+]
 
 DEFAULT_MODEL = "conformance-model-1"
 # Deliberately not anyone's default, so a provider that drops them is seen on the wire (RQ-3).
@@ -54,76 +90,6 @@ class ErrorReply:
 
 
 @dataclass(frozen=True)
-class Fault:
-    """How the server misbehaves while answering, whatever the dialect.
-
-    Piece counts refer to the rendered response's pieces: one per event for streams.
-    """
-
-    #: Accept the request, then never answer (until the client gives up).
-    stall_before_headers: bool = False
-    #: Write this many pieces, then stall.
-    stall_after_pieces: int | None = None
-    #: Write this many pieces, then reset the connection (TCP RST).
-    reset_after_pieces: int | None = None
-    #: Write this many pieces, then end the body cleanly: a stream cut before its terminal event.
-    cut_after_pieces: int | None = None
-    #: Wait this long between pieces (a slow drip).
-    drip_seconds: float = 0.0
-    #: After the first piece that carries text, hold this long before writing the rest, and
-    #: watch whether the client closes the connection meanwhile (ST-4 and ST-7).
-    hold_after_first_text: float = 0.0
-    #: Replace one event's JSON (or the whole JSON body) with a truncated copy.
-    malformed: bool = False
-    #: Answer a well-formed JSON body of a shape the dialect never sends.
-    wrong_shape: bool = False
-    #: Let the connection be refused: the provider is given the address of a closed port.
-    refuse_connection: bool = False
-    #: Send every tool call's arguments as JSON text cut short (not valid JSON), where the wire
-    #: carries arguments as text (conformance/scenarios/tool_arguments.py). A silent `{}` would be
-    #: data loss: the provider raises an invalid-response error, or keeps the raw text flagged.
-    unparsable_tool_arguments: bool = False
-
-    @property
-    def any(self) -> bool:
-        return self != Fault()
-
-    def unreachable(self, pieces: int, dialect: str = "the dialect") -> str | None:
-        """Why this fault would never fire on a response of `pieces` pieces, if it would not.
-
-        A piece count is reached only when a piece of that index is written: a count at or past
-        the end plays the whole reply untouched, and judging the provider for the missing fault
-        (ER-4, ER-7) would blame it for the scenario's mistake. Pieces depend on the dialect and
-        the mode, so this is known only when the server renders the reply.
-        """
-        for name in ("stall_after_pieces", "reset_after_pieces", "cut_after_pieces"):
-            count = getattr(self, name)
-            if count is not None and count >= pieces:
-                return (
-                    f"fault.{name} is {count}, but {dialect} renders this reply as {pieces} "
-                    f"piece(s), so the fault would never happen; give a count below {pieces}"
-                )
-        return None
-
-    @property
-    def expected_error(self) -> tuple[str, str | None] | None:
-        """(clause, canonical category) of the error this fault must produce, if any.
-
-        A cut stream may surface as any of the profile's errors (ER-7 asks only that it is one);
-        its category is then None.
-        """
-        if self.stall_before_headers or self.stall_after_pieces is not None:
-            return ("ER-4", "timeout")
-        if self.reset_after_pieces is not None or self.refuse_connection:
-            return ("ER-4", "network")
-        if self.cut_after_pieces is not None:
-            return ("ER-7", None)
-        if self.malformed or self.wrong_shape or self.unparsable_tool_arguments:
-            return ("ER-5", "invalid_response")
-        return None
-
-
-@dataclass(frozen=True)
 class Reply:
     text_parts: tuple[str, ...] = ()
     tool_calls: tuple[ToolCall, ...] = ()
@@ -136,7 +102,8 @@ class Reply:
     #: Whether `recorded` is a stream (served to a streamed request only) or one JSON body
     #: (served to a plain request only); a request asking the other way gets a 400 naming it.
     recorded_stream: bool = True
-    fault: Fault = Fault()
+    # Fault and WireOptions are frozen: one shared default is safe (ruff cannot tell).
+    fault: Fault = Fault()  # noqa: RUF009
 
     @property
     def text(self) -> str:
@@ -182,93 +149,6 @@ class RequestSpec:
     stop: tuple[str, ...] = ()
 
 
-#: Wire shapes a scenario may need that only some dialects can express, with what each is.
-WIRE_FEATURES: Mapping[str, str] = {
-    "unparsable_tool_arguments": "tool-call arguments that are not valid JSON (the wire carries "
-    "arguments as JSON objects, not text)",
-    "null_tool_arguments": '`"arguments": null` on a tool call (an OpenAI Chat shape)',
-    "content_parts": "text content as a list of typed parts with thinking parts (a Mistral / "
-    "OpenAI-compatible shape)",
-    "tool_call_index_one": "streamed tool calls numbered from 1 (the wire has no call index)",
-    "tool_call_index_omit": "streamed tool calls without `index` (the wire has no call index)",
-    "empty_continuation_names": 'tool-call continuations with `name: ""` (the wire has no '
-    "per-fragment name)",
-    "usage_x_groq": "usage only in Groq's `x_groq.usage` field of the last chunk (an OpenAI "
-    "Chat shape)",
-    "usage_every_chunk": "the answer's usage on every chunk, as Perplexity sends it (an OpenAI "
-    "Chat shape)",
-    "finish_reason_twice": "`finish_reason` on two chunks, as OpenRouter sends it (an OpenAI "
-    "Chat shape)",
-    "chunk_after_usage": "a chunk after the usage chunk (an OpenAI Chat shape)",
-    "arguments_only_in_done": "function-call arguments only in the `.done` events, no deltas "
-    "(an OpenAI Responses shape)",
-    "response_id_changes": "a response id that changes between `response.created` and "
-    "`response.completed` (an OpenAI Responses shape)",
-}
-
-#: The vendor variants only OpenAI Responses streams can carry; every other one is OpenAI Chat's.
-RESPONSES_VARIANTS = frozenset({"arguments_only_in_done", "response_id_changes"})
-
-LineEnding = Literal["lf", "crlf", "cr"]
-ContinuationIds = Literal["omit", "null", "repeat", "empty"]
-ToolCallIndex = Literal["zero", "one", "omit"]
-UsageIn = Literal["chunk", "x_groq", "every_chunk"]
-
-
-@dataclass(frozen=True)
-class WireOptions:
-    data_space: bool = True
-    line_ending: LineEnding = "lf"
-    split_bytes: int = 0
-    continuation_ids: ContinuationIds = "omit"
-    argument_fragments: int = 3
-    comments: bool = False
-    #: SSE: write each JSON payload over two `data:` lines (joined by a newline, still JSON).
-    multiline_data: bool = False
-    #: SSE: give events `id:` and `retry:` fields, and add events of an unknown type.
-    extra_fields: bool = False
-    #: Where the server cuts the rendered body into separately flushed writes, as `KIND:N`
-    #: (conformance/vocabulary/fragmentation.py): `utf8:N` inside a multi-byte character, `crlf:N`
-    #: between
-    #: a CR and its LF, `field:N` right after a field name's colon, `eol:N` after a line end,
-    #: `event:N` after an event, `byte:N` at a byte offset. Replaces `split_bytes` when given.
-    cuts: tuple[str, ...] = ()
-    #: Per streamed tool call, the character offsets where its arguments are cut into fragments
-    #: (repeated offsets give empty fragments). Replaces `argument_fragments` for those calls.
-    argument_cuts: tuple[tuple[int, ...], ...] = ()
-    #: The order in which parallel tool calls' fragments go out: each entry sends the next
-    #: fragment of that call (by position); the rest follow in call order. Dialects whose API
-    #: never interleaves calls ignore it (Dialect.interleaves_tool_calls).
-    interleave: tuple[int, ...] = ()
-    #: SSE: `comment:N` or `unknown:N` puts a comment line or an event of an unknown type after
-    #: the Nth event (0: before the first).
-    inserts: tuple[str, ...] = ()
-    #: Streamed tool calls numbered from 0 (as OpenAI does), from 1, or sent without `index`
-    #: (each call then whole in one fragment), as some OpenAI-compatible servers do.
-    tool_call_index: ToolCallIndex = "zero"
-    #: A call with no arguments carries `"arguments": null` instead of "{}" or "".
-    null_arguments: bool = False
-    #: Text content as a list of typed parts (Mistral's `[{"type": "text", ...}]`), with
-    #: `thinking` sent first as a thinking part that is never part of the answer.
-    content_parts: bool = False
-    thinking: str = ""
-    #: Vendor variants seen in real streams of OpenAI-compatible servers: where the usage goes
-    #: (the usage-only chunk `include_usage` asks for; Groq's `x_groq.usage` on the last chunk,
-    #: sent unasked; Perplexity's on every chunk), `finish_reason` on two chunks (OpenRouter),
-    #: and one more chunk, without usage, after the usage chunk.
-    usage_in: UsageIn = "chunk"
-    finish_reason_twice: bool = False
-    chunk_after_usage: bool = False
-    #: Vendor variants of OpenAI Responses streams: a function call's arguments only in the
-    #: `.done` events (no deltas), and a response id that changes before `response.completed`.
-    arguments_only_in_done: bool = False
-    response_id_changes: bool = False
-
-    @property
-    def eol(self) -> str:
-        return {"lf": "\n", "crlf": "\r\n", "cr": "\r"}[self.line_ending]
-
-
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -280,7 +160,7 @@ class Scenario:
     focus: tuple[str, ...] = ()
     requires: frozenset[str] = frozenset()
     modes: tuple[Mode, ...] = ("chat", "stream")
-    wire: WireOptions = WireOptions()
+    wire: WireOptions = WireOptions()  # noqa: RUF009 (frozen, like Reply.fault)
     source: Path | None = None
     #: The timeout the provider is built with for this scenario (stalls use a small one).
     timeout: float | None = None

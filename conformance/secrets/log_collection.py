@@ -4,8 +4,9 @@ A handler on the root logger saw neither the records of non-propagating loggers 
 a logger's own handler (or pytest's, or `logging.lastResort`) wrote before the root's turn. So
 the work is done where every record is born: a log record factory, installed once per process,
 hands each line to the collectors of the running check, then replaces the record's message (and
-its formatted traceback) with the redacted text (conformance/secrets/redaction.py). Every handler of
-every logger, pytest's capture and JUnit file among them, only ever sees the redacted line.
+its formatted traceback) with the redacted text (conformance/vocabulary/redaction.py). Every
+handler of every logger, pytest's capture and JUnit file among them, only ever sees the redacted
+line.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from conformance.secrets.redaction import redact_known
+from conformance.vocabulary.redaction import redact_known
 
 _lock = threading.Lock()
 _collectors: list[LogCollector] = []

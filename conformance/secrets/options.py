@@ -4,7 +4,7 @@ A provider may need a real token or password to be built (`--profile-option toke
 value must not be copied into every report, reproduce command and log: an option is taken for a
 credential when its name says so (key, token, secret, password, credential, auth ...) or its
 value is shaped like one (`sk-...`, a JWT, a long random string). Its value is registered for
-redaction (conformance/secrets/redaction.py) and shown as `<redacted>`.
+redaction (conformance/vocabulary/redaction.py) and shown as `<redacted>`.
 
 `KEY=env:NAME` takes the value from the environment variable NAME, and a reproduce command then
 carries the reference, not the value: it runs again wherever NAME is set.
@@ -19,8 +19,8 @@ import threading
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from conformance.secrets.redaction import REDACTED_SECRET, redact_known, register_secret
 from conformance.vocabulary.errors import UsageError
+from conformance.vocabulary.redaction import REDACTED_SECRET, redact_known, register_secret
 
 ENV_PREFIX = "env:"
 #: What the reports say about a `<redacted>` option.

@@ -2,7 +2,8 @@
 
 Canonical values (`canonical`), what a provider was seen to do (`observation`), the clause
 catalogue and its fix hints (`clauses`, `clause_hints`, `check_ids`), what crosses the wire
-(`wire`, `fragmentation`, `retry_after`, `status_table`), the provider's spec and connection
+(`wire`, `fragmentation`, `retry_after`, `status_table`), the scrubbing of secrets from any text
+(`redaction`), the provider's spec and connection
 (`spec`, `targets`), the harness's user-facing errors (`errors`), and where bundled data and run
 state live (`data_files`, `state_dirs`). Nothing here imports anything above it.
 """

@@ -2,7 +2,7 @@
 
 Both render as a transcript, the text a failure message shows so that a provider author sees the
 exact bytes that broke their code. Transcripts redact the session's API key in any
-form it takes (conformance/secrets/redaction.py; SE-1: not even a report about a leak may repeat
+form it takes (conformance/vocabulary/redaction.py; SE-1: not even a report about a leak may repeat
 the key).
 """
 
@@ -15,9 +15,9 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.secrets.redaction import REDACTED as REDACTED  # the old import place
-from conformance.secrets.redaction import redact as redact
 from conformance.vocabulary.fragmentation import describe_pieces
+from conformance.vocabulary.redaction import REDACTED as REDACTED  # the old import place
+from conformance.vocabulary.redaction import redact as redact
 
 _TRANSCRIPT_BODY_LIMIT = 6000
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from conformance import FakeServer, ProviderSpec, ProviderUnderTest
-from conformance.checks.lifecycle import PlannedCheck, as_profile_allows, run_planned
+from conformance.checks.lifecycle import PlannedCheck, outcome_as_profile_allows, run_planned
 from conformance.checks.runner import BuildError, CaseOutcome
 from conformance.judge.verdict import failed, passed
 from conformance.plugin.checks import ConformanceChecks
@@ -52,7 +52,7 @@ def test_a_pass_or_fail_on_a_declared_clause_becomes_not_applicable() -> None:
 
 
 def test_a_check_left_with_only_declared_clauses_is_not_applicable_as_a_whole() -> None:
-    judged = as_profile_allows(_outcome(passed("ST-2", "held")), {"ST-2": REASON})
+    judged = outcome_as_profile_allows(_outcome(passed("ST-2", "held")), {"ST-2": REASON})
     assert judged.not_applicable == REASON
 
 
