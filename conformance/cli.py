@@ -25,6 +25,7 @@ import pytest
 from conformance import __version__
 from conformance.dialects import available_dialects, get_dialect
 from conformance.dialects.corpus import is_recording
+from conformance.dialects.corpus_unjudged import not_judged
 from conformance.plugin.inprocess import PytestUsageErrors, RunResult
 from conformance.plugin.option_checks import (
     argument_type,
@@ -76,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the suite against --provider (or, with none, every bundled reference "
         "provider) and write the reports. Options this command does not know, and test ids "
         "(as pytest prints them), are passed on to pytest: -x, --show-capture=no, "
-        "'::TestProviderConformance::test_scenario[...]'.",
+        "'::TestProviderConformance::test_scenario[...]'. Only the suite's own pytest plugins "
+        "load (not every one installed): name another with -p NAME.",
         epilog="Select by clause: -k ST-3 (ids name the clauses each check judges) or "
         "-m ST_3 (a marker per clause). Rerun what failed last time: --lf.",
     )
@@ -167,6 +169,24 @@ def _cache_args(report_dir: str | None) -> list[str]:
     return ["-o", f"cache_dir={Path(report_dir).resolve() / '.pytest-cache'}"]
 
 
+def _plugin_args() -> list[str]:
+    """Load only the plugins the suite needs, in this process and in every worker.
+
+    pytest would import every plugin installed in the environment (respx, anyio, hypothesis's
+    ...) in the controller and again in each worker, a cost paid on every run for plugins the
+    suite never calls. The switch travels to the workers with the arguments. A user who needs
+    another plugin names it: `provider-conformance run ... -p NAME`. `pytest --provider ...`
+    keeps loading whatever the user's environment installs.
+    """
+    # inprocess orders the checks for the workers (long ones first): conformance/plugin/inprocess.py
+    ours = ["-p", "conformance.plugin.hooks", "-p", "conformance.plugin.inprocess"]
+    if pytest.version_tuple >= (8, 4):  # `-p` takes entry-point names (`-p no:xdist` still works)
+        return ["--disable-plugin-autoload", "-p", "xdist", *ours]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return ours
+    return ours[2:]  # the hooks come from their entry point
+
+
 def _run(args: argparse.Namespace) -> int:
     folder = Path(args.report_dir) if args.report_dir is not None else None
     created = folder is not None and not folder.exists()
@@ -202,8 +222,7 @@ def _run_checked(args: argparse.Namespace) -> int:
         # conformance already, which assertion rewriting would warn about.
         "--assert=plain",
     ]
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        pytest_args += ["-p", "conformance.plugin.hooks"]
+    pytest_args += _plugin_args()
     if not args.provider and not args.providers_file and not getattr(args, "entry_points", []):
         args.providers_file = str(reference_providers_file())
     pytest_args += forwarded_arguments(args)
@@ -290,6 +309,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     if args.what == "scenarios":
         names: list[str] = sorted(_scenarios(args.scenarios_dir, args))
+        if args.wire_corpus:  # the files no scenario judges, and why (never dropped silently)
+            for path, why in not_judged(Path(args.wire_corpus), args.dialect).items():
+                print(f"not judged: {path}: {why}", file=sys.stderr)
     elif args.what == "clauses":
         names = list(CLAUSES)
     elif args.what == "dialects":

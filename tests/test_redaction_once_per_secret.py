@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.secrets import redaction
+from conformance.vocabulary import redaction
 
 
 def test_forms_of_a_secret_are_computed_once_for_many_texts(

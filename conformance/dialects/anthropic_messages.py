@@ -403,6 +403,46 @@ class AnthropicMessagesDialect(Dialect):
             ),
         )
 
+    def recording_body_reply(self, body: bytes) -> Reply:
+        """A Messages response read plainly: text blocks, tool_use blocks, stop_reason, usage.
+
+        Strict on purpose: a document that is not a Messages response (no `content` list) is
+        an error naming the file, never an empty answer that any provider would match.
+        """
+        payload = json.loads(body)
+        if not isinstance(payload, dict):
+            raise ValueError("the body is not a JSON object (a Messages response or an error)")
+        if payload.get("type") == "error" or payload.get("error") is not None:
+            error = payload.get("error") or {}
+            return Reply(
+                error=ErrorReply(
+                    status=STATUS_FOR_ERROR_TYPE.get(str(error.get("type")), 500),
+                    message=str(error.get("message", "")),
+                )
+            )
+        content = payload["content"]
+        if not isinstance(content, list):
+            raise ValueError("'content' is not a list of content blocks")
+        text = tuple(str(b["text"]) for b in content if b["type"] == "text")
+        calls = tuple(
+            ToolCall(str(b["id"]), str(b["name"]), dict(b.get("input") or {}))
+            for b in content
+            if b["type"] == "tool_use"
+        )
+        stop = payload.get("stop_reason")
+        usage = payload.get("usage") or {}
+        prompt, completion = usage.get("input_tokens"), usage.get("output_tokens")
+        return Reply(
+            text_parts=text,
+            tool_calls=calls,
+            stop_reason=CANONICAL_STOP.get(stop, stop) if stop else None,
+            usage=(
+                Usage(prompt, completion, prompt + completion)
+                if prompt is not None and completion is not None
+                else None
+            ),
+        )
+
     # -- reading requests ------------------------------------------------------------------
 
     def parse_request(self, request: RecordedRequest) -> CanonicalRequest:

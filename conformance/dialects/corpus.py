@@ -37,6 +37,7 @@ from conformance.dialects.corpus_file import (
     RECORDING_SUFFIXES,
     SIDECAR_SUFFIX,
     Kind,
+    NotJudged,
     Recording,
     is_recording,
     read_recording,
@@ -62,6 +63,7 @@ __all__ = [
     "SIDECAR_SUFFIX",
     "TAG",
     "Kind",
+    "NotJudged",
     "Recording",
     "api_message",
     "catalogue",
@@ -137,8 +139,11 @@ def corpus_files(corpus: Path) -> list[Path]:
     return sorted(found)
 
 
-def corpus_scenarios(dialect: Dialect, corpus: Path) -> dict[str, Scenario]:
-    """The scenarios `dialect` reads in `corpus`, by name (`wire-<file stem>`)."""
+def corpus_scenarios(
+    dialect: Dialect, corpus: Path, skipped: dict[Path, str] | None = None
+) -> dict[str, Scenario]:
+    """The scenarios `dialect` reads in `corpus`, by name (`wire-<file stem>`); the files it
+    reads but cannot judge go to `skipped` with the reason (`list scenarios` shows them)."""
     if not corpus.is_dir():
         raise UsageError(f"--wire-corpus {corpus}: no such folder")
     found: dict[str, Scenario] = {}
@@ -148,8 +153,17 @@ def corpus_scenarios(dialect: Dialect, corpus: Path) -> dict[str, Scenario]:
         recording = read_recording(path, corpus)
         if not reads(dialect, recording, corpus):
             continue
-        scenario = recording_scenario(dialect, recording)
+        try:
+            scenario = recording_scenario(dialect, recording)
+        except NotJudged as exc:
+            if skipped is not None:
+                skipped.setdefault(path, str(exc))
+            continue
         if scenario is None:
+            if skipped is not None:
+                skipped.setdefault(
+                    path, f"dialect {dialect.name} cannot read a recorded {recording.kind}"
+                )
             continue
         if scenario.name in found:
             raise UsageError(
@@ -187,7 +201,10 @@ def file_scenario(dialect: Dialect, path: Path) -> Scenario:
             f"{path}: its folder {path.parent.name}/ holds another dialect's recordings than "
             f"{dialect.name}'s; give the dialect that speaks it"
         )
-    scenario = recording_scenario(dialect, recording)
+    try:
+        scenario = recording_scenario(dialect, recording)
+    except NotJudged as exc:
+        raise UsageError(f"{path}: not judged: {exc}") from None
     if scenario is None:
         raise UsageError(f"{path}: dialect {dialect.name} cannot read a recorded {recording.kind}")
     return scenario
@@ -216,7 +233,8 @@ def _in_corpus_layout(path: Path) -> bool:
 
 def recording_scenario(dialect: Dialect, recording: Recording) -> Scenario | None:
     """The scenario for one recording as `dialect` reads it; None when the dialect has no reader
-    for this kind of file (a dialect without a body reader, for a `.json`)."""
+    for this kind of file (a dialect without a body reader, for a `.json`). NotJudged when the
+    dialect reads it but the harness cannot play it (Gemini's JSON-array stream)."""
     path = recording.path
     try:
         reply = _reply(dialect, recording)

@@ -51,6 +51,12 @@ class Recording:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
 
+class NotJudged(Exception):
+    """A recording read, but one the harness cannot play to a provider (a wire framing its fake
+    server never serves): `list scenarios --wire-corpus` shows it with this reason, so no file is
+    dropped silently. Not a ValueError: a file that cannot be read at all is the user's error."""
+
+
 def is_recording(path: Path) -> bool:
     """Whether `path` is a corpus file (by suffix), not a scenario file or a sidecar."""
     return path.suffix in RECORDING_SUFFIXES

@@ -21,11 +21,12 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from conformance.dialects.base import CanonicalRequest, Dialect, Endpoint
+from conformance.dialects.corpus_file import NotJudged
 from conformance.dialects.sse_reader import sse_blocks
 from conformance.dialects.sse_writer import sse_event, sse_response
 from conformance.scenarios.model import ErrorReply, Reply, Scenario, WireOptions
@@ -214,39 +215,26 @@ class GeminiDialect(Dialect):
     # -- reading recordings ----------------------------------------------------------------
 
     def recording_reply(self, body: bytes) -> Reply:
-        text: list[str] = []
-        calls = _RecordedCalls()
-        finish: str | None = None
-        usage: Usage | None = None
-        for _event, data in sse_blocks(body):
-            payload = json.loads(data)
-            error = payload.get("error")
-            if isinstance(error, Mapping):
-                return Reply(error=_in_stream_error(error))
-            metadata = payload.get("usageMetadata") or {}
-            if "promptTokenCount" in metadata or "totalTokenCount" in metadata:
-                prompt = int(metadata.get("promptTokenCount", 0))
-                completion = int(metadata.get("candidatesTokenCount", 0))
-                usage = Usage(prompt, completion, int(metadata.get("totalTokenCount", 0)))
-            for candidate in payload.get("candidates") or ():
-                if candidate.get("index", 0) != 0:
-                    continue
-                for part in (candidate.get("content") or {}).get("parts") or ():
-                    if "functionCall" in part:
-                        calls.add(part["functionCall"])
-                    elif "text" in part and not part.get("thought"):
-                        text.append(part["text"])
-                finish = candidate.get("finishReason") or finish
-        tool_calls = calls.finish()
-        stop = _CANONICAL_STOP.get(finish, finish.lower()) if finish else None
-        if stop == "stop" and tool_calls:
-            stop = "tool_calls"
-        return Reply(
-            text_parts=tuple(part for part in text if part),
-            tool_calls=tool_calls,
-            stop_reason=stop,
-            usage=usage,
-        )
+        return _reading(json.loads(data) for _event, data in sse_blocks(body))
+
+    def recording_body_reply(self, body: bytes) -> Reply:
+        """A generateContent response is one stream chunk on its own, read the same plain way.
+
+        A JSON array is a stream asked for without `alt=sse`: the fake server serves Gemini
+        streams as server-sent events only, and a client that asks that way breaks RQ-1, so
+        it is listed as not judged rather than read as an answer.
+        """
+        payload = json.loads(body)
+        if isinstance(payload, list):
+            raise NotJudged(
+                "a Gemini stream recorded without alt=sse (one JSON array of chunks); the fake "
+                "server serves streams as server-sent events only: record it with ?alt=sse"
+            )
+        if not isinstance(payload, dict):
+            raise ValueError("the body is not a JSON object (a generateContent response)")
+        if "candidates" not in payload and not isinstance(payload.get("error"), Mapping):
+            raise ValueError("the body has neither 'candidates' nor an 'error'")
+        return _reading([payload])
 
     # -- reading requests ------------------------------------------------------------------
 
@@ -436,6 +424,42 @@ def _in_stream_error(error: Mapping[str, Any]) -> ErrorReply:
     if not isinstance(status, int) or isinstance(status, bool):
         status = _WORD_STATUS.get(str(error.get("status", "")).upper(), 500)
     return ErrorReply(status=status, message=str(error.get("message", "")), in_stream=True)
+
+
+def _reading(payloads: Iterable[Any]) -> Reply:
+    """The canonical answer in a run of response chunks (a stream's, or a body's one)."""
+    text: list[str] = []
+    calls = _RecordedCalls()
+    finish: str | None = None
+    usage: Usage | None = None
+    for payload in payloads:
+        error = payload.get("error")
+        if isinstance(error, Mapping):
+            return Reply(error=_in_stream_error(error))
+        metadata = payload.get("usageMetadata") or {}
+        if "promptTokenCount" in metadata or "totalTokenCount" in metadata:
+            prompt = int(metadata.get("promptTokenCount", 0))
+            completion = int(metadata.get("candidatesTokenCount", 0))
+            usage = Usage(prompt, completion, int(metadata.get("totalTokenCount", 0)))
+        for candidate in payload.get("candidates") or ():
+            if candidate.get("index", 0) != 0:
+                continue
+            for part in (candidate.get("content") or {}).get("parts") or ():
+                if "functionCall" in part:
+                    calls.add(part["functionCall"])
+                elif "text" in part and not part.get("thought"):
+                    text.append(part["text"])
+            finish = candidate.get("finishReason") or finish
+    tool_calls = calls.finish()
+    stop = _CANONICAL_STOP.get(finish, finish.lower()) if finish else None
+    if stop == "stop" and tool_calls:
+        stop = "tool_calls"
+    return Reply(
+        text_parts=tuple(part for part in text if part),
+        tool_calls=tool_calls,
+        stop_reason=stop,
+        usage=usage,
+    )
 
 
 class _RecordedCalls:

@@ -1,12 +1,14 @@
 """The plugins `provider-conformance run` hands to its in-process pytest.
 
-The CLI runs the very suite pytest runs (conformance/cli.py); these two carry back what it needs
-of that run: a usage error as one line of its own, and the exit status the report implies.
+The CLI runs the very suite pytest runs (conformance/cli.py); the two classes carry back what it
+needs of that run: a usage error as one line of its own, and the exit status the report implies.
+The module itself is a plugin too (`-p conformance.plugin.inprocess`, in the controller and in
+every worker): it orders the checks so that workers share the work evenly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 
 import pytest
 
@@ -38,4 +40,25 @@ class RunResult:
         self.report_code = run_exit_code(config)  # type: ignore[arg-type]
 
 
-__all__ = ["PytestUsageErrors", "RunResult"]
+#: The fixtures of the kinds of checks that take longest (a property runs 20 or more exchanges):
+#: they start first, so that the run does not end with one worker on them and the others idle.
+LONG_CHECKS = ("conformance_property",)
+
+
+def long_checks_first(items: Sequence[pytest.Item]) -> list[pytest.Item]:
+    """The same items, long kinds of checks first, the rest in their order (a stable sort)."""
+
+    def rank(item: pytest.Item) -> int:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        return 0 if any(name in params for name in LONG_CHECKS) else 1
+
+    return sorted(items, key=rank)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # pytest-xdist's controller deals checks out in the workers' collection order (every worker
+    # collects the same): a long check collected last is queued behind others on one worker.
+    items[:] = long_checks_first(items)
+
+
+__all__ = ["LONG_CHECKS", "PytestUsageErrors", "RunResult", "long_checks_first"]

@@ -20,7 +20,7 @@ from conformance.checks.lifecycle import PlannedCheck
 from conformance.checks.runner import Case
 from conformance.plugin.selection import clause_param
 from conformance.plugin.state import ConformanceState, state_of
-from conformance.properties import Property, run_property
+from conformance.properties import Property
 from conformance.resilience import ResilienceCheck, run_resilience_check
 from conformance.vocabulary.errors import UsageError
 from conformance.vocabulary.spec import ProviderSpec
@@ -99,6 +99,8 @@ def _property(state: ConformanceState, value: tuple[ProviderSpec, Property, Any]
     spec, prop, mode = value
     option = state.config.option
     save = state.report_dir / "regressions" if state.report_dir is not None else None
+    from conformance.properties.run import run_property  # hypothesis: only where properties run
+
     return PlannedCheck(
         spec,
         prop.id,

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING
 
 from conformance.scenarios.model import Scenario
-from conformance.strategies.scenarios import answer_scenarios, error_scenarios
 from conformance.vocabulary.canonical import Mode
 
-StrategyFactory = Callable[[Mode, Collection[str]], st.SearchStrategy[Scenario]]
+if TYPE_CHECKING:  # the strategies are imported when a property runs (hypothesis: start-up time)
+    from hypothesis import strategies as st
+
+StrategyFactory = Callable[[Mode, Collection[str]], "st.SearchStrategy[Scenario]"]
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,14 @@ class Property:
 
 
 def _answers(mode: Mode, declared: Collection[str]) -> st.SearchStrategy[Scenario]:
+    from conformance.strategies.scenarios import answer_scenarios
+
     return answer_scenarios(mode, capabilities=declared, name=f"property-answers-{mode}")
 
 
 def _errors(mode: Mode, declared: Collection[str]) -> st.SearchStrategy[Scenario]:
+    from conformance.strategies.scenarios import error_scenarios
+
     return error_scenarios(mode, name=f"property-errors-{mode}")
 
 

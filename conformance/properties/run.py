@@ -41,7 +41,7 @@ from conformance.scenarios.dump import scenario_document, write_scenario
 from conformance.scenarios.model import Scenario
 from conformance.server import FakeServer
 from conformance.vocabulary.canonical import Mode
-from conformance.vocabulary.state_dirs import regressions_dir
+from conformance.vocabulary.state_dirs import apply_private_storage, regressions_dir
 
 
 @dataclass
@@ -127,6 +127,7 @@ def run_property(
     check_timeout: float = DEFAULT_CHECK_TIMEOUT,
     provider_timeout: float = DEFAULT_PROVIDER_TIMEOUT,
 ) -> CaseOutcome:
+    apply_private_storage()
     clauses = prop.clauses[mode]
     outcome = CaseOutcome(put.spec.id, prop.id, mode, facts=put.facts())
     try:

@@ -8,10 +8,12 @@ with --property-seed) to keep finding new examples.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from hypothesis import HealthCheck, Phase, Verbosity, settings
+from typing import TYPE_CHECKING
 
 from conformance.vocabulary.errors import UsageError
+
+if TYPE_CHECKING:  # imported where a property runs: hypothesis is slow to import (start-up)
+    from hypothesis import settings
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class PropertyProfile:
     derandomize: bool
 
     def settings(self) -> settings:
+        from hypothesis import HealthCheck, Phase, Verbosity, settings
+
         return settings(
             max_examples=self.max_examples,
             derandomize=self.derandomize,

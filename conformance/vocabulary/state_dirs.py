@@ -11,9 +11,8 @@ an example database, conformance/properties/settings.py), so no key a check was 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-
-from hypothesis.configuration import set_hypothesis_home_dir
 
 CACHE_ENV = "PROVIDER_CONFORMANCE_CACHE_DIR"
 
@@ -36,7 +35,24 @@ def regressions_dir() -> Path:
     return cache_dir() / "regressions"
 
 
+_private_storage_wanted = False
+
+
 def use_private_storage() -> None:
-    """Point Hypothesis's storage at the cache directory, unless the user chose one."""
-    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+    """Point Hypothesis's storage at the cache directory, unless the user chose one.
+
+    Hypothesis is imported only where a property runs (start-up time): until then this only
+    records the wish, which `apply_private_storage` carries out there.
+    """
+    global _private_storage_wanted
+    _private_storage_wanted = True
+    if "hypothesis.configuration" in sys.modules:
+        apply_private_storage()
+
+
+def apply_private_storage() -> None:
+    """Called where Hypothesis is about to run: the storage `use_private_storage` asked for."""
+    if _private_storage_wanted and not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        from hypothesis.configuration import set_hypothesis_home_dir
+
         set_hypothesis_home_dir(hypothesis_dir())
