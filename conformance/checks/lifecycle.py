@@ -7,14 +7,17 @@ inside a check it is built, used and closed under the check's deadline, and its 
 an escape, a failed build) read alike, by conformance/checks/guarded.py; and here a provider that
 cannot be built is an error of that provider, not a verdict, and a fault of the harness leaves
 the check incomplete ("harness-error"), never a pass and never the provider's failure.
+And whatever a kind judged, a clause the profile declares not applicable for its interface
+(`Profile.not_applicable`) is reported not applicable here: no kind can pass or fail it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
+from conformance.checks.guarded import as_profile_allows
 from conformance.checks.harness_errors import harness_error_text, spec_facts
 from conformance.checks.runner import BuildError, CaseOutcome, Incomplete
 from conformance.vocabulary.spec import ProviderSpec
@@ -33,13 +36,23 @@ class PlannedCheck:
 
 
 def run_planned(
-    check: PlannedCheck, facts: Callable[[ProviderSpec], dict[str, Any]] = spec_facts
+    check: PlannedCheck,
+    facts: Callable[[ProviderSpec], dict[str, Any]] = spec_facts,
+    inexpressible: Callable[[ProviderSpec], Mapping[str, str]] | None = None,
 ) -> CaseOutcome:
     """The check's outcome; `facts` says what the report shows of the provider after a harness
-    fault (it may itself fail: then what the run was told of the provider)."""
+    fault (it may itself fail: then what the run was told of the provider), `inexpressible` the
+    clauses its profile declares not applicable, with the reason."""
     spec = check.spec
     try:
-        return check.run()
+        outcome = check.run()
+        if inexpressible is None:
+            return outcome
+        try:
+            reasons = inexpressible(spec)
+        except BuildError:  # the check's own outcome already says so
+            return outcome
+        return outcome_as_profile_allows(outcome, reasons)
     except BuildError as exc:  # a suite class's provider that cannot be built: not a verdict
         return CaseOutcome(spec.id, check.name, check.mode, facts=spec_facts(spec), error=str(exc))
     except Exception as exc:  # the harness's own fault: the check still gets an outcome
@@ -56,4 +69,22 @@ def run_planned(
         )
 
 
-__all__ = ["PlannedCheck", "run_planned"]
+def outcome_as_profile_allows(outcome: CaseOutcome, reasons: Mapping[str, str]) -> CaseOutcome:
+    """The outcome with every verdict on a clause in `reasons` made not applicable.
+
+    Each kind's runner used to apply the profile's map itself, and one that forgot (the
+    properties' "held for N examples") passed a clause the profile had declared not applicable;
+    applied here, after every kind, no runner can forget it. A check left with nothing but such
+    clauses is not applicable as a whole, so pytest skips it as it skips the other ones.
+    """
+    if not reasons or not any(v.clause in reasons for v in outcome.verdicts):
+        return outcome
+    # The runners' own per-verdict filter (secrets: theirs already scrubbed the messages).
+    verdicts = [as_profile_allows(reasons, v, ()) for v in outcome.verdicts]
+    whole = outcome.not_applicable
+    if whole is None and all(v.outcome == "not-applicable" for v in verdicts):
+        whole = "; ".join(dict.fromkeys(v.message for v in verdicts))
+    return replace(outcome, verdicts=verdicts, not_applicable=whole)
+
+
+__all__ = ["PlannedCheck", "outcome_as_profile_allows", "run_planned"]

@@ -245,6 +245,7 @@ def _run_case_once(
                 declared=declared,
                 provider_timeout=put.profile.built_timeout(connection.timeout),
                 inexpressible=frozenset(put.profile.not_applicable),
+                usage_total_is_sum=put.profile.usage_total_is_sum is not None,
                 parameters=put.profile.request_parameters,
             )
             outcome.verdicts = blame_framing(

@@ -25,6 +25,8 @@ class CaseRecord:
     #: Clauses the profile's interface cannot express (they are reported not applicable); a
     #: clause derived from others (ST-6) must not fail for them.
     inexpressible: frozenset[str] = frozenset()
+    #: The interface's total is prompt + completion by definition (Profile.usage_total_is_sum).
+    usage_total_is_sum: bool = False
     #: Optional request parameters the profile passes to the provider (Profile.request_parameters).
     parameters: frozenset[str] = frozenset()
 

@@ -7,7 +7,7 @@ hooks do not import each other.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -67,10 +67,13 @@ class ConformanceChecks:
 
     def run(self, check: PlannedCheck) -> None:
         """Run one planned check of any kind (conformance/plugin/kinds.py) and record it."""
-        self._finish(run_planned(check, self._facts), check.clauses)
+        self._finish(run_planned(check, self._facts, self._inexpressible), check.clauses)
 
     def _facts(self, spec: ProviderSpec) -> dict[str, Any]:
         return self._state.provider(spec).facts()
+
+    def _inexpressible(self, spec: ProviderSpec) -> Mapping[str, str]:
+        return self._state.provider(spec).profile.not_applicable
 
     def check_identity(self, spec: ProviderSpec) -> None:
         self.run(KINDS["conformance_spec"].plan(self._state, spec))

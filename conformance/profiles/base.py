@@ -26,6 +26,10 @@ class Profile(ABC):
     description: ClassVar[str]
     #: Clause id -> why this interface cannot express it.
     not_applicable: ClassVar[Mapping[str, str]] = {}
+    #: Why the interface's total tokens are prompt + completion by definition, with no place for
+    #: the server's own total (None: the interface keeps it). CH-4 and ST-5 then expect that sum:
+    #: the part of the clause the interface cannot express is not judged, the rest still is.
+    usage_total_is_sum: ClassVar[str | None] = None
 
     @property
     def request_parameters(self) -> frozenset[str]:

@@ -137,6 +137,9 @@ class PydanticAIProfile(Profile):
         "their provider's base_url: model_request / model_request_stream, ModelAPIError classes"
     )
     not_applicable: ClassVar[Mapping[str, str]] = NOT_APPLICABLE
+    usage_total_is_sum: ClassVar[str | None] = (
+        "RequestUsage.total_tokens is input_tokens + output_tokens by definition (usage.py)"
+    )
     interface_capabilities: ClassVar[frozenset[str]] = frozenset(CAPABILITIES)
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
