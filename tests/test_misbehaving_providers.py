@@ -478,7 +478,9 @@ def test_the_run_deadline_in_process_still_writes_the_report(tmp_path: Path) -> 
     assert len(run.outcomes) < 5  # identity and four scenario checks were planned
     report = json.loads((tmp_path / "out" / "compatibility.json").read_text(encoding="utf-8"))
     assert report["run"]["status"] == "deadline"
-    assert not report["providers"][0]["conforms"]
+    # On a machine so loaded that the deadline passed before the provider was even loaded, the
+    # report lists no provider (as in the sibling test above); either way nothing conforms.
+    assert not any(provider["conforms"] for provider in report["providers"])
 
 
 def test_a_ctrl_c_ends_the_run_with_a_report_and_exit_3(tmp_path: Path) -> None:
