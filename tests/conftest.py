@@ -3,6 +3,10 @@
 `--wire-corpus DIR` points the tests at recorded real API traffic (`../shared/wire` beside the
 checkout by default, as CI has it). Tests marked `@pytest.mark.corpus("openai_chat", ...)` get one
 `corpus_file` parameter per recorded file; with no corpus they are skipped, saying where we looked.
+
+The modules whose tests start whole runs in subprocesses are moved to the front of the run (see
+`LONG_FIRST`), and `pytest -n N` hands tests out by work stealing (unless `--dist` is given), so
+that the two workers of `pytest -n 2` end together on the quick tests.
 """
 
 from __future__ import annotations
@@ -15,11 +19,59 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "wire"
 
+#: Test modules whose tests take seconds each (a whole run in a subprocess, a browser, a long
+#: state machine), longest first. pytest-xdist hands out tests in collection order, and these
+#: came last in the alphabet: one worker ran the final long runs alone while the other idled.
+#: Started first, they are spread over both workers and the quick tests fill the gaps at the end.
+#: A module missing here or listed in vain costs only balance, never a test.
+LONG_FIRST = (
+    "test_guide_example.py",
+    "test_workflow.py",
+    "test_shards.py",
+    "test_secret_canary.py",
+    "test_tool_call_accumulator_machine.py",
+    "test_selection.py",
+    "test_pytest_redaction.py",
+    "test_serve_secrets.py",
+    "test_extending.py",
+    "test_known_bad_properties.py",
+    "test_report_building.py",
+    "test_misbehaving_providers.py",
+    "test_html_report.py",
+    "test_startup.py",
+    "test_report_progress.py",
+    "test_cli.py",
+    "test_regression_names.py",
+    "test_gating.py",
+    "test_docs_in_wheel.py",
+)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "corpus(*folders, pattern='*.sse'): parametrize corpus_file over recordings"
     )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which turns "no" into "load"
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """`-n N` without `--dist`: steal work rather than deal out fixed chunks.
+
+    pytest-xdist's default ("load") gives each worker a quarter of its share up front in
+    collection order, so the worker dealt the long runs of `LONG_FIRST` is still busy with them
+    when the other has finished the rest; with "worksteal" an idle worker takes half of the
+    other's queue. Set here, not in `addopts`: a `--dist` there would also reach
+    `pytest --provider ...` runs in this folder without `-n`, which the plugin would take for
+    runs in workers.
+    """
+    if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
+        config.option.dist = "worksteal"
+
+
+@pytest.hookimpl(trylast=True)  # after any reordering plugin (pytest-randomly): keeps its order
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: index for index, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))
 
 
 def _corpus_root(config: pytest.Config) -> Path:
