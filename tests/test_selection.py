@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conformance.plugin.progress import provider_of
 from conformance.report.plan import parse_test_id
 from conformance.vocabulary.check_ids import strip_clauses, with_clauses
@@ -70,9 +72,19 @@ def test_k_and_m_select_the_checks_that_judge_a_clause(tmp_path: Path) -> None:
     assert sorted(_collected(by_m.stdout)) == sorted(chosen)
 
 
-def test_a_printed_id_can_be_pasted_back(tmp_path: Path) -> None:
-    listed = _pytest("--provider", REFERENCE, "--collect-only", "-q", cwd=tmp_path)
-    nodeid = next(i for i in _collected(listed.stdout) if "text_plain-chat" in i)
+@pytest.fixture(scope="module")
+def printed_ids(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The ids `pytest --provider REFERENCE --collect-only -q` prints, listed once per module:
+    the tests that paste one back each need only one id of the same listing."""
+    listed = _pytest(
+        "--provider", REFERENCE, "--collect-only", "-q", cwd=tmp_path_factory.mktemp("listed")
+    )
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    return _collected(listed.stdout)
+
+
+def test_a_printed_id_can_be_pasted_back(tmp_path: Path, printed_ids: list[str]) -> None:
+    nodeid = next(i for i in printed_ids if "text_plain-chat" in i)
     assert nodeid.startswith("::TestProviderConformance::test_scenario[")
     again = _pytest("--provider", REFERENCE, "-q", nodeid, cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -100,9 +112,8 @@ def test_cli_k_lf_and_pytest_options_passed_on(tmp_path: Path) -> None:
     assert " passed" not in rerun.stdout.splitlines()[-1]
 
 
-def test_cli_accepts_a_pasted_test_id(tmp_path: Path) -> None:
-    listed = _pytest("--provider", REFERENCE, "--collect-only", "-q", cwd=tmp_path)
-    nodeid = next(i for i in _collected(listed.stdout) if "error_401-chat" in i)
+def test_cli_accepts_a_pasted_test_id(tmp_path: Path, printed_ids: list[str]) -> None:
+    nodeid = next(i for i in printed_ids if "error_401-chat" in i)
     result = _cli("run", "--provider", REFERENCE, "-n", "0", nodeid, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
