@@ -7,6 +7,8 @@ delete it, so every replay command in the published report named a file that no 
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -83,3 +85,48 @@ def test_the_runs_and_their_minimal_examples_are_kept_and_named(
 def test_the_note_says_when_no_property_failed(runner: ModuleType, tmp_path: Path) -> None:
     runs = runner.runs_dir(tmp_path)
     assert "no property failed" in runner.kept_examples_note(runs)
+
+
+#: Draws the examples a property of the matrix's run judges (ecosystem/run.py's seed and profile)
+#: and prints them as their scenario files state them.
+DRAW = textwrap.dedent(
+    """
+    import json, sys
+    from hypothesis import given, seed
+    from conformance.properties.catalogue import PROPERTIES
+    from conformance.properties.settings import property_profile
+
+    declared = frozenset({"tools", "parallel_tool_calls", "streaming", "streaming_tool_calls"})
+    for prop in PROPERTIES:
+        for mode in prop.modes:
+            drawn = []
+
+            @seed(int(sys.argv[1]))
+            @property_profile(sys.argv[2]).settings()
+            @given(prop.strategy(mode, declared))
+            def draw(scenario):
+                drawn.append(scenario.as_json())
+
+            draw()
+            print(prop.id, mode, json.dumps(drawn, sort_keys=True, default=str))
+    """
+)
+
+
+def test_the_matrix_draws_the_same_examples_in_every_process(runner: ModuleType) -> None:
+    """The published cells of the properties are reproducible only if each process draws the
+    same examples; string hashing (sets, dict orders built from them) differs per process."""
+    arguments = [sys.executable, "-c", DRAW, runner.PROPERTY_SEED, runner.PROPERTY_PROFILE]
+    drawn = [
+        subprocess.run(
+            arguments,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        ).stdout
+        for hash_seed in ("1", "2")
+    ]
+    assert drawn[0].count("\n") == 4, drawn[0][:500]
+    assert drawn[0] == drawn[1]
