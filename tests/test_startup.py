@@ -15,8 +15,11 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+import yaml
 
 from conformance.plugin.inprocess import long_checks_first
+from conformance.scenarios import loader
+from conformance.vocabulary.data_files import regressions_dir, scenarios_dir
 
 REFERENCE = "reference_providers.openai_compatible:OpenAICompatibleProvider"
 
@@ -128,3 +131,15 @@ def test_a_cli_run_collects_the_properties_first(tmp_path: Path) -> None:
     properties = [i for i, name in enumerate(names) if name.startswith("test_property[")]
     assert len(properties) == 4 and len(names) > 4, names
     assert properties == [0, 1, 2, 3], names
+
+
+@pytest.mark.skipif(not getattr(yaml, "__with_libyaml__", False), reason="PyYAML without libyaml")
+def test_scenarios_are_parsed_with_libyaml_to_the_same_documents() -> None:
+    """Every process parses the scenario files on start-up: libyaml's parser takes an eighth of
+    the pure-Python one's time, and the constructor (safe) is the same, so are the documents."""
+    assert loader._SAFE_LOADER is yaml.CSafeLoader
+    files = sorted(scenarios_dir().glob("*.y*ml")) + sorted(regressions_dir().glob("*.y*ml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=loader._SAFE_LOADER) == yaml.safe_load(text), path
