@@ -111,3 +111,56 @@ def test_text_before_a_failing_event_of_the_same_read_comes_before_the_error() -
     with pytest.raises(ProviderError):
         asyncio.run(main())
     assert seen == ["a"]
+
+
+class _LineByLine(SSEDecoder):
+    """The decoder with its quick path for whole `data:` blocks turned off: the standard's way."""
+
+    def _feed_text(self, text: str) -> list[ServerSentEvent]:
+        if not text:
+            return []
+        if self._awaiting_bom:
+            self._awaiting_bom = False
+            text = text.removeprefix("\ufeff")
+        if self._skip_lf:
+            self._skip_lf = False
+            text = text.removeprefix("\n")
+        return self._feed_lines(text) if text else []
+
+
+#: Quick blocks between every kind of block the quick path must leave to the line-by-line one.
+_MIXED = (
+    b"\xef\xbb\xbfdata: a\n\n"
+    b"data:b\n\n"
+    b"data: \n\n"
+    b"data:\n\n"
+    b": comment\n\n"
+    b"id: 7\ndata: c\n\n"
+    b"data: d\n\n"
+    b"event: error\ndata: e\n\n"
+    b"retry: 10\ndata: f\n\n"
+    b"data: g\ndata: h\n\n"
+    b"\n\n\n"
+    b"data:  i\n\n"
+    b"id\n\ndata: j\n\n"
+    b"data: k\n"
+    b"id: 8\n\n"
+    b"data: l\n\n"
+    b"data: cut off"
+)
+
+
+def test_quick_blocks_give_the_events_the_lines_give_at_every_cut() -> None:
+    expected = _LineByLine().feed(_MIXED)
+    assert [e.data for e in expected][:4] == ["a", "b", "", ""]
+    for first in range(len(_MIXED) + 1):
+        for second in (first, min(first + 9, len(_MIXED))):
+            quick, lines = SSEDecoder(), _LineByLine()
+            got, want = [], []
+            for piece in (_MIXED[:first], _MIXED[first:second], _MIXED[second:]):
+                got += quick.feed(piece)
+                want += lines.feed(piece)
+            got += quick.flush()
+            want += lines.flush()
+            assert got == want == expected, (first, second)
+            assert quick.last_event_id == lines.last_event_id == "8"
