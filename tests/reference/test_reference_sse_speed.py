@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import pickle
 from collections.abc import AsyncIterator
 
 import httpx
@@ -18,11 +19,15 @@ from reference_providers.stream_reading import loads
 
 
 def test_text_chunk_is_the_chunk_the_constructor_makes() -> None:
-    made = text_chunk("héllo")
-    assert made == StreamChunk(content="héllo")
-    assert dataclasses.asdict(made) == dataclasses.asdict(StreamChunk(content="héllo"))
-    # A field added to StreamChunk must be added to text_chunk's defaults too.
-    assert set(vars(made)) == {f.name for f in dataclasses.fields(StreamChunk)}
+    made, built = text_chunk("héllo"), StreamChunk(content="héllo")
+    assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    assert dataclasses.asdict(made) == dataclasses.asdict(built)
+    assert dataclasses.replace(made, is_final=True) == dataclasses.replace(built, is_final=True)
+    assert pickle.loads(pickle.dumps(made)) == built
+    # text_chunk stores only the content: every other field must read a default from the class.
+    for f in dataclasses.fields(StreamChunk):
+        assert f.default is not dataclasses.MISSING, f.name
+        assert getattr(StreamChunk, f.name) == f.default, f.name
 
 
 @pytest.mark.parametrize(
@@ -164,3 +169,33 @@ def test_quick_blocks_give_the_events_the_lines_give_at_every_cut() -> None:
             want += lines.flush()
             assert got == want == expected, (first, second)
             assert quick.last_event_id == lines.last_event_id == "8"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"choices": }', "stream event is not JSON"),
+        (b'{"choices" []}', "stream event is not JSON"),
+        (b'{"choices": "\\x"}', "stream event is not JSON"),
+        (b'{"choices": []} {"x": 1}', "stream event is not JSON"),
+        (b"[1, 2]", "stream event is not a JSON object"),
+        (b'"text"', "stream event is not a JSON object"),
+        (b"nope", "stream event is not JSON"),
+    ],
+)
+def test_an_event_that_is_not_a_json_object_is_a_malformed_answer(
+    data: bytes, message: str
+) -> None:
+    """The quick scan of an event's JSON leaves every other event to the checks it had."""
+    body = b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: ' + data + b"\n\n"
+    with pytest.raises(ProviderError) as caught:
+        _read(OpenAICompatibleProvider(api_key="k", base_url="http://x"), body)
+    assert message in str(caught.value)
+
+
+def test_an_error_event_whose_data_is_not_json_is_still_an_error() -> None:
+    body = b"event: error\ndata: upstream overloaded\n\n"
+    with pytest.raises(ProviderError) as caught:
+        _read(OpenAICompatibleProvider(api_key="k", base_url="http://x"), body)
+    assert "upstream overloaded" in str(caught.value)
+    assert "not JSON" not in str(caught.value)
