@@ -9,8 +9,8 @@ what it must on top (SSE framing as the standard defines it, error events, usage
 
 The fair floor is plain httpx on the async client, the transport the provider reads with: the
 target's ratio is against it. The sync client's ratio is printed too; it also measures what
-asyncio costs a reader (an async generator step per line of aiter_lines, an event loop wake-up per read),
-which no async provider can avoid.
+asyncio costs a reader (an async generator step per line of aiter_lines, an event loop wake-up
+per read), which no async provider can avoid.
 
 Run: `python benchmarks/bench_reader.py [--events N] [--rounds N]`. It prints events per second
 for each reader (the best of the rounds, so a busy neighbour on a shared machine weighs less) and
