@@ -98,9 +98,32 @@ class SSEDecoder:
                 text = text[1:]
         if "\r" in text:
             return self._feed_lines(text)
-        # Without CR every line ends in LF, so each "\n\n" ends a block of lines and the blank
-        # line after them: the block's lines are read, then the event is dispatched. What follows
-        # the last "\n\n" has no blank line yet and is read line by line.
+        # Without CR every line ends in LF, so "\n\n" ends a block of lines with the blank line
+        # after them, and "\n\ndata: " also starts the next block with a data field: the usual
+        # event, one `data: ` line, is then what lies between two of them.
+        parts = text.split("\n\ndata: ")
+        if len(parts) == 1:
+            return self._feed_blocks(text)
+        events = self._feed_blocks(parts[0] + "\n\n")
+        # That ended in a dispatch: each part from here starts a line and an event.
+        last_id = self._last_event_id
+        for index in range(1, len(parts) - 1):
+            data = parts[index]
+            if "\n" in data:
+                events += self._feed_lines("data: " + data + "\n\n")
+                last_id = self._last_event_id
+            else:
+                events.append(_new_event(ServerSentEvent, ("message", data, last_id, None)))
+        self._dispatched_event_id = last_id
+        events += self._feed_blocks("data: " + parts[-1])
+        return events
+
+    def _feed_blocks(self, text: str) -> list[ServerSentEvent]:
+        """Text without CR, cut at each "\n\n": a block of lines, then the blank line after it.
+
+        A block that is one `data:` line is the usual event, built without reading it line by
+        line. What follows the last "\n\n" has no blank line yet and is read line by line.
+        """
         blocks = text.split("\n\n")
         tail = blocks.pop()
         if not blocks:

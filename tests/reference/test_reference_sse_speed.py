@@ -119,7 +119,7 @@ def test_text_before_a_failing_event_of_the_same_read_comes_before_the_error() -
 
 
 class _LineByLine(SSEDecoder):
-    """The decoder with its quick path for whole `data:` blocks turned off: the standard's way."""
+    """The decoder with its quick paths for the usual event turned off: the standard's way."""
 
     def _feed_text(self, text: str) -> list[ServerSentEvent]:
         if not text:
