@@ -11,6 +11,12 @@ server) made a suite 60 % slower. So the process is traced while the providers a
 built once (their module-level code counts), then `narrow()` leaves only the threads that run
 provider code: the check threads and the threads they start. The harness's named threads
 (`conformance-*`: the fake server, the lag sampler) and the main thread are not traced after that.
+
+A process that measures every check of its run (`-n 0`, or the one worker of `-n 1`) writes the
+reports itself from the data it holds, and names the data file they came from: the controller
+then only renames that file, instead of importing coverage.py to read it back and write the same
+reports again at the end of the run. Any other data file (a worker the watchdog replaced) sends
+the controller back to combining.
 """
 
 from __future__ import annotations
@@ -20,14 +26,17 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import coverage
+if TYPE_CHECKING:  # imported when measuring starts: a run without coverage never pays for it
+    import coverage
 
 #: The thread each check runs the provider in (conformance.checks.runner.run_with_deadline).
 CHECK_THREAD = "conformance-check"
 #: The harness names its own threads so; apart from the check thread they never run provider code.
 HARNESS_THREAD_PREFIX = "conformance-"
+#: Names the one data file the reports in the directory were written from (see the module's doc).
+REPORTED_FROM = ".coverage-reported-from"
 
 TraceFunction = Any  # sys.settrace's callable; typeshed has no public name for it
 
@@ -49,14 +58,20 @@ def _provider_threads_only(
 
 
 class ProviderCoverage:
-    def __init__(self, report_dir: Path, modules: list[str], *, worker: bool) -> None:
+    def __init__(
+        self, report_dir: Path, modules: list[str], *, worker: bool, alone: bool = False
+    ) -> None:
+        """`alone`: this process runs every check of the run (`-n 0`, or the only worker)."""
         self.directory = report_dir / "coverage"
         self.modules = sorted(set(modules))
         self.worker = worker
+        self.alone = alone
         self._data_file = self.directory / ".coverage"
         self._coverage: coverage.Coverage | None = None
 
     def _new(self) -> coverage.Coverage:
+        import coverage
+
         return coverage.Coverage(
             data_file=str(self._data_file),
             data_suffix=True,
@@ -102,28 +117,55 @@ class ProviderCoverage:
         threading.settrace(functools.partial(_provider_threads_only, install))
 
     def stop(self) -> None:
-        if self._coverage is not None:
-            self._coverage.stop()
-            self._coverage.save()
-            self._coverage = None
+        """Save this process's data; alone in its run, write the reports from it too."""
+        if self._coverage is None:
+            return
+        measured, self._coverage = self._coverage, None
+        measured.stop()
+        measured.save()
+        if self.alone and self._write_reports(measured):
+            data_file = measured.get_data().data_filename()
+            (self.directory / REPORTED_FROM).write_text(Path(data_file).name, encoding="utf-8")
 
     def discard(self) -> None:
         if self._coverage is not None:
             self._coverage.stop()
             self._coverage = None
 
+    def _reports(self) -> list[Path]:
+        return [self.directory / "html" / "index.html", self.directory / "coverage.xml"]
+
+    def _write_reports(self, measured: coverage.Coverage) -> bool:
+        """HTML and XML from `measured`; False when it holds no data of the provider's files."""
+        from coverage.exceptions import NoDataError
+
+        html, xml = self._reports()
+        try:
+            measured.html_report(directory=str(html.parent), title="Provider coverage")
+            measured.xml_report(outfile=str(xml))
+        except NoDataError:
+            return False
+        return True
+
     def report(self) -> list[Path]:
-        """Combine the data files and write HTML and XML; returns what was written."""
-        if not self.modules or not any(self.directory.glob(".coverage.*")):
+        """The run's HTML and XML: combine the data files and write them, unless written already.
+
+        Written already when the only data file is the one a process alone in its run wrote
+        them from (`stop()`); it becomes the run's `.coverage` as combining would have made it.
+        """
+        if not self.modules:
             return []
+        data = sorted(self.directory.glob(".coverage.*"))
+        if not data:
+            return []
+        reported_from = self.directory / REPORTED_FROM
+        if reported_from.exists():
+            source = reported_from.read_text(encoding="utf-8")
+            reported_from.unlink()
+            if [d.name for d in data] == [source]:
+                data[0].replace(self._data_file)
+                return self._reports()
         combined = self._new()
         combined.combine([str(self.directory)])
         combined.save()
-        html = self.directory / "html"
-        xml = self.directory / "coverage.xml"
-        try:
-            combined.html_report(directory=str(html), title="Provider coverage")
-            combined.xml_report(outfile=str(xml))
-        except coverage.exceptions.NoDataError:
-            return []
-        return [html / "index.html", xml]
+        return self._reports() if self._write_reports(combined) else []
