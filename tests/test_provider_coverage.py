@@ -17,7 +17,7 @@ from pathlib import Path
 import coverage
 import pytest
 
-from conformance.report.coverage_run import ProviderCoverage
+from conformance.report.coverage_run import ProviderCoverage, module_file
 
 PROVIDER = """\
 def at_import():
@@ -188,3 +188,51 @@ def test_a_run_without_provider_coverage_does_not_import_coverage(tmp_path: Path
     environment = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
     done = subprocess.run([sys.executable, "-c", code], env=environment, cwd=tmp_path, check=False)
     assert done.returncode == 0, "conformance imports coverage.py before a run measures anything"
+
+
+@pytest.fixture
+def package_importing_its_provider(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """Like reference_providers: the package's __init__ imports every provider module."""
+    package = tmp_path / "src" / "eager_providers"
+    package.mkdir(parents=True)
+    imports = tmp_path / "imports.log"
+    (package / "__init__.py").write_text(
+        f"with open({str(imports)!r}, 'a') as log:\n    log.write('package\\n')\n"
+        "from eager_providers.chat import answer\n",
+        encoding="utf-8",
+    )
+    (package / "chat.py").write_text("def answer():\n    return 42\n", encoding="utf-8")
+    sys.path.insert(0, str(package.parent))
+    try:
+        yield "eager_providers.chat", imports
+    finally:
+        sys.path.remove(str(package.parent))
+        for name in ("eager_providers", "eager_providers.chat"):
+            sys.modules.pop(name, None)
+
+
+def test_starting_does_not_import_the_providers_package(
+    tmp_path: Path, package_importing_its_provider: tuple[str, Path]
+) -> None:
+    """coverage.py's `source_pkgs` imported it (every reference provider) and threw it away."""
+    module, imports = package_importing_its_provider
+    assert module_file(module) == str(tmp_path / "src" / "eager_providers" / "chat.py")
+    measured = ProviderCoverage(tmp_path, [module], worker=False, alone=True)
+    measured.start()
+    try:
+        assert not imports.exists()
+        assert __import__(module, fromlist=["answer"]).answer() == 42
+    finally:
+        measured.stop()
+    assert imports.read_text(encoding="utf-8") == "package\n"
+    xml = (tmp_path / "coverage" / "coverage.xml").read_text(encoding="utf-8")
+    assert 'lines-covered="2" line-rate="1"' in xml  # the def at import, the return in the call
+
+
+def test_a_package_or_a_module_only_an_import_can_place_is_left_to_coverage(
+    package_importing_its_provider: tuple[str, Path],
+) -> None:
+    assert module_file("eager_providers") is None  # a package: its submodules count as well
+    assert module_file("json") is None  # the standard library's json is a package too
+    assert module_file("eager_providers.absent") is None
+    assert module_file("math") is None  # built in

@@ -22,8 +22,11 @@ the controller back to combining.
 from __future__ import annotations
 
 import functools
+import importlib.machinery
+import os
 import sys
 import threading
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -57,6 +60,53 @@ def _provider_threads_only(
     return None
 
 
+def _find_spec(name: str, path: list[str] | None) -> ModuleSpec | None:
+    """Ask the import system's finders, in its order, without loading anything."""
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        if find is None:
+            return None
+        spec: ModuleSpec | None = find(name, path, None)
+        if spec is not None:
+            return spec
+    return None
+
+
+def module_file(name: str) -> str | None:
+    """The source file of the plain module `name`, found without importing it or its packages.
+
+    coverage.py's `source_pkgs` finds it by importing the module's packages and throwing the
+    import away: for a reference provider that is every provider of `reference_providers`, and it
+    is repeated whenever sys.path changes. A file of its own is measured the same way by name
+    (`include`). None for a package (its submodules count too) or wherever the finders cannot
+    tell without importing (a module not in a plain .py file): then `source_pkgs`.
+    """
+    path: list[str] | None = None
+    spec = None
+    parts = name.split(".")
+    for depth in range(1, len(parts) + 1):
+        if spec is not None:
+            if spec.submodule_search_locations is None:
+                return None
+            path = list(spec.submodule_search_locations)
+        prefix = ".".join(parts[:depth])
+        imported = sys.modules.get(prefix)
+        try:
+            spec = imported.__spec__ if imported is not None else _find_spec(prefix, path)
+        except (ImportError, ValueError, AttributeError):
+            return None
+        if spec is None:
+            return None
+    if spec is None or spec.submodule_search_locations is not None or spec.origin is None:
+        return None
+    origin = spec.origin
+    if not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+        return None
+    if not origin.endswith(".py") or any(c in origin for c in "*?[]"):  # include is a pattern
+        return None
+    return os.path.abspath(origin)
+
+
 class ProviderCoverage:
     def __init__(
         self, report_dir: Path, modules: list[str], *, worker: bool, alone: bool = False
@@ -72,11 +122,13 @@ class ProviderCoverage:
     def _new(self) -> coverage.Coverage:
         import coverage
 
+        files = [module_file(m) for m in self.modules]
+        if all(files):  # the same files as `source_pkgs` names, without its import
+            where: dict[str, Any] = {"include": files}
+        else:
+            where = {"source_pkgs": self.modules}
         return coverage.Coverage(
-            data_file=str(self._data_file),
-            data_suffix=True,
-            source_pkgs=self.modules,
-            branch=True,
+            data_file=str(self._data_file), data_suffix=True, branch=True, **where
         )
 
     def start(self, *, measure: bool = True) -> None:
