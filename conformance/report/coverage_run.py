@@ -4,13 +4,17 @@ Measuring only the provider's modules tells its author which branches of their S
 error mapping the suite never reached. Under pytest-xdist each worker writes its own data file
 and the controller combines them.
 
-Measured only where provider code runs. On an interpreter without `sys.monitoring` coverage
-traces with `sys.settrace`, which costs every Python call of a traced thread, the provider's or
-not: traced everywhere, the harness's own work (pytest, hypothesis drawing examples, the fake
-server) made a suite 60 % slower. So the process is traced while the providers are imported and
-built once (their module-level code counts), then `narrow()` leaves only the threads that run
-provider code: the check threads and the threads they start. The harness's named threads
-(`conformance-*`: the fake server, the lag sampler) and the main thread are not traced after that.
+Measured only where provider code runs. coverage.py picks its core: branches measured with
+`sys.monitoring` need Python 3.14, where that is its default and only the measured files' code
+pays. Before 3.14 its C tracer hooks `sys.settrace`, which costs every Python call of a traced
+thread, the provider's or not (on 3.12 and 3.13, whose settrace is built on `sys.monitoring`,
+every thread pays a share while any one is traced). Traced everywhere, the harness's own work
+(pytest, hypothesis drawing examples, the fake server) made a suite 60 % slower. So the process
+is traced while the providers are imported and built once (their module-level code counts), then
+`narrow()` leaves only the threads that run provider code: the check threads and the threads
+they start. The harness's named threads (`conformance-*`: the fake server, the lag sampler) and
+the main thread are not traced after that. Narrower still (tracing only a check's own task, not
+its event loop) measured no cheaper on 3.11: a check thread's time is the provider's own calls.
 
 A process that measures every check of its run (`-n 0`, or the one worker of `-n 1`) writes the
 reports itself from the data it holds, and names the data file they came from: the controller
