@@ -32,6 +32,7 @@ ROWS = [
     (bad.BuffersWholeStream, "ST-4", "stream_incremental_delivery", "stream", "buffered"),
     (bad.DownloadsOnAfterEarlyExit, "ST-7", "stream_early_exit", "stream", "stayed open"),
     (bad.SplitsLinesOnLFOnly, "ST-6", "framing_cr_split_reads", "stream", "ended before"),
+    (bad.DispatchesOnStickyEventId, "ST-6", "framing_event_ids_then_comment", "stream", "not JSON"),
     (bad.CloseClosesNothing, "RS-1", "text_plain", "chat", "still open after close()"),
     (bad.CloseClosesNothing, "RS-2", "text_plain", "chat", "ResourceWarning"),
     (bad.CloseTwiceRaises, "RS-1", "text_plain", "chat", "second time raised"),

@@ -15,8 +15,11 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+import yaml
 
 from conformance.plugin.inprocess import long_checks_first
+from conformance.scenarios import loader
+from conformance.vocabulary.data_files import regressions_dir, scenarios_dir
 
 REFERENCE = "reference_providers.openai_compatible:OpenAICompatibleProvider"
 
@@ -51,9 +54,9 @@ def test_importing_the_plugin_does_not_import_hypothesis(module: str) -> None:
 
 
 def _run_cli(
-    tmp_path: Path, *args: str, scenario: str = "text_plain"
+    tmp_path: Path, *args: str, scenario: str = "text_plain", conftest: str = PLUGIN_LIST
 ) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "conftest.py").write_text(PLUGIN_LIST, encoding="utf-8")
+    (tmp_path / "conftest.py").write_text(conftest, encoding="utf-8")
     # Nothing of an outer pytest run (PYTEST_ADDOPTS, PYTEST_XDIST_WORKER under `-n 2`...) may
     # reach the run under test: it would take the controller for a worker.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
@@ -128,3 +131,38 @@ def test_a_cli_run_collects_the_properties_first(tmp_path: Path) -> None:
     properties = [i for i, name in enumerate(names) if name.startswith("test_property[")]
     assert len(properties) == 4 and len(names) > 4, names
     assert properties == [0, 1, 2, 3], names
+
+
+@pytest.mark.skipif(not getattr(yaml, "__with_libyaml__", False), reason="PyYAML without libyaml")
+def test_scenarios_are_parsed_with_libyaml_to_the_same_documents() -> None:
+    """Every process parses the scenario files on start-up: libyaml's parser takes an eighth of
+    the pure-Python one's time, and the constructor (safe) is the same, so are the documents."""
+    assert loader._SAFE_LOADER is yaml.CSafeLoader
+    files = sorted(scenarios_dir().glob("*.y*ml")) + sorted(regressions_dir().glob("*.y*ml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=loader._SAFE_LOADER) == yaml.safe_load(text), path
+
+
+#: Written by the controller when pytest-xdist is about to start its workers.
+AT_SPAWN = """
+import sys
+
+
+def pytest_xdist_setupnodes(config, specs):
+    built = "reference_providers.openai_compatible" in sys.modules
+    with open("built-before-workers.txt", "w", encoding="utf-8") as out:
+        out.write(str(built))
+"""
+
+
+def test_the_controller_starts_the_workers_before_it_builds_the_providers(
+    tmp_path: Path,
+) -> None:
+    """Each worker imports and builds the providers itself: the controller doing it first held
+    back every worker's start. It builds them once the workers are starting (exit 2 if it
+    cannot: tests/test_report_building.py)."""
+    result = _run_cli(tmp_path, "-n", "1", "--no-provider-coverage", conftest=AT_SPAWN)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "built-before-workers.txt").read_text(encoding="utf-8") == "False"

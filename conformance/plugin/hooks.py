@@ -79,10 +79,26 @@ def pytest_configure(config: pytest.Config) -> None:
             config.option.xmlpath = str(state.report_dir / "junit.xml")
         if not config.option.no_provider_coverage:
             modules = [m for m in (s.module_name for s in state.configured) if m]
-            state.coverage = ProviderCoverage(state.report_dir, modules, worker=state.is_worker)
             # A controller whose checks run in workers measures nothing itself.
             in_workers = not state.is_worker and getattr(config.option, "dist", "no") != "no"
+            workers = getattr(config, "workerinput", {}).get("workercount", 1)
+            state.coverage = ProviderCoverage(
+                state.report_dir,
+                modules,
+                worker=state.is_worker,
+                alone=not in_workers and workers == 1,
+            )
             state.coverage.start(measure=not in_workers)
+    if _checks_run_in_workers(config, state):
+        return  # built once the workers are starting: pytest_sessionstart below
+    _build_providers(state)
+
+
+def _checks_run_in_workers(config: pytest.Config, state: ConformanceState) -> bool:
+    return not state.is_worker and getattr(config.option, "dist", "no") != "no"
+
+
+def _build_providers(state: ConformanceState) -> None:
     try:  # after coverage has started, so the provider's module-level code is measured too
         _load_configured(state)
     except UsageError as exc:
@@ -91,6 +107,43 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if state.coverage is not None:  # imported and built: measure only provider threads now
         state.coverage.narrow()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
+    """A controller builds the providers after pytest-xdist has started its workers.
+
+    Each worker imports and builds them itself before its first check: built first in the
+    controller too, they held back every worker's start. Built here, in parallel with the
+    workers' start-up, they still end the run before any check when none can be built (one
+    line, exit status 2), and a run of many still reports those that cannot be built.
+    """
+    result = yield
+    config = session.config
+    state: ConformanceState | None = config.pluginmanager.getplugin(PLUGIN_NAME)
+    if state is not None and state.configured and _checks_run_in_workers(config, state):
+        try:
+            _build_providers(state)
+        except pytest.UsageError:
+            _stop_workers(config)  # pytest does not finish a session that did not start
+            raise
+    return result
+
+
+def _stop_workers(config: pytest.Config) -> None:
+    """Stop the workers pytest-xdist started (its session finish would have, had it run).
+
+    They are still starting, and a starting worker does not answer pytest-xdist's request to
+    exit (its own teardown waits up to 10 s for that): after a short grace they are killed.
+    """
+    nodes = getattr(config.pluginmanager.getplugin("dsession"), "nodemanager", None)
+    group = getattr(nodes, "group", None)
+    if group is not None:
+        group.terminate(_STOP_GRACE)
+
+
+#: Seconds a starting worker is given to exit when the run ends before its first check.
+_STOP_GRACE = 0.5
 
 
 def _load_configured(state: ConformanceState) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import jsonschema
 
 from conformance.report.assemble import ProviderInfo, build_report
 from conformance.report.failure_summary import DECLARED_BUT_BROKEN
@@ -19,6 +18,8 @@ from conformance.vocabulary.data_files import schema_path
 from conformance.vocabulary.spec import ProviderSpec
 
 if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
     from conformance.report.baseline import Baseline
 
 REPORT_FILES = ("compatibility.json", "compatibility.md", "compatibility.html")
@@ -70,9 +71,25 @@ def providers_from_outcomes(
     return list(rows.values())
 
 
-def validate_report(report: Mapping[str, Any]) -> None:
+@functools.cache
+def _report_validator() -> Validator:
+    """Built once per process, and the schema (ours, held by the tests) not checked again on
+    every run: `jsonschema.validate` did both for every report, as long as validating it."""
+    import jsonschema  # only the process that writes or reads reports pays for it
+
     schema = json.loads(schema_path("report.schema.json").read_text(encoding="utf-8"))
-    jsonschema.validate(report, schema)
+    validator: Validator = jsonschema.validators.validator_for(schema)(schema)
+    return validator
+
+
+def validate_report(report: Mapping[str, Any]) -> None:
+    """Raises `jsonschema.ValidationError`, the most relevant error, for a report the schema
+    rejects (what `jsonschema.validate` raises)."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_report_validator().iter_errors(report))
+    if error is not None:
+        raise error
 
 
 def _write_text(path: Path, content: str) -> None:

@@ -218,9 +218,14 @@ def _merge(defaults: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any
     return merged
 
 
+#: libyaml's parser when PyYAML was built with it: the same documents (the constructor is the same
+#: safe one), parsed about 8x faster; every process of a run loads the scenarios on start-up.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_file(path: Path) -> list[Scenario]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise ScenarioError(f"{path}: cannot read scenario file: {exc}") from None
     _check_finite(document, path)

@@ -203,6 +203,45 @@ class SplitsLinesOnLFOnly(OpenAICompatibleProvider):
                     )
 
 
+class DispatchesOnStickyEventId(OpenAICompatibleProvider):
+    """ST-6: a blank line dispatches an event whenever an event id was ever seen, data or not.
+
+    The official openai SDK's decoder does this (`SSEDecoder.decode` in openai/_streaming.py keeps
+    the last id and counts it as something to dispatch): once a server has sent `id:`, a keep-alive
+    comment and its blank line become an event with empty data, and reading that as JSON ends
+    the stream. The SSE standard dispatches nothing when the data buffer is empty.
+    """
+
+    async def _iter_events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+        event: str | None = None
+        data: list[str] = []
+        last_id: str | None = None
+        async for line in response.aiter_lines():
+            if not line:
+                if event is None and not data and last_id is None:
+                    continue
+                yield ServerSentEvent(
+                    event=event or "message", data="\n".join(data), id=last_id, retry=None
+                )
+                event, data = None, []
+                continue
+            if line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                event = value
+            elif name == "id":
+                last_id = value
+
+    def _absorb_event(self, event: ServerSentEvent, state: _StreamState) -> str:
+        if not event.data.strip():
+            self._event_payload(event, event.data)  # like the SDK: every dispatched event is JSON
+        return super()._absorb_event(event, state)
+
+
 class CloseClosesNothing(OpenAICompatibleProvider):
     """RS-1 and RS-2: close() forgets the client instead of closing it.
 
