@@ -104,6 +104,13 @@ ROWS: tuple[Row, ...] = (
         "stream",
         ("final chunk's stop reason 'stop', expected 'tool_calls'",),
     ),
+    Row(
+        bad.FirstChunkUsage,
+        "ST-5",
+        "usage_reporting",
+        "stream",
+        ("final chunk's usage {'prompt_tokens': 1234, 'completion_tokens': 28",),
+    ),
 )
 
 

@@ -7,6 +7,8 @@ generativelanguage.googleapis.com traffic: `data: {...}` events separated by CRL
 `"key": value` spacing with `<` and `>` escaped as `\\u003c`/`\\u003e`, one text part per chunk,
 parallel function calls complete in one chunk, `usageMetadata` on every chunk (the candidate count
 growing, absent while zero, as proto3 JSON leaves zeros out) and `finishReason` on the last one.
+Gemini reports usage on every response, and clients rely on it (LiteLLM raises without it), so a
+reply whose scenario states no usage still carries placeholder counts, marked unjudged.
 
 The wire carries no tool-call ids: a call and its result pair by function name, so the dialect
 sets `tool_call_ids = False` and the judge links and compares calls by name. Gemini says `STOP`
@@ -148,11 +150,13 @@ class GeminiDialect(Dialect):
         response_id = f"conformance-{scenario.name}-{turn}"
         if reply.error is not None and not (reply.error.in_stream and stream):
             return self.render_error(reply.error)
+        # Placeholder counts where the scenario states none; `usage_sent` keeps them unjudged.
+        usage = reply.usage if reply.usage is not None else _placeholder_usage(scenario, reply)
         if not stream:
-            response = _json_response(200, self._response(reply, model, response_id))
+            response = _json_response(200, self._response(reply, model, response_id, usage))
             response.meta["usage_sent"] = reply.usage is not None
             return response
-        chunks = self._chunks(reply, model, response_id)
+        chunks = self._chunks(reply, model, response_id, usage)
         if request.query.get("alt") != "sse":
             response = _json_array_stream(chunks)
         else:
@@ -160,7 +164,7 @@ class GeminiDialect(Dialect):
         response.meta["usage_sent"] = reply.usage is not None
         return response
 
-    def _response(self, reply: Reply, model: str, response_id: str) -> dict[str, Any]:
+    def _response(self, reply: Reply, model: str, response_id: str, usage: Usage) -> dict[str, Any]:
         parts: list[dict[str, Any]] = []
         if reply.text or not reply.tool_calls:
             parts.append({"text": reply.text})
@@ -170,25 +174,36 @@ class GeminiDialect(Dialect):
             model,
             response_id,
             finish=_finish_word(reply),
-            usage=_usage_metadata(reply.usage, None),
+            usage=_usage_metadata(usage, None),
         )
 
-    def _chunks(self, reply: Reply, model: str, response_id: str) -> list[dict[str, Any]]:
+    def _chunks(
+        self, reply: Reply, model: str, response_id: str, usage: Usage
+    ) -> list[dict[str, Any]]:
         """The stream's chunks; an in-stream error becomes an error chunk after the text."""
         groups: list[list[dict[str, Any]]] = [[{"text": part}] for part in reply.text_parts]
         if reply.tool_calls:
             groups.append([_function_call_part(call) for call in reply.tool_calls])
         if reply.error is not None:
-            chunks = [_payload(group, model, response_id) for group in groups]
+            # Counts so far on each chunk before the error (the answer never got to its end).
+            chunks = [
+                _payload(
+                    group,
+                    model,
+                    response_id,
+                    usage=_usage_metadata(usage, (position, len(groups) + 1)),
+                )
+                for position, group in enumerate(groups, start=1)
+            ]
             return [*chunks, _error_body(reply.error)]
         if not groups:
             groups.append([{"text": ""}])
         chunks = []
         for position, group in enumerate(groups, start=1):
             last = position == len(groups)
-            usage = _usage_metadata(reply.usage, None if last else (position, len(groups)))
+            metadata = _usage_metadata(usage, None if last else (position, len(groups)))
             finish = _finish_word(reply) if last else None
-            chunks.append(_payload(group, model, response_id, finish=finish, usage=usage))
+            chunks.append(_payload(group, model, response_id, finish=finish, usage=metadata))
         return chunks
 
     def render_error(self, error: ErrorReply) -> WireResponse:
@@ -372,10 +387,23 @@ def _finish_word(reply: Reply) -> str:
     return _FINISH_WORDS.get(stop, stop.upper())
 
 
-def _usage_metadata(usage: Usage | None, progress: tuple[int, int] | None) -> dict[str, int] | None:
+def _placeholder_usage(scenario: Scenario, reply: Reply) -> Usage:
+    """Plausible counts (about four characters a token) for a reply whose scenario states none.
+
+    The prompt count is never zero, as Gemini's never is: a client that treats a missing
+    `promptTokenCount` as no usage at all must not be pushed into an error the real API never
+    causes. The counts come from the scenario alone, so every provider is served the same bytes.
+    """
+    prompt_chars = sum(len(message.content) for message in scenario.request.messages)
+    answer_chars = len(reply.text) + sum(
+        len(call.name) + len(json.dumps(dict(call.arguments))) for call in reply.tool_calls
+    )
+    prompt, completion = 1 + prompt_chars // 4, (answer_chars + 3) // 4
+    return Usage(prompt, completion, prompt + completion)
+
+
+def _usage_metadata(usage: Usage, progress: tuple[int, int] | None) -> dict[str, int]:
     """usageMetadata; mid-stream (`progress` = chunk k of n) the candidate count so far."""
-    if usage is None:
-        return None
     if progress is None:
         completion, total = usage.completion_tokens, usage.total_tokens
     else:

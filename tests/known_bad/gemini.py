@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reference_providers.contract import Message, ToolDefinition
-from reference_providers.gemini import GeminiProvider
+from reference_providers.gemini import GeminiProvider, _StreamState
 from reference_providers.gemini_calls import FunctionCallCollector
 
 
@@ -79,3 +79,19 @@ class StopMeansStop(GeminiProvider):
 
     def _map_stop_reason(self, raw: str | None, *, has_tool_calls: bool) -> str | None:
         return super()._map_stop_reason(raw, has_tool_calls=False)
+
+
+class FirstChunkUsage(GeminiProvider):
+    """ST-5: a stream's usage is kept from the first chunk that carries one.
+
+    Gemini repeats `usageMetadata` on every chunk with the candidate count so far; a reader
+    written for APIs that send usage once keeps the first, counted when the answer had barely
+    begun. (Placeholder counts on answers whose scenario states none must not hide this.)
+    """
+
+    def _absorb_chunk(self, chunk: Mapping[str, Any], state: _StreamState) -> str:
+        first = state.usage
+        text = super()._absorb_chunk(chunk, state)
+        if first is not None:
+            state.usage = first
+        return text
