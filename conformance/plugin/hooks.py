@@ -91,14 +91,14 @@ def pytest_configure(config: pytest.Config) -> None:
             state.coverage.start(measure=not in_workers)
     if _checks_run_in_workers(config, state):
         return  # built once the workers are starting: pytest_sessionstart below
-    _build_providers(state)
+    _warm_providers(state)
 
 
 def _checks_run_in_workers(config: pytest.Config, state: ConformanceState) -> bool:
     return not state.is_worker and getattr(config.option, "dist", "no") != "no"
 
 
-def _build_providers(state: ConformanceState) -> None:
+def _warm_providers(state: ConformanceState) -> None:
     try:  # after coverage has started, so the provider's module-level code is measured too
         _load_configured(state)
     except UsageError as exc:
@@ -123,7 +123,7 @@ def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
     state: ConformanceState | None = config.pluginmanager.getplugin(PLUGIN_NAME)
     if state is not None and state.configured and _checks_run_in_workers(config, state):
         try:
-            _build_providers(state)
+            _warm_providers(state)
         except pytest.UsageError:
             _stop_workers(config)  # pytest does not finish a session that did not start
             raise
