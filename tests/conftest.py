@@ -12,6 +12,7 @@ that the two workers of `pytest -n 2` end together on the quick tests.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "corpus(*folders, pattern='*.sse'): parametrize corpus_file over recordings"
     )
+    _cache_bytecode()
+
+
+def _cache_bytecode() -> None:
+    """Let the tests' Python processes keep the bytecode they compile.
+
+    Hundreds of tests start Python processes (the CLI, pytest inside pytest, pytest-xdist's
+    workers) that import the checkout's ~330 modules. With PYTHONDONTWRITEBYTECODE set, as on this
+    project's machines, each of them compiled every module from source again (a third of a
+    subprocess-heavy module's CPU); an installed package never pays that. Python writes the
+    caches atomically and skips them where it cannot write.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which turns "no" into "load"
