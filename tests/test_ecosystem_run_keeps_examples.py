@@ -74,7 +74,7 @@ def test_the_runs_and_their_minimal_examples_are_kept_and_named(
         ]
     )
 
-    assert status == 1
+    assert status == 0, "a clause failing is what the matrix publishes, not the command's failure"
     kept = report / "runs" / "part-0" / "regressions" / "x-regression-answers-stream-0.yaml"
     assert kept.exists(), "the run's minimal example was deleted with its folder"
     assert not stale.exists(), "an earlier run's example must not pass for this run's"
