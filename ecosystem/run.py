@@ -8,6 +8,10 @@ suite; `provider-conformance merge` joins them into one compatibility.json/md/ht
 Markdown carries the package versions, the date, the command and the clause matrix; the failures
 with their transcripts stay in the report folder (compatibility.html), and docs/ecosystem/README.md
 explains each failing clause.
+
+Each run's own report folder is kept under REPORT_DIR/runs/ (printed at the end): a failed
+property's minimal example is saved there (runs/part-N/regressions/*.yaml), and the replay command
+in the merged report names that file, so a reader can rerun what the matrix counts.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -35,8 +39,10 @@ ALSO_STATED = ("openai", "anthropic", "google-genai", "httpx")
 #: Environment for the runs: LiteLLM fetches its model price map from the network at import
 #: unless told to use the copy it ships (the machine may have no network; the run needs none).
 RUN_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-#: The properties draw from a fixed seed, so the published matrix regenerates as it is.
+#: The properties draw from a fixed seed, so the published matrix regenerates as it is: the same
+#: examples in every process (tests/test_ecosystem_run_keeps_examples.py), and so the same cells.
 PROPERTY_SEED = "1"
+PROPERTY_PROFILE = "dev"
 
 
 def load_targets(path: Path = TARGETS) -> list[dict[str, Any]]:
@@ -94,7 +100,7 @@ def run_group(
         "--report-dir",
         str(report_dir),
         "--property-profile",
-        "dev",
+        PROPERTY_PROFILE,
         "--property-seed",
         PROPERTY_SEED,
         "--no-provider-coverage",
@@ -108,6 +114,28 @@ def run_group(
 
 
 CLI = [sys.executable, "-m", "conformance.cli"]
+
+
+def runs_dir(report_dir: Path) -> Path:
+    """The folder the runs write their own reports to, emptied first: a regression file left by
+    an earlier run would otherwise sit next to this run's as if it had been found now."""
+    runs = report_dir / "runs"
+    shutil.rmtree(runs, ignore_errors=True)
+    runs.mkdir(parents=True)
+    return runs
+
+
+def kept_examples_note(runs: Path) -> str:
+    """Where the failed properties' minimal examples are, for the printed output."""
+    found = sorted(runs.glob("part-*/regressions/*.yaml"))
+    if not found:
+        return f"each run's report: {runs}/part-*/ (no property failed)"
+    lines = [
+        f"minimal examples of the failed properties ({len(found)}), kept under {runs}; "
+        "replay one with the command its failure shows in compatibility.html:"
+    ]
+    lines += [f"  {path}" for path in found]
+    return "\n".join(lines)
 
 
 def matrix_markdown(
@@ -166,20 +194,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report_dir: Path = args.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
+    runs = runs_dir(report_dir)
     statuses = []
-    with tempfile.TemporaryDirectory(prefix="ecosystem-") as scratch:
-        parts = []
-        for index, (model, members) in enumerate(groups(chosen).items()):
-            part = Path(scratch) / f"part-{index}"
-            statuses.append(run_group(members, model, part, args.n))
-            if (part / "compatibility.json").exists():
-                parts.append(str(part))
-        if not parts:
-            print("no run wrote a report", file=sys.stderr)
-            return 3
-        merged = subprocess.run(
-            [*CLI, "merge", *parts, "--report-dir", str(report_dir)], check=False
-        ).returncode
+    parts = []
+    for index, (model, members) in enumerate(groups(chosen).items()):
+        part = runs / f"part-{index}"
+        statuses.append(run_group(members, model, part, args.n))
+        if (part / "compatibility.json").exists():
+            parts.append(str(part))
+    if not parts:
+        print("no run wrote a report", file=sys.stderr)
+        return 3
+    merged = subprocess.run(
+        [*CLI, "merge", *parts, "--report-dir", str(report_dir)], check=False
+    ).returncode
+    print(kept_examples_note(runs), flush=True)
     if merged not in (0, 1, 3):
         return merged
     command = "python ecosystem/run.py" + "".join(f" --package {p}" for p in args.package)

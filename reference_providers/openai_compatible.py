@@ -30,7 +30,7 @@ from reference_providers.error_mapping import make_error
 from reference_providers.errors import ErrorCategory
 from reference_providers.http_provider import EXCERPT, count, dumps
 from reference_providers.sse import ServerSentEvent
-from reference_providers.stream_reading import SSEProvider
+from reference_providers.stream_reading import SSEProvider, scan_json
 from reference_providers.tool_call_accumulator import ToolCallAccumulator
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,8 @@ class OpenAICompatibleProvider(SSEProvider[_StreamState]):
 
     def _absorb_event(self, event: ServerSentEvent, state: _StreamState) -> str:
         """Take in one event; return its text for the caller (ST-4: no buffering)."""
-        if event.event not in ("message", "error"):
+        kind = event.event
+        if kind != "message" and kind != "error":
             return ""  # ST-6: unknown event types are ignored
         raw = event.data.strip()
         if not raw:
@@ -120,8 +121,15 @@ class OpenAICompatibleProvider(SSEProvider[_StreamState]):
         if raw == "[DONE]":
             state.done = True
             return ""
-        payload = self._event_payload(event, raw)
-        if event.event == "error" or payload.get("error") is not None:
+        # The usual event, a JSON object, is scanned here (once per event of a long stream);
+        # anything else goes to _event_payload, which raises what it is.
+        try:
+            payload, end = scan_json(raw, 0)
+        except (StopIteration, ValueError):
+            end = -1
+        if end != len(raw) or type(payload) is not dict:
+            payload = self._event_payload(event, raw)
+        if kind == "error" or payload.get("error") is not None:
             raise self._in_stream_error(payload)
         return self._absorb_chunk(payload, state)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -30,6 +31,11 @@ class ServerSentEvent(NamedTuple):
     data: str
     id: str | None = None
     retry: int | None = None
+
+
+#: `ServerSentEvent(...)` without the named tuple's Python-level `__new__`: one event per block.
+_new_event: Callable[[type[ServerSentEvent], tuple[str, str, str | None, None]], ServerSentEvent]
+_new_event = tuple.__new__
 
 
 class SSEDecoder:
@@ -78,9 +84,8 @@ class SSEDecoder:
         return events
 
     def _feed_text(self, text: str) -> list[ServerSentEvent]:
-        # Hot for long streams: the text of one read is split once (str.split when it has no CR,
-        # the usual case), and `data:` lines and blank lines, nearly every line there is, are
-        # handled here without a call per line.
+        # Hot for long streams: the text of one read is cut once, and the usual event, one
+        # `data:` line and the blank line after it, is dispatched here without a call per line.
         if not text:
             return []
         if self._awaiting_bom:
@@ -91,6 +96,62 @@ class SSEDecoder:
             self._skip_lf = False
             if text.startswith("\n"):
                 text = text[1:]
+        if "\r" in text:
+            return self._feed_lines(text)
+        # Without CR every line ends in LF, so "\n\n" ends a block of lines with the blank line
+        # after them, and "\n\ndata: " also starts the next block with a data field: the usual
+        # event, one `data: ` line, is then what lies between two of them.
+        parts = text.split("\n\ndata: ")
+        if len(parts) == 1:
+            return self._feed_blocks(text)
+        events = self._feed_blocks(parts[0] + "\n\n")
+        # That ended in a dispatch: each part from here starts a line and an event.
+        last_id = self._last_event_id
+        for index in range(1, len(parts) - 1):
+            data = parts[index]
+            if "\n" in data:
+                events += self._feed_lines("data: " + data + "\n\n")
+                last_id = self._last_event_id
+            else:
+                events.append(_new_event(ServerSentEvent, ("message", data, last_id, None)))
+        self._dispatched_event_id = last_id
+        events += self._feed_blocks("data: " + parts[-1])
+        return events
+
+    def _feed_blocks(self, text: str) -> list[ServerSentEvent]:
+        """Text without CR, cut at each "\n\n": a block of lines, then the blank line after it.
+
+        A block that is one `data:` line is the usual event, built without reading it line by
+        line. What follows the last "\n\n" has no blank line yet and is read line by line.
+        """
+        blocks = text.split("\n\n")
+        tail = blocks.pop()
+        if not blocks:
+            return self._feed_lines(text)
+        events: list[ServerSentEvent] = []
+        start = 0
+        if self._partial or self._data or self._event_type or self._event_retry is not None:
+            # The first block continues what the previous read left (a line, an event's fields).
+            events = self._feed_lines(blocks[0] + "\n\n")
+            start = 1
+        # From here each block starts a line and an event, with no field of the event seen yet.
+        last_id = self._last_event_id
+        for index in range(start, len(blocks)):
+            block = blocks[index]
+            if block.startswith("data:") and "\n" not in block:
+                data = block[6:] if block.startswith(" ", 5) else block[5:]
+                events.append(_new_event(ServerSentEvent, ("message", data, last_id, None)))
+            else:
+                events += self._feed_lines(block + "\n\n")
+                last_id = self._last_event_id
+        # Every block ended in a dispatch, and none of the quick ones changed the event ID.
+        self._dispatched_event_id = last_id
+        if tail:
+            events += self._feed_lines(tail)
+        return events
+
+    def _feed_lines(self, text: str) -> list[ServerSentEvent]:
+        """The general path: any text, any line ends, read line by line."""
         lines = _LINE_END.split(text) if "\r" in text else text.split("\n")
         rest = lines.pop()  # what follows the last line end: the start of a line not yet ended
         if not lines:

@@ -22,8 +22,10 @@ from reference_providers.http_provider import EXCERPT, HttpProvider, StateT
 from reference_providers.ollama_ndjson import NDJSONLineDecoder
 from reference_providers.sse import ServerSentEvent, SSEDecoder
 
-# (typeshed types the scanner's argument as a scanner; it is the decoder whose settings it takes)
-_scan_value = make_scanner(cast(Any, json.JSONDecoder()))
+#: json's C scanner: `scan_json(text, index)` is (value, end) for the JSON value at `index`, and
+#: raises StopIteration where none starts. What json.loads calls, without its Python layers.
+#: (typeshed types its argument as a scanner; it is the decoder whose settings it takes)
+scan_json = make_scanner(cast(Any, json.JSONDecoder()))
 
 
 def loads(text: str) -> Any:
@@ -34,7 +36,7 @@ def loads(text: str) -> Any:
     `json.JSONDecodeError` (a ValueError) for what json.loads rejects.
     """
     try:
-        value, end = _scan_value(text, 0)
+        value, end = scan_json(text, 0)
     except StopIteration as exc:
         raise json.JSONDecodeError("Expecting value", text, exc.value) from None
     if end != len(text):
@@ -125,12 +127,15 @@ class SSEProvider(HttpProvider[StateT]):
         other event that is not a JSON object is a malformed answer (ER-5).
         """
         try:
-            payload = loads(raw)
-        except ValueError as exc:
+            # loads(raw) without the call: once per event of a long stream.
+            payload, end = scan_json(raw, 0)
+            if end != len(raw):
+                raise json.JSONDecodeError("Extra data", raw, end)
+        except (ValueError, StopIteration) as exc:
             if event.event == "error":
                 raise self._in_stream_error({"error": {"message": raw}}) from exc
             raise self._invalid(f"stream event is not JSON: {raw!r:.{EXCERPT}}") from exc
-        if not isinstance(payload, dict):  # json.loads makes every object a dict
+        if type(payload) is not dict:  # json.loads makes every object a dict
             raise self._invalid(f"stream event is not a JSON object: {raw!r:.{EXCERPT}}")
         return payload
 

@@ -79,9 +79,15 @@ def pytest_configure(config: pytest.Config) -> None:
             config.option.xmlpath = str(state.report_dir / "junit.xml")
         if not config.option.no_provider_coverage:
             modules = [m for m in (s.module_name for s in state.configured) if m]
-            state.coverage = ProviderCoverage(state.report_dir, modules, worker=state.is_worker)
             # A controller whose checks run in workers measures nothing itself.
             in_workers = not state.is_worker and getattr(config.option, "dist", "no") != "no"
+            workers = getattr(config, "workerinput", {}).get("workercount", 1)
+            state.coverage = ProviderCoverage(
+                state.report_dir,
+                modules,
+                worker=state.is_worker,
+                alone=not in_workers and workers == 1,
+            )
             state.coverage.start(measure=not in_workers)
     if _checks_run_in_workers(config, state):
         return  # built once the workers are starting: pytest_sessionstart below

@@ -5,8 +5,12 @@ LangChain has no error hierarchy of its own before langchain-core 1.x's `ModelEr
 its integrations let the SDK's exceptions through: a LangChain user catches
 `openai.RateLimitError` under `ChatOpenAI`, `anthropic.RateLimitError` under `ChatAnthropic`,
 `ollama.ResponseError` (and httpx's transport errors, which the ollama and google-genai clients do
-not wrap) under `ChatOllama` and `ChatGoogleGenerativeAI`. Integrations on langchain-core 1.x raise
-classes that inherit both an SDK class and a `ModelError` subclass, so catching either works.
+not wrap) under `ChatOllama` and `ChatGoogleGenerativeAI`. google-genai sends through aiohttp
+instead of httpx whenever aiohttp is importable (another package may have installed it), and lets
+aiohttp's transport errors through just as unwrapped: they are read by the same measure, so a
+verdict does not depend on which transport the environment happened to offer. Integrations on
+langchain-core 1.x raise classes that inherit both an SDK class and a `ModelError` subclass, so
+catching either works.
 
 Everything is matched by module and class name along the exception's MRO: nothing here imports
 langchain or a client library, so the profile loads without any of them installed.
@@ -100,6 +104,19 @@ CLIENT_TABLES: Final[dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...
             ("ConnectionError", "network"),
         ),
     ),
+    # google-genai's transport when aiohttp is installed (`_api_client.py`, `_use_aiohttp`).
+    "aiohttp": (
+        ("aiohttp", "builtins"),
+        (
+            ("ServerTimeoutError", "timeout"),
+            ("ClientPayloadError", "network"),
+            ("ClientConnectionError", "network"),
+            ("ClientResponseError", BY_STATUS),
+            # aiohttp's documented exception for its total timeout: the builtin (asyncio's)
+            # TimeoutError, counted only when aiohttp itself raised it (see `_builtin_counts`).
+            ("TimeoutError", "timeout"),
+        ),
+    ),
     "httpx": (
         ("httpx",),
         (
@@ -120,7 +137,7 @@ PACKAGE_CLIENTS: Final[dict[str, tuple[str, ...]]] = {
     "langchain_openai": ("openai",),
     "langchain_anthropic": ("anthropic",),
     "langchain_ollama": ("ollama", "httpx"),
-    "langchain_google_genai": ("google-genai", "httpx"),
+    "langchain_google_genai": ("google-genai", "httpx", "aiohttp"),
 }
 
 #: For a partner package we do not know: every client whose errors are its own classes. httpx is
@@ -155,6 +172,28 @@ def _in(module: str, prefixes: Iterable[str]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
+def _raised_in(exc: BaseException, package: str) -> bool:
+    """Whether the innermost frame of `exc`'s traceback is in `package` (it raised it)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return _in(module, (package,))
+
+
+def _builtin_counts(exc: BaseException, client: str, cls: type) -> bool:
+    """A builtin class is a client's error only where that client raises it itself: ollama's
+    `ConnectionError` (raised `from None` when it cannot connect), aiohttp's `TimeoutError`.
+    Anyone else's builtin exception is judged by ER-8."""
+    if client == "ollama":
+        return cls is ConnectionError
+    if client == "aiohttp":
+        return cls is TimeoutError and _raised_in(exc, "aiohttp")
+    return False
+
+
 def table_category(
     exc: BaseException, clients: Iterable[str], langchain: Iterable[str] = LANGCHAIN_MODULES
 ) -> str | None:
@@ -170,7 +209,7 @@ def table_category(
         for cls in mro:
             if not _in(cls.__module__, prefixes):
                 continue
-            if client == "ollama" and cls.__module__ == "builtins" and cls is not ConnectionError:
+            if cls.__module__ == "builtins" and not _builtin_counts(exc, client, cls):
                 continue
             for name, category in classes:
                 if cls.__name__ == name:

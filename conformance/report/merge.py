@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import coverage
 import jsonschema
 
 from conformance.report.assemble import RUN_STATUSES, assemble_report
@@ -172,6 +171,8 @@ def merge_coverage(sources: Sequence[Path], directory: Path) -> list[Path]:
     data_files = [str(s) for s in sources if s.is_file()]
     if not data_files:
         return []
+    import coverage  # here: every run imports this package, few of them merge coverage
+
     directory.mkdir(parents=True, exist_ok=True)
     combined = coverage.Coverage(data_file=str(directory / ".coverage"), branch=True)
     combined.combine(data_files, keep=True)

@@ -351,8 +351,9 @@ def judge_health_answer(
             "timeout of its own",
         )
     if answer.raised is not None:
+        wanted = "True or False" if expected is None else str(expected)
         return failed(
-            "RE-4", f"health_check() raised {answer.raised[:300]} ({situation}); expected False"
+            "RE-4", f"health_check() raised {answer.raised[:300]} ({situation}); expected {wanted}"
         )
     if not isinstance(answer.value, bool):
         return failed(

@@ -36,6 +36,13 @@ class ArrivalOrderToolCalls(OpenAIChatModel):
     orders_by_index = False
 
 
+class SummedChunkUsage(OpenAIChatModel):
+    """The usage of every chunk added up: a server that repeats it on each chunk (Perplexity)
+    is counted many times over, as pydantic-ai 2.68.0 does by default."""
+
+    sums_chunk_usage = True
+
+
 def _with_schemas(body: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     for tool in body.get("tools", ()):
         tool["function"]["parameters"] = {**tool["function"]["parameters"], **change}

@@ -110,3 +110,15 @@ def test_published_finding_still_holds(
     outcome = run(server, package, scenario, mode)
     assert outcome.error is None, outcome.failure_text()
     assert clause in {v.clause for v in outcome.failures}, outcome.failure_text()
+
+
+@pytest.mark.parametrize("mode", ["chat", "stream"])
+def test_google_genai_transport_errors_are_read_on_either_transport(
+    server: FakeServer, mode: str
+) -> None:
+    """google-genai sends through aiohttp when it is installed (the ecosystem environment has it,
+    from LiteLLM) and through httpx otherwise; a refused connection is ER-4's `network` on both."""
+    outcome = run(server, GOOGLE, "fault_connection_refused", mode)
+    assert outcome.error is None, outcome.failure_text()
+    failed = {v.clause for v in outcome.failures}
+    assert not failed & {"ER-4", "ER-8"}, outcome.failure_text()

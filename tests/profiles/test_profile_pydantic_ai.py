@@ -45,6 +45,7 @@ GOOD_SCENARIOS = (
     "fault_stream_cut",
     "stream_early_exit",
     "request_top_p_and_stop",
+    "variant_usage_every_chunk",
 )
 
 
@@ -86,6 +87,7 @@ KNOWN_BAD = (
         "expected 'call_0'",
     ),
     ("ClosedToolSchemas", "tool_calls_parallel", "chat", "RQ-4", "additionalProperties"),
+    ("SummedChunkUsage", "variant_usage_every_chunk", "stream", "ST-5", "'prompt_tokens': 90"),
 )
 
 

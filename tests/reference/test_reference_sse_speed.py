@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import pickle
 from collections.abc import AsyncIterator
 
 import httpx
@@ -18,11 +19,15 @@ from reference_providers.stream_reading import loads
 
 
 def test_text_chunk_is_the_chunk_the_constructor_makes() -> None:
-    made = text_chunk("héllo")
-    assert made == StreamChunk(content="héllo")
-    assert dataclasses.asdict(made) == dataclasses.asdict(StreamChunk(content="héllo"))
-    # A field added to StreamChunk must be added to text_chunk's defaults too.
-    assert set(vars(made)) == {f.name for f in dataclasses.fields(StreamChunk)}
+    made, built = text_chunk("héllo"), StreamChunk(content="héllo")
+    assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    assert dataclasses.asdict(made) == dataclasses.asdict(built)
+    assert dataclasses.replace(made, is_final=True) == dataclasses.replace(built, is_final=True)
+    assert pickle.loads(pickle.dumps(made)) == built
+    # text_chunk stores only the content: every other field must read a default from the class.
+    for f in dataclasses.fields(StreamChunk):
+        assert f.default is not dataclasses.MISSING, f.name
+        assert getattr(StreamChunk, f.name) == f.default, f.name
 
 
 @pytest.mark.parametrize(
@@ -111,3 +116,86 @@ def test_text_before_a_failing_event_of_the_same_read_comes_before_the_error() -
     with pytest.raises(ProviderError):
         asyncio.run(main())
     assert seen == ["a"]
+
+
+class _LineByLine(SSEDecoder):
+    """The decoder with its quick paths for the usual event turned off: the standard's way."""
+
+    def _feed_text(self, text: str) -> list[ServerSentEvent]:
+        if not text:
+            return []
+        if self._awaiting_bom:
+            self._awaiting_bom = False
+            text = text.removeprefix("\ufeff")
+        if self._skip_lf:
+            self._skip_lf = False
+            text = text.removeprefix("\n")
+        return self._feed_lines(text) if text else []
+
+
+#: Quick blocks between every kind of block the quick path must leave to the line-by-line one.
+_MIXED = (
+    b"\xef\xbb\xbfdata: a\n\n"
+    b"data:b\n\n"
+    b"data: \n\n"
+    b"data:\n\n"
+    b": comment\n\n"
+    b"id: 7\ndata: c\n\n"
+    b"data: d\n\n"
+    b"event: error\ndata: e\n\n"
+    b"retry: 10\ndata: f\n\n"
+    b"data: g\ndata: h\n\n"
+    b"\n\n\n"
+    b"data:  i\n\n"
+    b"id\n\ndata: j\n\n"
+    b"data: k\n"
+    b"id: 8\n\n"
+    b"data: l\n\n"
+    b"data: cut off"
+)
+
+
+def test_quick_blocks_give_the_events_the_lines_give_at_every_cut() -> None:
+    expected = _LineByLine().feed(_MIXED)
+    assert [e.data for e in expected][:4] == ["a", "b", "", ""]
+    for first in range(len(_MIXED) + 1):
+        for second in (first, min(first + 9, len(_MIXED))):
+            quick, lines = SSEDecoder(), _LineByLine()
+            got, want = [], []
+            for piece in (_MIXED[:first], _MIXED[first:second], _MIXED[second:]):
+                got += quick.feed(piece)
+                want += lines.feed(piece)
+            got += quick.flush()
+            want += lines.flush()
+            assert got == want == expected, (first, second)
+            assert quick.last_event_id == lines.last_event_id == "8"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"choices": }', "stream event is not JSON"),
+        (b'{"choices" []}', "stream event is not JSON"),
+        (b'{"choices": "\\x"}', "stream event is not JSON"),
+        (b'{"choices": []} {"x": 1}', "stream event is not JSON"),
+        (b"[1, 2]", "stream event is not a JSON object"),
+        (b'"text"', "stream event is not a JSON object"),
+        (b"nope", "stream event is not JSON"),
+    ],
+)
+def test_an_event_that_is_not_a_json_object_is_a_malformed_answer(
+    data: bytes, message: str
+) -> None:
+    """The quick scan of an event's JSON leaves every other event to the checks it had."""
+    body = b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: ' + data + b"\n\n"
+    with pytest.raises(ProviderError) as caught:
+        _read(OpenAICompatibleProvider(api_key="k", base_url="http://x"), body)
+    assert message in str(caught.value)
+
+
+def test_an_error_event_whose_data_is_not_json_is_still_an_error() -> None:
+    body = b"event: error\ndata: upstream overloaded\n\n"
+    with pytest.raises(ProviderError) as caught:
+        _read(OpenAICompatibleProvider(api_key="k", base_url="http://x"), body)
+    assert "upstream overloaded" in str(caught.value)
+    assert "not JSON" not in str(caught.value)

@@ -180,6 +180,7 @@ def test_health_readings() -> None:
         (HealthAnswer(False, elapsed=0.1), True, "answered False (here); expected True"),
         (HealthAnswer(timed_out=True, elapsed=1.5), False, "did not answer within 1.5 s"),
         (HealthAnswer(raised="ProviderError: refused"), False, "raised ProviderError: refused"),
+        (HealthAnswer(raised="ImportError: fastapi"), True, "(here); expected True"),
         (HealthAnswer({"ok": True}), None, "answered {'ok': True} (here), not True or False"),
         (HealthAnswer(False, elapsed=2.0), False, "took 2.00 s, more than 1.5 s"),
     ],

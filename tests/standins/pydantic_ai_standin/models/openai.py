@@ -65,6 +65,8 @@ class OpenAIChatModel:
     checks_finish = True
     #: Tool calls come back in the order of their `index`, not of their first fragment.
     orders_by_index = True
+    #: A chunk's usage is the answer's so far and replaces the last, not adds to it.
+    sums_chunk_usage = False
 
     def __init__(self, model_name: str, *, provider: Any) -> None:
         self.model_name = model_name
@@ -213,8 +215,10 @@ class StreamedResponse:
         try:
             async for chunk in self._stream:
                 if chunk.usage is not None:
+                    before = self._usage if self._model.sums_chunk_usage else m.RequestUsage()
                     self._usage = m.RequestUsage(
-                        chunk.usage.prompt_tokens, chunk.usage.completion_tokens
+                        before.input_tokens + chunk.usage.prompt_tokens,
+                        before.output_tokens + chunk.usage.completion_tokens,
                     )
                 for choice in chunk.choices or ():
                     if choice.finish_reason:
