@@ -283,8 +283,8 @@ OPTIONS: tuple[Option, ...] = (
         ("-n", "--workers"),
         "workers",
         "run checks in N worker processes (pytest-xdist), where a provider's crash, exit or "
-        "hang costs only its check; default: one per CPU, at most 4; 0 runs them in this "
-        "process, unprotected (for debugging)",
+        "hang costs only its check; default: one per CPU, at most 4 (for every bundled provider: "
+        "one more, at most 5); 0 runs them in this process, unprotected (for debugging)",
         metavar="N",
         check=worker_count,
         plugin=False,
