@@ -170,6 +170,18 @@ def _schema_form(schema: Any) -> Any:
     return schema
 
 
+#: The forms of "this function takes no arguments": a function's arguments are always one object,
+#: so an empty schema, an object schema without properties and no schema at all declare the same
+#: tool. APIs differ in which they take (Gemini rejects an OBJECT schema without properties, so
+#: SDKs send `{}` there), and an SDK that sends the form its API needs has not changed the tool.
+_NO_ARGUMENTS: tuple[Any, ...] = (None, {}, {"type": "object"})
+
+
+def _parameters_form(parameters: Any) -> Any:
+    form = _schema_form(parameters)
+    return {"type": "object"} if form in _NO_ARGUMENTS else form
+
+
 def _rq4(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> Verdict:
     problems: list[str] = []
     expected = {tool.name: tool for tool in case.scenario.request.tools}
@@ -185,7 +197,7 @@ def _rq4(case: CaseRecord, parsed: list[tuple[Exchange, CanonicalRequest]]) -> V
                     f"turn {exchange.turn}: tool {name!r} description "
                     f"{got.description!r}, expected {tool.description!r}"
                 )
-            if _schema_form(got.parameters) != _schema_form(tool.parameters):
+            if _parameters_form(got.parameters) != _parameters_form(tool.parameters):
                 problems.append(
                     f"turn {exchange.turn}: tool {name!r} parameters "
                     f"{json.dumps(got.parameters, ensure_ascii=False)}, expected "
