@@ -80,7 +80,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if not config.option.no_provider_coverage:
             modules = [m for m in (s.module_name for s in state.configured) if m]
             # A controller whose checks run in workers measures nothing itself.
-            in_workers = not state.is_worker and getattr(config.option, "dist", "no") != "no"
+            in_workers = _checks_run_in_workers(config, state)
             workers = getattr(config, "workerinput", {}).get("workercount", 1)
             state.coverage = ProviderCoverage(
                 state.report_dir,
